@@ -1,0 +1,75 @@
+"""study.toml: defaults, validation errors a researcher can act on."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.config import StudyConfig, find_study, load_config
+from toolkit.errors import ConfigError
+
+
+def write_config(tmp_path, text: str):
+    (tmp_path / "study.toml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_folder_without_config_gets_defaults(tmp_path):
+    config = load_config(tmp_path)
+    assert config == StudyConfig.default(tmp_path)
+    assert config.store_url == f"sqlite:///{tmp_path.resolve()}/store/study.sqlite"
+    assert config.key_path == tmp_path.resolve() / "private" / "pseudonymisation_key.json"
+
+
+def test_settings_are_read_and_paths_resolve_against_the_study(tmp_path):
+    write_config(
+        tmp_path,
+        '[study]\nname = "Pilot"\nplaces = ["A", "B"]\nseed = 7\n'
+        '[surveys]\nid_column = "Response ID"\nlikert_columns = ["Q1"]\n'
+        '[pseudonymisation]\nkey_path = "../keys/k.json"\nallow = "Caldicott"\n'
+        '[store]\npath = "db/x.sqlite"\n',
+    )
+    config = load_config(tmp_path / "study.toml")
+    assert (config.name, config.places, config.seed) == ("Pilot", ("A", "B"), 7)
+    assert config.surveys.id_column == "Response ID" and config.surveys.likert_columns == ("Q1",)
+    assert config.pseudonymisation.allow == ("Caldicott",)
+    assert config.key_path == (tmp_path / "../keys/k.json").resolve() or str(config.key_path).endswith("keys/k.json")
+    assert config.store_url.endswith("db/x.sqlite")
+
+
+def test_sample_study_config_loads():
+    config = load_config("interviews")
+    assert set(config.places) == {"Brackenford", "Fernmouth", "Hollowmere"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[study\nname = 1", r"study.toml: not valid TOML"),
+        ("[stduy]\nname = 'x'", r"unknown section 'stduy'. Did you mean 'study'\?"),
+        ("[study]\nnmae = 'x'", r"unknown setting 'study.nmae'. Did you mean 'study.name'\?"),
+        ("[surveys]\nid_colum = 'ID'", r"unknown setting 'surveys.id_colum'. Did you mean 'surveys.id_column'\?"),
+        ("[study]\nseed = 'forty'", r"study.seed must be a whole number, found 'forty'"),
+        ("[study]\nseed = -1", r"study.seed must not be negative"),
+        ("[study]\nplaces = [1, 2]", r"study.places must be a list of strings"),
+        ("[pseudonymisation]\nenabled = 'yes'", r"pseudonymisation.enabled must be true or false"),
+        ("[pseudonymisation]\nstyle = 'fancy'", r"pseudonymisation.style is 'fancy'; expected 'tag' or 'alias'"),
+        ("ingest = 3", r"\[ingest\] must be a table of settings"),
+    ],
+)
+def test_bad_config_is_refused_with_a_clear_message(tmp_path, text, message):
+    write_config(tmp_path, text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(tmp_path)
+
+
+def test_missing_study_folder_says_how_to_create_one(tmp_path):
+    with pytest.raises(ConfigError, match=r"does not exist. Create it with 'toolkit init"):
+        find_study(tmp_path / "nope")
+
+
+def test_fingerprint_changes_with_settings(tmp_path):
+    a = load_config(tmp_path)
+    write_config(tmp_path, "[study]\nseed = 1\n")
+    b = load_config(tmp_path)
+    assert a.fingerprint() != b.fingerprint()
+    assert a.fingerprint() == StudyConfig.default(tmp_path).fingerprint()

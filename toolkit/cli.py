@@ -1,0 +1,323 @@
+"""The ``toolkit`` command line: the contract other tools and scripts use.
+
+Commands: ``init``, ``ingest``, ``read``, ``run``, ``status``. Bad input exits
+non-zero with one clear message naming the file and the fix; a Python traceback
+only appears with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from toolkit import __version__
+from toolkit.errors import ToolkitError
+
+log = logging.getLogger("toolkit.cli")
+
+EXIT_INPUT = 2
+EXIT_UNEXPECTED = 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``toolkit`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose, args.debug)
+    try:
+        return int(args.func(args) or 0)
+    except ToolkitError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except BrokenPipeError:  # output piped into head/less that closed early
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for researchers
+        if args.debug:
+            raise
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc}\n"
+            "This is a bug in the toolkit, not in your data. Run again with --debug and report the traceback.",
+            file=sys.stderr,
+        )
+        return EXIT_UNEXPECTED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="toolkit",
+        description="Analyse interviews and surveys on information sharing: ingest, pseudonymise, code, explore.",
+    )
+    parser.add_argument("--version", action="version", version=f"toolkit {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("init", help="create a new study folder with a commented study.toml")
+    p.add_argument("dir", type=Path)
+    p.set_defaults(func=cmd_init)
+
+    study_help = "study folder (default: the sample study in interviews/)"
+    p = sub.add_parser("ingest", help="read the study's raw files into its store (pseudonymised)")
+    p.add_argument("study", nargs="?", help=study_help)
+    p.add_argument("--skip-bad", action="store_true", help="store readable files even if others fail")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("read", help="parse one transcript or survey file and print it (no store)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    p.add_argument("--study", help="use this study's settings (speaker labels, survey overrides)")
+    p.set_defaults(func=cmd_read)
+
+    p = sub.add_parser("run", help="run every stage, in order, on a study")
+    p.add_argument("study", nargs="?", help=study_help)
+    p.add_argument("--skip-bad", action="store_true", help="store readable files even if others fail")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("status", help="show what is in the study's store")
+    p.add_argument("study", nargs="?", help=study_help)
+    p.set_defaults(func=cmd_status)
+    return parser
+
+
+def _setup_logging(verbose: int, debug: bool) -> None:
+    level = logging.DEBUG if debug else (logging.INFO if verbose else logging.WARNING)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _progress(iterable, **kwargs):
+    from tqdm import tqdm
+
+    items = list(iterable)
+    return tqdm(items, total=len(items), disable=not sys.stderr.isatty() or not items, **kwargs)
+
+
+# --------------------------------------------------------------------------- commands
+def cmd_init(args: argparse.Namespace) -> int:
+    from toolkit.config import CONFIG_NAME
+
+    target: Path = args.dir
+    config = target / CONFIG_NAME
+    if config.exists():
+        raise ToolkitError(f"{config} already exists. Edit it, or choose another folder.")
+    target.mkdir(parents=True, exist_ok=True)
+    template = resources.files("toolkit.templates").joinpath("study.toml").read_text(encoding="utf-8")
+    config.write_text(template.replace("{name}", target.resolve().name), encoding="utf-8")
+    manifest = target / "manifest.csv"
+    if not manifest.exists():
+        manifest.write_text(
+            "file,participant_id,place,organisation_type,sector,role,interview_date,interviewer\n", encoding="utf-8"
+        )
+    gitignore = target / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("# never commit the store or the pseudonymisation key\nstore/\nprivate/\n", encoding="utf-8")
+    print(f"Created {config}.")
+    print(f"Next: put each place's transcripts and surveys in a folder under {target}/ (the folder name is the place),")
+    print(f"describe them in {manifest} if you like, then run: toolkit ingest {target}")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from toolkit.config import load_config
+    from toolkit.ingest.study import ingest_study
+    from toolkit.store import Store
+
+    config = load_config(args.study)
+    store = Store(config.store_url)
+    report = ingest_study(config, store=store, progress=_progress, skip_bad=args.skip_bad)
+    _print_ingest(report)
+    _print_places(store)
+    return EXIT_INPUT if report.failed else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from toolkit.config import load_config
+    from toolkit.pipeline import run_study
+    from toolkit.store import Store
+
+    config = load_config(args.study)
+    store = Store(config.store_url)
+    print(f"Study: {config.name} ({config.root})")
+    report = run_study(config, store=store, progress=_progress, skip_bad=args.skip_bad)
+    if report.ingest is not None:
+        _print_ingest(report.ingest)
+    _print_places(store)
+    print(f"Store: {config.store_url}")
+    if config.pseudonymisation.enabled:
+        print(f"Pseudonymisation key (keep it private, away from the data): {config.key_path}")
+    return EXIT_INPUT if report.ingest and report.ingest.failed else 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from toolkit.config import load_config
+    from toolkit.store import Store
+
+    config = load_config(args.study)
+    store_path = config.resolve(config.store.path)
+    if not config.store.url and not store_path.exists():
+        print(f"Study: {config.name} ({config.root})")
+        print(f"No store yet at {store_path}. Run: toolkit ingest {config.root}")
+        return 0
+    store = Store(config.store_url)
+    print(f"Study: {config.name} ({config.root})")
+    print(f"Store: {config.store_url}")
+    _print_places(store)
+    counts = store.counts()
+    print(
+        f"Totals: {counts['sources']} sources, {counts['turns']} turns, {counts['respondents']} survey respondents, "
+        f"{counts['likert_answers']} Likert answers, {counts['text_answers']} free-text answers."
+    )
+    runs = store.runs_frame(limit=5)
+    if not runs.empty:
+        print("\nRecent runs:")
+        for row in runs.itertuples():
+            print(f"  {row.started_at}  {row.stage:<10} {row.status:<8} run {row.run_id}")
+    return 0
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    from toolkit.config import load_config
+    from toolkit.ingest import read_file
+    from toolkit.schema import Transcript
+
+    config = load_config(args.study) if args.study else None
+    record = read_file(args.file, config)
+    for warning in record.warnings:
+        print(f"note: {args.file.name}: {warning}", file=sys.stderr)
+    if isinstance(record, Transcript):
+        _print_transcript(record, args.format)
+    else:
+        _print_survey(record, args.format)
+    return 0
+
+
+# --------------------------------------------------------------------------- output
+def _print_ingest(report) -> None:
+    print(
+        f"Ingest: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed."
+    )
+    if report.unsupported:
+        shown = ", ".join(report.unsupported[:5]) + (" ..." if len(report.unsupported) > 5 else "")
+        print(f"Skipped {len(report.unsupported)} file(s) in formats the toolkit does not read: {shown}")
+    for path, message in report.failed:
+        print(f"Not stored: {message}", file=sys.stderr)
+    for path, warnings in report.warnings.items():
+        for warning in warnings:
+            print(f"note: {path}: {warning}")
+    pseudo = report.pseudonymisation or {}
+    if pseudo.get("replaced"):
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(pseudo["replaced"].items()))
+        print(f"Pseudonymised: {kinds}.")
+    if pseudo.get("report_path"):
+        print(f"Pseudonymisation report (check the residual-risk list): {pseudo['report_path']}")
+
+
+def _print_places(store) -> None:
+    summary = store.place_summary()
+    if summary.empty:
+        print("The store is empty.")
+        return
+    print()
+    print(summary.to_string(index=False))
+
+
+def _print_transcript(transcript, fmt: str) -> None:
+    frame = transcript.to_frame()
+    if fmt == "json":
+        out: dict[str, Any] = {
+            "file": str(transcript.path),
+            "format": transcript.format,
+            "encoding": transcript.encoding,
+            "speakers": transcript.speakers,
+            "warnings": list(transcript.warnings),
+            "turns": json.loads(frame.to_json(orient="records")),
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        print(
+            f"{transcript.path.name}: {transcript.format}, {transcript.encoding}, {len(transcript.turns)} turns, "
+            f"speakers: {', '.join(transcript.speakers) or '(none named)'}"
+        )
+        width = shutil.get_terminal_size((100, 20)).columns
+        for turn in transcript.turns:
+            when = f"[{_clock(turn.start_time)}] " if turn.start_time is not None else ""
+            who = turn.speaker or "-"
+            line = f"{turn.index:>4} {when}{who} ({turn.role}): {' '.join(turn.text.split())}"
+            print(line if len(line) <= width else line[: width - 3] + "...")
+
+
+def _print_survey(survey, fmt: str) -> None:
+    from toolkit import schema as s
+
+    if fmt == "json":
+        out = {
+            "file": str(survey.path),
+            "vendor": survey.vendor,
+            "sheet": survey.sheet,
+            "warnings": list(survey.warnings),
+            "questions": [
+                {"key": q.key, "text": q.text, "kind": q.kind, "position": q.position, "scale": list(q.scale)}
+                for q in survey.questions
+            ],
+            "respondents": json.loads(survey.respondents.to_json(orient="records")),
+            "likert": json.loads(survey.likert.to_json(orient="records")),
+            "texts": json.loads(survey.texts.to_json(orient="records")),
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+        return
+    wide = survey_wide_frame(survey)
+    if fmt == "csv":
+        wide.to_csv(sys.stdout, index=False)
+        return
+    kinds: dict[str, int] = {}
+    for q in survey.questions:
+        kinds[q.kind] = kinds.get(q.kind, 0) + 1
+    print(
+        f"{survey.path.name}: {survey.vendor} export"
+        + (f", sheet '{survey.sheet}'" if survey.sheet else "")
+        + f", {len(survey.respondents)} respondents, "
+        + ", ".join(f"{n} {k}" for k, n in kinds.items())
+    )
+    for q in survey.questions:
+        print(f"  [{q.kind:<17}] {q.key}: {q.text[:90]}")
+    print(f"{len(survey.likert)} Likert answers, {len(survey.texts)} free-text answers.")
+    if not wide.empty:
+        print(wide.head(10).to_string(index=False, max_colwidth=30))
+    _ = s
+
+
+def survey_wide_frame(survey):
+    """One row per respondent: metadata, then every Likert label and free-text answer."""
+    import pandas as pd
+
+    from toolkit import schema as s
+
+    base = survey.respondents.drop(columns=[s.ATTRIBUTES], errors="ignore")
+    frames = [base.set_index(s.RESPONDENT_KEY)]
+    if not survey.likert.empty:
+        frames.append(survey.likert.pivot_table(index=s.RESPONDENT_KEY, columns=s.QUESTION_KEY, values=s.LABEL, aggfunc="first"))
+    if not survey.texts.empty:
+        frames.append(survey.texts.pivot_table(index=s.RESPONDENT_KEY, columns=s.QUESTION_KEY, values=s.TEXT, aggfunc="first"))
+    wide = pd.concat(frames, axis=1)
+    return wide.reset_index(names=s.RESPONDENT_KEY)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"

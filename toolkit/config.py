@@ -1,0 +1,291 @@
+"""The study configuration: ``study.toml`` read once into frozen dataclasses.
+
+A study is a folder holding ``study.toml``, one sub-folder of raw material per
+place, an optional ``manifest.csv`` and, once ingested, the project store. Paths in
+``study.toml`` are relative to the folder that holds it. Unknown keys and wrong
+types are refused at load time with a message that names the key and the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ConfigError
+
+CONFIG_NAME = "study.toml"
+DEFAULT_STUDY = "interviews"
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """``[ingest]``: which files are read and how speakers are recognised."""
+
+    exclude: tuple[str, ...] = ("store/*", "private/*", "*.md", "*.toml", "~$*", ".*")
+    """Glob patterns (relative to the study folder) of files never ingested."""
+    encoding: str = ""
+    """Force one text encoding for every transcript; empty means detect per file."""
+    interviewer_labels: tuple[str, ...] = ()
+    """Extra speaker labels that mean 'interviewer' (added to the built-in ones)."""
+    interviewers: tuple[str, ...] = ()
+    """Names of the study's interviewers, as they appear as speakers."""
+
+
+@dataclass(frozen=True)
+class SurveyOptions:
+    """``[surveys]``: overrides for how survey columns are read.
+
+    Column names are matched case-insensitively against the header text; with
+    multi-row headers (Qualtrics, SurveyMonkey) any header row may be named.
+    """
+
+    sheet: str = ""
+    header_rows: int = 0
+    """Number of header rows; 0 means detect (Qualtrics 3, SurveyMonkey 2, others 1)."""
+    id_column: str = ""
+    place_column: str = ""
+    role_column: str = ""
+    organisation_column: str = ""
+    likert_columns: tuple[str, ...] = ()
+    text_columns: tuple[str, ...] = ()
+    metadata_columns: tuple[str, ...] = ()
+    ignore_columns: tuple[str, ...] = ()
+    personal_columns: tuple[str, ...] = ()
+    """Columns that identify a person (beyond detected email/name columns): never stored."""
+
+
+@dataclass(frozen=True)
+class PseudonymisationOptions:
+    """``[pseudonymisation]``: what is replaced, how, and where the key lives."""
+
+    enabled: bool = True
+    style: str = "tag"
+    """``tag`` gives ``[PERSON_07]``; ``alias`` gives readable aliases (``Person 7``)."""
+    key_path: str = "private/pseudonymisation_key.json"
+    """Where the key (original -> pseudonym) is written. Keep it apart from the data."""
+    known_names: tuple[str, ...] = ()
+    """Names of people in the study, always replaced (speakers, staff, families)."""
+    allow: tuple[str, ...] = ()
+    """Words never replaced, even when they look like names (e.g. 'Caldicott')."""
+    deny: tuple[str, ...] = ()
+    """Words always replaced wherever they appear."""
+    replace_organisations: bool = False
+    """Replace names of organisations and places (kept by default: the analysis is by place)."""
+    organisations: tuple[str, ...] = ()
+    """Organisation and place names of the study, replaced only if replace_organisations."""
+    entities: tuple[str, ...] = (
+        "person",
+        "email",
+        "phone",
+        "nhs_number",
+        "ni_number",
+        "postcode",
+        "date_of_birth",
+        "address",
+        "url",
+    )
+    ner_model: str = ""
+    """spaCy pipeline for names; empty picks en_core_web_sm, else its packaged re-upload."""
+
+
+@dataclass(frozen=True)
+class StoreOptions:
+    """``[store]``: where the project store lives."""
+
+    path: str = "store/study.sqlite"
+    url: str = ""
+    """An SQLAlchemy URL (e.g. ``postgresql://host/db``) used instead of ``path``."""
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """A study's configuration, validated.
+
+    Load it with :func:`load_config`; build one in code with :meth:`default`.
+    """
+
+    root: Path
+    name: str = "Untitled study"
+    description: str = ""
+    places: tuple[str, ...] = ()
+    """Place folders to read; empty means every sub-folder holding raw files."""
+    manifest: str = "manifest.csv"
+    seed: int = 42
+    ingest: IngestOptions = field(default_factory=IngestOptions)
+    surveys: SurveyOptions = field(default_factory=SurveyOptions)
+    pseudonymisation: PseudonymisationOptions = field(default_factory=PseudonymisationOptions)
+    store: StoreOptions = field(default_factory=StoreOptions)
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+    """Sections this version does not know about, kept for later stages' own checks."""
+
+    @classmethod
+    def default(cls, root: str | Path) -> StudyConfig:
+        """A configuration with every default, for a folder without ``study.toml``."""
+        return cls(root=Path(root).resolve())
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the config, resolved against the study folder."""
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else self.root / path
+
+    @property
+    def store_url(self) -> str:
+        if self.store.url:
+            return self.store.url
+        return f"sqlite:///{self.resolve(self.store.path)}"
+
+    @property
+    def key_path(self) -> Path:
+        return self.resolve(self.pseudonymisation.key_path)
+
+    def fingerprint(self) -> str:
+        """A short hash of every setting, recorded with each run."""
+        data = dataclasses.asdict(self)
+        data.pop("root")
+        blob = json.dumps(data, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+_SECTIONS: dict[str, type] = {
+    "ingest": IngestOptions,
+    "surveys": SurveyOptions,
+    "pseudonymisation": PseudonymisationOptions,
+    "store": StoreOptions,
+}
+_STUDY_KEYS = ("name", "description", "places", "manifest", "seed")
+# Sections owned by later stages (coding, topics, dashboard); validated by them.
+_OPEN_SECTIONS = ("coding", "topics", "dashboard", "export")
+
+
+def find_study(path: str | Path | None = None) -> Path:
+    """The study folder for ``path``: the folder itself, or the folder of a ``study.toml``.
+
+    ``None`` means the sample study (``interviews/`` under the current folder, or
+    the one shipped beside the package).
+    """
+    if path is None:
+        candidates = [Path.cwd() / DEFAULT_STUDY, Path(__file__).resolve().parent.parent / DEFAULT_STUDY]
+        for candidate in candidates:
+            if candidate.is_dir():
+                return candidate.resolve()
+        raise ConfigError(
+            f"No study given and no '{DEFAULT_STUDY}/' folder here. "
+            "Pass the study folder (toolkit ingest PATH) or create one with 'toolkit init PATH'."
+        )
+    path = Path(path).expanduser()
+    if path.is_file() and path.name == CONFIG_NAME:
+        return path.parent.resolve()
+    if not path.exists():
+        raise ConfigError(f"Study folder '{path}' does not exist. Create it with 'toolkit init {path}'.")
+    if not path.is_dir():
+        raise ConfigError(f"'{path}' is a file, not a study folder. Pass the folder that holds {CONFIG_NAME}.")
+    return path.resolve()
+
+
+def load_config(study: str | Path | None = None) -> StudyConfig:
+    """Read and validate a study's ``study.toml``.
+
+    A folder without ``study.toml`` gets the defaults, so a folder of transcripts
+    can be ingested as it is.
+
+    Examples
+    --------
+    >>> cfg = load_config("interviews")  # doctest: +SKIP
+    >>> cfg.store_url  # doctest: +SKIP
+    'sqlite:////.../interviews/store/study.sqlite'
+    """
+    root = find_study(study)
+    path = root / CONFIG_NAME
+    if not path.exists():
+        return StudyConfig.default(root)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}). Fix the line it names.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text. Save it again as UTF-8.") from None
+    return config_from_dict(data, root=root, source=path)
+
+
+def config_from_dict(data: dict[str, Any], *, root: str | Path, source: str | Path = CONFIG_NAME) -> StudyConfig:
+    """Validate a parsed ``study.toml`` (a dict) into a :class:`StudyConfig`."""
+    root = Path(root).resolve()
+    known = ("study", *_SECTIONS, *_OPEN_SECTIONS)
+    for key in data:
+        if key not in known:
+            raise ConfigError(_unknown(source, key, known, "section"))
+    study = data.get("study", {})
+    if not isinstance(study, dict):
+        raise ConfigError(f"{source}: [study] must be a table of settings.")
+    for key in study:
+        if key not in _STUDY_KEYS:
+            raise ConfigError(_unknown(source, f"study.{key}", [f"study.{k}" for k in _STUDY_KEYS], "setting"))
+    defaults = StudyConfig.default(root)
+    kwargs: dict[str, Any] = {"root": root}
+    for key in _STUDY_KEYS:
+        if key in study:
+            kwargs[key] = _check(source, f"study.{key}", study[key], getattr(defaults, key))
+    for name, cls in _SECTIONS.items():
+        kwargs[name] = _build_section(source, name, cls, data.get(name, {}))
+    kwargs["extra"] = {k: data[k] for k in _OPEN_SECTIONS if k in data}
+    config = StudyConfig(**kwargs)
+    if config.pseudonymisation.style not in ("tag", "alias"):
+        raise ConfigError(
+            f"{source}: pseudonymisation.style is '{config.pseudonymisation.style}'; expected 'tag' or 'alias'."
+        )
+    return config
+
+
+def _build_section(source: str | Path, name: str, cls: type, table: Any) -> Any:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: [{name}] must be a table of settings, found {type(table).__name__}.")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    defaults = cls()
+    kwargs = {}
+    for key, value in table.items():
+        if key not in fields:
+            raise ConfigError(_unknown(source, f"{name}.{key}", [f"{name}.{k}" for k in fields], "setting"))
+        kwargs[key] = _check(source, f"{name}.{key}", value, getattr(defaults, key))
+    return cls(**kwargs)
+
+
+def _check(source: str | Path, key: str, value: Any, default: Any) -> Any:
+    """Coerce ``value`` to the type of ``default`` or raise a clear error."""
+    expected = type(default)
+    if expected is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{source}: {key} must be a list of strings, e.g. {key.split('.')[-1]} = [\"...\"].")
+        return tuple(value)
+    if expected is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{source}: {key} must be true or false, found {value!r}.")
+        return value
+    if expected is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{source}: {key} must be a whole number, found {value!r}.")
+        if value < 0:
+            raise ConfigError(f"{source}: {key} must not be negative, found {value}.")
+        return value
+    if expected is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{source}: {key} must be a string in quotes, found {value!r}.")
+        return value
+    return value
+
+
+def _unknown(source: str | Path, key: str, known: Any, what: str) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else f" Known: {', '.join(known)}."
+    return f"{source}: unknown {what} '{key}'.{hint}"

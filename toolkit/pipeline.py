@@ -1,0 +1,49 @@
+"""Run the stages of the analysis, in order. Nothing else lives here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolkit.config import StudyConfig
+from toolkit.ingest.study import IngestReport, ingest_study
+from toolkit.store import Store
+
+log = logging.getLogger(__name__)
+
+STAGES = ("ingest",)
+"""The stages that exist, in the order :func:`run_study` runs them."""
+
+
+@dataclass
+class RunReport:
+    """What each stage of a run reported."""
+
+    ingest: IngestReport | None = None
+    stages: list[str] = field(default_factory=list)
+
+
+def run_study(
+    config: StudyConfig,
+    *,
+    store: Store | None = None,
+    progress: Callable[..., Iterable] | None = None,
+    skip_bad: bool = False,
+) -> RunReport:
+    """Run every stage that exists on a study: ingest (with pseudonymisation).
+
+    Examples
+    --------
+    >>> from toolkit.config import load_config
+    >>> report = run_study(load_config("interviews"))  # doctest: +SKIP
+    """
+    store = store or Store(config.store_url)
+    kwargs: dict[str, Any] = {"store": store, "skip_bad": skip_bad}
+    if progress is not None:
+        kwargs["progress"] = progress
+    report = RunReport()
+    report.ingest = ingest_study(config, **kwargs)
+    report.stages.append("ingest")
+    return report

@@ -1,0 +1,243 @@
+"""Names of tables and columns, and the records that flow between stages.
+
+Every table and column name is declared here once; stages, the store, the CLI,
+the dashboard and the notebooks import them instead of retyping strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas is only needed by callers that build frames
+    import pandas as pd
+
+# --------------------------------------------------------------------------- tables
+SOURCES = "sources"
+TURNS = "turns"
+SURVEY_QUESTIONS = "survey_questions"
+RESPONDENTS = "respondents"
+LIKERT_ANSWERS = "likert_answers"
+TEXT_ANSWERS = "text_answers"
+RUNS = "runs"
+
+# --------------------------------------------------------------------------- columns
+SOURCE_ID = "source_id"
+PATH = "path"
+PLACE = "place"
+KIND = "kind"
+FORMAT = "format"
+CONTENT_HASH = "content_hash"
+SIZE_BYTES = "size_bytes"
+TEXT = "text"
+ENCODING = "encoding"
+PARTICIPANT_ID = "participant_id"
+ORGANISATION_TYPE = "organisation_type"
+SECTOR = "sector"
+ROLE = "role"
+INTERVIEW_DATE = "interview_date"
+N_ITEMS = "n_items"
+INGESTED_AT = "ingested_at"
+RUN_ID = "run_id"
+
+TURN_ID = "turn_id"
+TURN_INDEX = "turn_index"
+SPEAKER = "speaker"
+SPEAKER_ROLE = "speaker_role"
+START_CHAR = "start_char"
+END_CHAR = "end_char"
+START_TIME = "start_time"
+END_TIME = "end_time"
+
+QUESTION_ID = "question_id"
+QUESTION_KEY = "question_key"
+QUESTION_TEXT = "question_text"
+POSITION = "position"
+SCALE = "scale"
+
+RESPONDENT_ID = "respondent_id"
+RESPONDENT_KEY = "respondent_key"
+ROW_NUMBER = "row_number"
+ATTRIBUTES = "attributes"
+
+LABEL = "label"
+VALUE = "value"
+TEXT_ANSWER_ID = "text_answer_id"
+
+STAGE = "stage"
+STARTED_AT = "started_at"
+FINISHED_AT = "finished_at"
+STATUS = "status"
+TOOLKIT_VERSION = "toolkit_version"
+CONFIG_HASH = "config_hash"
+SUMMARY = "summary"
+
+# --------------------------------------------------------------------------- vocabularies
+SOURCE_KINDS = ("transcript", "survey")
+TRANSCRIPT_FORMATS = ("docx", "txt", "vtt", "srt")
+SURVEY_FORMATS = ("xlsx", "csv")
+
+INTERVIEWER = "interviewer"
+PARTICIPANT = "participant"
+OTHER = "other"
+SPEAKER_ROLES = (INTERVIEWER, PARTICIPANT, OTHER)
+"""``other`` marks text that is not a speaker's turn: a title, a legend, a note."""
+
+# Kinds of survey column.
+Q_RESPONDENT_ID = "respondent_id"
+Q_PLACE = "place"
+Q_ROLE = "role"
+Q_ORGANISATION_TYPE = "organisation_type"
+Q_EMAIL = "email"
+Q_NAME = "name"
+Q_TIMESTAMP = "timestamp"
+Q_METADATA = "metadata"
+Q_LIKERT = "likert"
+Q_FREE_TEXT = "free_text"
+Q_CHOICE = "choice"
+Q_NUMERIC = "numeric"
+Q_IGNORED = "ignored"
+QUESTION_KINDS = (
+    Q_RESPONDENT_ID,
+    Q_PLACE,
+    Q_ROLE,
+    Q_ORGANISATION_TYPE,
+    Q_EMAIL,
+    Q_NAME,
+    Q_TIMESTAMP,
+    Q_METADATA,
+    Q_LIKERT,
+    Q_FREE_TEXT,
+    Q_CHOICE,
+    Q_NUMERIC,
+    Q_IGNORED,
+)
+PERSONAL_QUESTION_KINDS = (Q_EMAIL, Q_NAME)
+"""Columns that identify a person: never stored as they are."""
+
+
+# --------------------------------------------------------------------------- records
+@dataclass(frozen=True)
+class Turn:
+    """One speaker turn of a transcript.
+
+    ``text == transcript.text[start:end]`` always holds: offsets are 0-based
+    Unicode code-point offsets into the transcript's plain text.
+    """
+
+    index: int
+    speaker: str | None
+    role: str
+    start: int
+    end: int
+    text: str
+    start_time: float | None = None
+    end_time: float | None = None
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A transcript read from one file: its plain text and its turns.
+
+    The plain text is what the file says once markup is gone: for ``.txt`` the
+    decoded file with normalised line ends; for ``.docx`` its paragraphs joined by
+    newlines; for ``.vtt``/``.srt`` one ``Speaker: text`` line per turn (cue
+    timings kept on the turns, not in the text).
+    """
+
+    path: Path
+    format: str
+    text: str
+    turns: tuple[Turn, ...]
+    encoding: str = "utf-8"
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def speakers(self) -> list[str]:
+        """Distinct speaker labels in order of first appearance."""
+        seen: dict[str, None] = {}
+        for turn in self.turns:
+            if turn.speaker:
+                seen.setdefault(turn.speaker, None)
+        return list(seen)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Turns as a DataFrame with the store's column names."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    TURN_INDEX: t.index,
+                    SPEAKER: t.speaker,
+                    SPEAKER_ROLE: t.role,
+                    START_CHAR: t.start,
+                    END_CHAR: t.end,
+                    START_TIME: t.start_time,
+                    END_TIME: t.end_time,
+                    TEXT: t.text,
+                }
+                for t in self.turns
+            ],
+            columns=[TURN_INDEX, SPEAKER, SPEAKER_ROLE, START_CHAR, END_CHAR, START_TIME, END_TIME, TEXT],
+        )
+
+
+@dataclass(frozen=True)
+class SurveyQuestion:
+    """One column of a survey export, classified."""
+
+    key: str
+    text: str
+    kind: str
+    position: int
+    scale: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Survey:
+    """A survey read from one file.
+
+    Attributes
+    ----------
+    respondents : one row per respondent: ``respondent_key``, ``row_number`` (1-based
+        row in the file, header rows counted), ``place``, ``role``,
+        ``organisation_type`` and ``attributes`` (dict of other metadata answers).
+    likert : long format: ``respondent_key``, ``question_key``, ``label``, ``value``
+        (1-based position on the scale, or NaN for labels off the scale).
+    texts : long format, one row per non-empty free-text answer: ``respondent_key``,
+        ``question_key``, ``text``.
+    personal : long format, the values of columns that identify a person (email,
+        name): ``respondent_key``, ``question_key``, ``text``. Pseudonymisation
+        learns from them; they are never stored.
+    """
+
+    path: Path
+    format: str
+    vendor: str
+    questions: tuple[SurveyQuestion, ...]
+    respondents: pd.DataFrame
+    likert: pd.DataFrame
+    texts: pd.DataFrame
+    personal: pd.DataFrame
+    sheet: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    def questions_of(self, kind: str) -> list[SurveyQuestion]:
+        """The questions of one kind (see :data:`QUESTION_KINDS`)."""
+        return [q for q in self.questions if q.kind == kind]
+
+
+@dataclass(frozen=True)
+class SourceMeta:
+    """Who and where a source comes from: from its folder, the manifest or the survey."""
+
+    place: str | None = None
+    participant_id: str | None = None
+    organisation_type: str | None = None
+    sector: str | None = None
+    role: str | None = None
+    interview_date: str | None = None
+    interviewers: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict)

@@ -1,0 +1,347 @@
+"""The project store: every table the analysis reads, and all SQL in one place.
+
+An embedded SQLite file by default (``store/study.sqlite`` in the study folder);
+any SQLAlchemy URL works, so a team can point the same code at PostgreSQL. Only
+pseudonymised text is ever written here. Writes happen inside one transaction:
+a failure leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from toolkit import schema as s
+from toolkit.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+sources = sa.Table(
+    s.SOURCES,
+    metadata,
+    sa.Column(s.SOURCE_ID, sa.Integer, primary_key=True),
+    sa.Column(s.PATH, sa.String(1024), nullable=False, unique=True),
+    sa.Column(s.PLACE, sa.String(200), index=True),
+    sa.Column(s.KIND, sa.String(20), nullable=False),
+    sa.Column(s.FORMAT, sa.String(20), nullable=False),
+    sa.Column(s.CONTENT_HASH, sa.String(64), nullable=False),
+    sa.Column(s.SIZE_BYTES, sa.Integer),
+    sa.Column(s.ENCODING, sa.String(40)),
+    sa.Column(s.TEXT, sa.Text),
+    sa.Column(s.PARTICIPANT_ID, sa.String(100)),
+    sa.Column(s.ORGANISATION_TYPE, sa.String(200)),
+    sa.Column(s.SECTOR, sa.String(100)),
+    sa.Column(s.ROLE, sa.String(200)),
+    sa.Column(s.INTERVIEW_DATE, sa.String(40)),
+    sa.Column(s.N_ITEMS, sa.Integer),
+    sa.Column(s.INGESTED_AT, sa.String(40)),
+    sa.Column(s.RUN_ID, sa.String(40)),
+)
+
+turns = sa.Table(
+    s.TURNS,
+    metadata,
+    sa.Column(s.TURN_ID, sa.Integer, primary_key=True),
+    sa.Column(s.SOURCE_ID, sa.Integer, sa.ForeignKey(f"{s.SOURCES}.{s.SOURCE_ID}", ondelete="CASCADE"), index=True),
+    sa.Column(s.TURN_INDEX, sa.Integer, nullable=False),
+    sa.Column(s.SPEAKER, sa.String(200)),
+    sa.Column(s.SPEAKER_ROLE, sa.String(20), nullable=False),
+    sa.Column(s.START_CHAR, sa.Integer, nullable=False),
+    sa.Column(s.END_CHAR, sa.Integer, nullable=False),
+    sa.Column(s.START_TIME, sa.Float),
+    sa.Column(s.END_TIME, sa.Float),
+    sa.Column(s.TEXT, sa.Text, nullable=False),
+)
+
+survey_questions = sa.Table(
+    s.SURVEY_QUESTIONS,
+    metadata,
+    sa.Column(s.QUESTION_ID, sa.Integer, primary_key=True),
+    sa.Column(s.SOURCE_ID, sa.Integer, sa.ForeignKey(f"{s.SOURCES}.{s.SOURCE_ID}", ondelete="CASCADE"), index=True),
+    sa.Column(s.QUESTION_KEY, sa.String(200), nullable=False),
+    sa.Column(s.POSITION, sa.Integer, nullable=False),
+    sa.Column(s.QUESTION_TEXT, sa.Text),
+    sa.Column(s.KIND, sa.String(40), nullable=False),
+    sa.Column(s.SCALE, sa.Text),
+)
+
+respondents = sa.Table(
+    s.RESPONDENTS,
+    metadata,
+    sa.Column(s.RESPONDENT_ID, sa.Integer, primary_key=True),
+    sa.Column(s.SOURCE_ID, sa.Integer, sa.ForeignKey(f"{s.SOURCES}.{s.SOURCE_ID}", ondelete="CASCADE"), index=True),
+    sa.Column(s.RESPONDENT_KEY, sa.String(100), nullable=False),
+    sa.Column(s.ROW_NUMBER, sa.Integer),
+    sa.Column(s.PLACE, sa.String(200), index=True),
+    sa.Column(s.ROLE, sa.String(200)),
+    sa.Column(s.ORGANISATION_TYPE, sa.String(200)),
+    sa.Column(s.ATTRIBUTES, sa.Text),
+)
+
+likert_answers = sa.Table(
+    s.LIKERT_ANSWERS,
+    metadata,
+    sa.Column(s.RESPONDENT_ID, sa.Integer, sa.ForeignKey(f"{s.RESPONDENTS}.{s.RESPONDENT_ID}", ondelete="CASCADE")),
+    sa.Column(s.QUESTION_ID, sa.Integer, sa.ForeignKey(f"{s.SURVEY_QUESTIONS}.{s.QUESTION_ID}", ondelete="CASCADE")),
+    sa.Column(s.SOURCE_ID, sa.Integer, sa.ForeignKey(f"{s.SOURCES}.{s.SOURCE_ID}", ondelete="CASCADE"), index=True),
+    sa.Column(s.LABEL, sa.String(200)),
+    sa.Column(s.VALUE, sa.Float),
+)
+
+text_answers = sa.Table(
+    s.TEXT_ANSWERS,
+    metadata,
+    sa.Column(s.TEXT_ANSWER_ID, sa.Integer, primary_key=True),
+    sa.Column(s.RESPONDENT_ID, sa.Integer, sa.ForeignKey(f"{s.RESPONDENTS}.{s.RESPONDENT_ID}", ondelete="CASCADE")),
+    sa.Column(s.QUESTION_ID, sa.Integer, sa.ForeignKey(f"{s.SURVEY_QUESTIONS}.{s.QUESTION_ID}", ondelete="CASCADE")),
+    sa.Column(s.SOURCE_ID, sa.Integer, sa.ForeignKey(f"{s.SOURCES}.{s.SOURCE_ID}", ondelete="CASCADE"), index=True),
+    sa.Column(s.TEXT, sa.Text, nullable=False),
+)
+
+runs = sa.Table(
+    s.RUNS,
+    metadata,
+    sa.Column(s.RUN_ID, sa.String(40), primary_key=True),
+    sa.Column(s.STAGE, sa.String(40), nullable=False),
+    sa.Column(s.STARTED_AT, sa.String(40), nullable=False),
+    sa.Column(s.FINISHED_AT, sa.String(40)),
+    sa.Column(s.STATUS, sa.String(20), nullable=False),
+    sa.Column(s.TOOLKIT_VERSION, sa.String(20)),
+    sa.Column(s.CONFIG_HASH, sa.String(20)),
+    sa.Column(s.SUMMARY, sa.Text),
+)
+
+store_info = sa.Table(
+    "store_info",
+    metadata,
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("value", sa.String(200)),
+)
+
+TABLES: dict[str, sa.Table] = {t.name: t for t in metadata.sorted_tables}
+CHILD_TABLES = (likert_answers, text_answers, respondents, survey_questions, turns)
+
+
+def now() -> str:
+    """The current UTC time as an ISO string (what the store records)."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+class Store:
+    """A connection to a study's project store.
+
+    Examples
+    --------
+    >>> store = Store("sqlite://")  # an in-memory store
+    >>> store.table(s.SOURCES).empty
+    True
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        try:
+            if url.startswith("sqlite:///"):
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(url, future=True)
+            if self.engine.dialect.name == "sqlite":
+                sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            metadata.create_all(self.engine)
+            self._check_version()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Cannot open the project store at {url}: {exc.__class__.__name__}: {exc.args[0]}") from None
+        except OSError as exc:
+            raise StoreError(f"Cannot create the project store at {url}: {exc.strerror}.") from None
+
+    def _check_version(self) -> None:
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(store_info.c.value).where(store_info.c.key == "schema_version")).first()
+            if row is None:
+                conn.execute(store_info.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StoreError(
+                    f"The store at {self.url} was written by a newer toolkit (schema {row[0]}). Upgrade the toolkit."
+                )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ writing
+    @contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """One transaction: committed if the block succeeds, rolled back if it raises."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def delete_source(self, conn: sa.Connection, path: str) -> None:
+        """Remove a source and every row that belongs to it."""
+        source_id = conn.execute(sa.select(sources.c.source_id).where(sources.c.path == path)).scalar()
+        if source_id is None:
+            return
+        for table in CHILD_TABLES:
+            conn.execute(table.delete().where(table.c.source_id == source_id))
+        conn.execute(sources.delete().where(sources.c.source_id == source_id))
+
+    def insert_source(self, conn: sa.Connection, record: Mapping[str, Any]) -> int:
+        """Insert one source row (replacing any source at the same path); returns its id."""
+        self.delete_source(conn, record[s.PATH])
+        result = conn.execute(sources.insert().values(**record))
+        return int(result.inserted_primary_key[0])
+
+    def insert_turns(self, conn: sa.Connection, source_id: int, frame: pd.DataFrame) -> None:
+        rows = _records(frame, turns, source_id=source_id)
+        if rows:
+            conn.execute(turns.insert(), rows)
+
+    def insert_survey(
+        self,
+        conn: sa.Connection,
+        source_id: int,
+        questions: pd.DataFrame,
+        respondent_frame: pd.DataFrame,
+        likert: pd.DataFrame,
+        texts: pd.DataFrame,
+    ) -> None:
+        """Write a survey's questions, respondents and answers (keys resolved to ids)."""
+        question_ids: dict[str, int] = {}
+        for row in _records(questions, survey_questions, source_id=source_id):
+            qid = conn.execute(survey_questions.insert().values(**row)).inserted_primary_key[0]
+            question_ids[row[s.QUESTION_KEY]] = int(qid)
+        respondent_ids: dict[str, int] = {}
+        for row in _records(respondent_frame, respondents, source_id=source_id):
+            rid = conn.execute(respondents.insert().values(**row)).inserted_primary_key[0]
+            respondent_ids[row[s.RESPONDENT_KEY]] = int(rid)
+        for frame, table in ((likert, likert_answers), (texts, text_answers)):
+            if frame.empty:
+                continue
+            resolved = frame.assign(
+                **{
+                    s.RESPONDENT_ID: frame[s.RESPONDENT_KEY].map(respondent_ids),
+                    s.QUESTION_ID: frame[s.QUESTION_KEY].map(question_ids),
+                }
+            )
+            rows = _records(resolved, table, source_id=source_id)
+            if rows:
+                conn.execute(table.insert(), rows)
+
+    def start_run(self, stage: str, *, config_hash: str = "", version: str = "") -> str:
+        """Record that a stage started; returns the run id."""
+        run_id = uuid.uuid4().hex[:12]
+        with self.transaction() as conn:
+            conn.execute(
+                runs.insert().values(
+                    run_id=run_id,
+                    stage=stage,
+                    started_at=now(),
+                    status="running",
+                    toolkit_version=version,
+                    config_hash=config_hash,
+                )
+            )
+        return run_id
+
+    def finish_run(self, run_id: str, status: str, summary: Mapping[str, Any] | None = None) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                runs.update()
+                .where(runs.c.run_id == run_id)
+                .values(finished_at=now(), status=status, summary=json.dumps(summary or {}, default=str))
+            )
+
+    # ------------------------------------------------------------------ reading
+    def table(self, name: str) -> pd.DataFrame:
+        """A whole table as a DataFrame."""
+        if name not in TABLES:
+            raise StoreError(f"No table '{name}' in the store. Tables: {', '.join(sorted(TABLES))}.")
+        with self.engine.connect() as conn:
+            return pd.read_sql(sa.select(TABLES[name]), conn)
+
+    def source_hashes(self) -> dict[str, str]:
+        """``path -> content hash`` of every stored source."""
+        with self.engine.connect() as conn:
+            return dict(conn.execute(sa.select(sources.c.path, sources.c.content_hash)).all())
+
+    def sources_frame(self) -> pd.DataFrame:
+        """Sources without their text (cheap to list)."""
+        cols = [c for c in sources.c if c.name != s.TEXT]
+        with self.engine.connect() as conn:
+            return pd.read_sql(sa.select(*cols).order_by(sources.c.path), conn)
+
+    def place_summary(self) -> pd.DataFrame:
+        """Per place: transcripts, turns, surveys and respondents."""
+        with self.engine.connect() as conn:
+            src = pd.read_sql(sa.select(sources.c.source_id, sources.c.place, sources.c.kind), conn)
+            turn_counts = pd.read_sql(
+                sa.select(turns.c.source_id, sa.func.count().label("turns")).group_by(turns.c.source_id), conn
+            )
+            resp = pd.read_sql(
+                sa.select(respondents.c.place, sa.func.count().label("respondents")).group_by(respondents.c.place),
+                conn,
+            )
+        columns = ["place", "transcripts", "turns", "surveys", "respondents"]
+        if src.empty:
+            return pd.DataFrame(columns=columns)
+        src = src.merge(turn_counts, on=s.SOURCE_ID, how="left").fillna({"turns": 0})
+        src[s.PLACE] = src[s.PLACE].fillna("(no place)")
+        summary = src.groupby(s.PLACE).agg(
+            transcripts=(s.KIND, lambda k: int((k == "transcript").sum())),
+            turns=("turns", "sum"),
+            surveys=(s.KIND, lambda k: int((k == "survey").sum())),
+        )
+        resp[s.PLACE] = resp[s.PLACE].fillna("(no place)")
+        summary = summary.join(resp.set_index(s.PLACE), how="outer").fillna(0).astype(int)
+        return summary.reset_index(names="place")[columns]
+
+    def runs_frame(self, limit: int = 20) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            return pd.read_sql(sa.select(runs).order_by(runs.c.started_at.desc()).limit(limit), conn)
+
+    def counts(self) -> dict[str, int]:
+        """Row count of every table."""
+        with self.engine.connect() as conn:
+            return {
+                name: int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar())
+                for name, table in TABLES.items()
+            }
+
+
+def _records(frame: pd.DataFrame, table: sa.Table, **fixed: Any) -> list[dict[str, Any]]:
+    """Rows of ``frame`` restricted to the table's columns, NaN as NULL, dicts as JSON."""
+    if frame is None or frame.empty:
+        return []
+    names = [c.name for c in table.columns if c.name in frame.columns and c.name not in fixed]
+    out = []
+    for row in frame[names].to_dict("records"):
+        clean = {}
+        for key, value in row.items():
+            if isinstance(value, (dict, list, tuple)):
+                value = json.dumps(value, default=str, ensure_ascii=False)
+            elif value is not None and not isinstance(value, str) and pd.isna(value):
+                value = None
+            elif hasattr(value, "item"):
+                value = value.item()
+            clean[key] = value
+        clean.update(fixed)
+        out.append(clean)
+    return out
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
