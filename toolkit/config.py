@@ -95,6 +95,20 @@ class PseudonymisationOptions:
 
 
 @dataclass(frozen=True)
+class CodingOptions:
+    """``[coding]``: the codebook and the machine coder's settings."""
+
+    codebook: str = ""
+    """Path of the study's codebook (YAML); empty uses the toolkit's default codebook."""
+    min_score: float = 0.5
+    """Combined evidence a theme needs before the machine codes it (higher: fewer, surer codings)."""
+    max_themes: int = 2
+    """At most this many themes per segment."""
+    min_words: int = 4
+    """Sentences shorter than this are joined to a neighbour when segmenting."""
+
+
+@dataclass(frozen=True)
 class StoreOptions:
     """``[store]``: where the project store lives."""
 
@@ -121,6 +135,7 @@ class StudyConfig:
     surveys: SurveyOptions = field(default_factory=SurveyOptions)
     pseudonymisation: PseudonymisationOptions = field(default_factory=PseudonymisationOptions)
     store: StoreOptions = field(default_factory=StoreOptions)
+    coding: CodingOptions = field(default_factory=CodingOptions)
     extra: dict = field(default_factory=dict, compare=False, repr=False)
     """Sections this version does not know about, kept for later stages' own checks."""
 
@@ -161,10 +176,11 @@ _SECTIONS: dict[str, type] = {
     "surveys": SurveyOptions,
     "pseudonymisation": PseudonymisationOptions,
     "store": StoreOptions,
+    "coding": CodingOptions,
 }
 _STUDY_KEYS = ("name", "description", "places", "manifest", "seed")
 # Sections owned by later stages (coding, topics, dashboard); validated by them.
-_OPEN_SECTIONS = ("coding", "topics", "dashboard", "export")
+_OPEN_SECTIONS = ("topics", "dashboard", "export")
 
 
 def find_study(path: str | Path | None = None) -> Path:
@@ -278,6 +294,10 @@ def _check(source: str | Path, key: str, value: Any, default: Any) -> Any:
         if value < 0:
             raise ConfigError(f"{source}: {key} must not be negative, found {value}.")
         return value
+    if expected is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{source}: {key} must be a number, found {value!r}.")
+        return float(value)
     if expected is str:
         if not isinstance(value, str):
             raise ConfigError(f"{source}: {key} must be a string in quotes, found {value!r}.")

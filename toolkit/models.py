@@ -79,3 +79,21 @@ def load_embedder():
     path = embedder_path()
     log.info("loading sentence embedder from %s", path)
     return SentenceTransformer(str(path), device="cpu")
+
+
+@functools.lru_cache(maxsize=2)
+def load_segmenter(preferred: str = ""):
+    """The English pipeline set up for segmenting and pattern matching.
+
+    Sentence boundaries come from the fast ``senter`` component instead of the
+    parser; named entities are not needed here. Tagger and lemmatizer stay on so
+    codebook patterns can match lemmas.
+    """
+    name = spacy_model_name(preferred)
+    module = importlib.import_module(name)
+    nlp = module.load(disable=["parser", "ner"])
+    if "senter" in nlp.disabled:
+        nlp.enable_pipe("senter")
+    elif "senter" not in nlp.pipe_names:
+        nlp.add_pipe("sentencizer")
+    return nlp

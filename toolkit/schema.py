@@ -21,6 +21,10 @@ RESPONDENTS = "respondents"
 LIKERT_ANSWERS = "likert_answers"
 TEXT_ANSWERS = "text_answers"
 RUNS = "runs"
+SEGMENTS = "segments"
+CODINGS = "codings"
+HUMAN_CODINGS = "human_codings"
+EMBEDDINGS = "embeddings"
 
 # --------------------------------------------------------------------------- columns
 SOURCE_ID = "source_id"
@@ -73,6 +77,29 @@ TOOLKIT_VERSION = "toolkit_version"
 CONFIG_HASH = "config_hash"
 SUMMARY = "summary"
 
+SEGMENT_ID = "segment_id"
+SEGMENT_KEY = "segment_key"
+SEGMENT_INDEX = "segment_index"
+IS_EVIDENCE = "is_evidence"
+
+CODING_ID = "coding_id"
+THEME = "theme"
+POLARITY = "polarity"
+CONFIDENCE = "confidence"
+RANK = "rank"
+EVIDENCE = "evidence"
+GOOD_PRACTICE = "good_practice"
+CODER = "coder"
+CODEBOOK_VERSION = "codebook_version"
+DECISION = "decision"
+NOTE = "note"
+CREATED_AT = "created_at"
+
+TEXT_HASH = "text_hash"
+MODEL = "model"
+DIM = "dim"
+VECTOR = "vector"
+
 # --------------------------------------------------------------------------- vocabularies
 SOURCE_KINDS = ("transcript", "survey")
 TRANSCRIPT_FORMATS = ("docx", "txt", "vtt", "srt")
@@ -83,6 +110,16 @@ PARTICIPANT = "participant"
 OTHER = "other"
 SPEAKER_ROLES = (INTERVIEWER, PARTICIPANT, OTHER)
 """``other`` marks text that is not a speaker's turn: a title, a legend, a note."""
+
+BARRIER = "barrier"
+ENABLER = "enabler"
+NEUTRAL = "neutral"
+POLARITIES = (BARRIER, ENABLER, NEUTRAL)
+"""Every coded segment is a barrier, an enabler, or neutral/mixed."""
+
+MACHINE_CODER = "machine"
+DECISIONS = ("accept", "reject", "recode", "add")
+"""What a researcher can do with a segment: accept or reject the machine's coding, recode it, or add one."""
 
 # Kinds of survey column.
 Q_RESPONDENT_ID = "respondent_id"

@@ -125,6 +125,63 @@ runs = sa.Table(
     sa.Column(s.SUMMARY, sa.Text),
 )
 
+segments = sa.Table(
+    s.SEGMENTS,
+    metadata,
+    sa.Column(s.SEGMENT_ID, sa.Integer, primary_key=True),
+    sa.Column(s.SEGMENT_KEY, sa.String(32), nullable=False, unique=True),
+    sa.Column(s.SOURCE_ID, sa.Integer, sa.ForeignKey(f"{s.SOURCES}.{s.SOURCE_ID}", ondelete="CASCADE"), index=True),
+    sa.Column(s.TURN_ID, sa.Integer),
+    sa.Column(s.TEXT_ANSWER_ID, sa.Integer),
+    sa.Column(s.SEGMENT_INDEX, sa.Integer, nullable=False),
+    sa.Column(s.START_CHAR, sa.Integer, nullable=False),
+    sa.Column(s.END_CHAR, sa.Integer, nullable=False),
+    sa.Column(s.TEXT, sa.Text, nullable=False),
+    sa.Column(s.SPEAKER_ROLE, sa.String(20), nullable=False),
+    sa.Column(s.IS_EVIDENCE, sa.Boolean, nullable=False),
+    sa.Column(s.RUN_ID, sa.String(40)),
+)
+
+codings = sa.Table(
+    s.CODINGS,
+    metadata,
+    sa.Column(s.CODING_ID, sa.Integer, primary_key=True),
+    sa.Column(s.SEGMENT_KEY, sa.String(32), nullable=False, index=True),
+    sa.Column(s.THEME, sa.String(100)),
+    sa.Column(s.POLARITY, sa.String(20)),
+    sa.Column(s.CONFIDENCE, sa.Float),
+    sa.Column(s.RANK, sa.Integer, nullable=False),
+    sa.Column(s.GOOD_PRACTICE, sa.Boolean, nullable=False),
+    sa.Column(s.EVIDENCE, sa.Text),
+    sa.Column(s.CODER, sa.String(100), nullable=False),
+    sa.Column(s.CODEBOOK_VERSION, sa.String(40)),
+    sa.Column(s.RUN_ID, sa.String(40)),
+)
+
+human_codings = sa.Table(
+    s.HUMAN_CODINGS,
+    metadata,
+    sa.Column(s.CODING_ID, sa.Integer, primary_key=True),
+    sa.Column(s.SEGMENT_KEY, sa.String(32), nullable=False, index=True),
+    sa.Column(s.CODER, sa.String(100), nullable=False),
+    sa.Column(s.DECISION, sa.String(20), nullable=False),
+    sa.Column(s.THEME, sa.String(100)),
+    sa.Column(s.POLARITY, sa.String(20)),
+    sa.Column(s.GOOD_PRACTICE, sa.Boolean),
+    sa.Column(s.NOTE, sa.Text),
+    sa.Column(s.TEXT, sa.Text),
+    sa.Column(s.CREATED_AT, sa.String(40), nullable=False),
+)
+
+embeddings = sa.Table(
+    s.EMBEDDINGS,
+    metadata,
+    sa.Column(s.TEXT_HASH, sa.String(40), primary_key=True),
+    sa.Column(s.MODEL, sa.String(100), primary_key=True),
+    sa.Column(s.DIM, sa.Integer, nullable=False),
+    sa.Column(s.VECTOR, sa.LargeBinary, nullable=False),
+)
+
 store_info = sa.Table(
     "store_info",
     metadata,
@@ -133,7 +190,7 @@ store_info = sa.Table(
 )
 
 TABLES: dict[str, sa.Table] = {t.name: t for t in metadata.sorted_tables}
-CHILD_TABLES = (likert_answers, text_answers, respondents, survey_questions, turns)
+CHILD_TABLES = (segments, likert_answers, text_answers, respondents, survey_questions, turns)
 
 
 def now() -> str:
@@ -261,6 +318,64 @@ class Store:
                 .values(finished_at=now(), status=status, summary=json.dumps(summary or {}, default=str))
             )
 
+    def replace_segments(self, conn: sa.Connection, frame: pd.DataFrame, run_id: str) -> None:
+        """Replace every segment (they are derived from turns and answers on each coding run)."""
+        conn.execute(segments.delete())
+        rows = _records(frame, segments, run_id=run_id)
+        if rows:
+            conn.execute(segments.insert(), rows)
+
+    def replace_machine_codings(self, conn: sa.Connection, frame: pd.DataFrame, coder: str, run_id: str) -> None:
+        """Replace one machine coder's codings; human codings are never touched."""
+        conn.execute(codings.delete().where(codings.c.coder == coder))
+        rows = _records(frame, codings, coder=coder, run_id=run_id)
+        if rows:
+            conn.execute(codings.insert(), rows)
+
+    def add_human_codings(self, frame: pd.DataFrame) -> int:
+        """Append human decisions (never updates: the latest decision of a coder on a segment wins).
+
+        Appending only means several reviewers working at once never overwrite each other.
+        """
+        rows = _records(frame, human_codings)
+        for row in rows:
+            row.setdefault(s.CREATED_AT, now())
+            if row.get(s.DECISION) not in s.DECISIONS:
+                raise StoreError(f"Unknown decision {row.get(s.DECISION)!r}; expected one of {', '.join(s.DECISIONS)}.")
+        if rows:
+            with self.transaction() as conn:
+                conn.execute(human_codings.insert(), rows)
+        return len(rows)
+
+    def get_embeddings(self, hashes: list[str], model: str) -> dict[str, bytes]:
+        """Cached embedding vectors (raw float32 bytes) by text hash."""
+        found: dict[str, bytes] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(hashes), 500):
+                chunk = hashes[start : start + 500]
+                query = sa.select(embeddings.c.text_hash, embeddings.c.vector).where(
+                    embeddings.c.model == model, embeddings.c.text_hash.in_(chunk)
+                )
+                found.update(dict(conn.execute(query).all()))
+        return found
+
+    def put_embeddings(self, items: list[tuple[str, bytes]], model: str, dim: int) -> None:
+        if not items:
+            return
+        with self.transaction() as conn:
+            existing = set(
+                conn.execute(
+                    sa.select(embeddings.c.text_hash).where(
+                        embeddings.c.model == model, embeddings.c.text_hash.in_([h for h, _ in items])
+                    )
+                ).scalars()
+            )
+            rows = [
+                {s.TEXT_HASH: h, s.MODEL: model, s.DIM: dim, s.VECTOR: v} for h, v in items if h not in existing
+            ]
+            if rows:
+                conn.execute(embeddings.insert(), rows)
+
     # ------------------------------------------------------------------ reading
     def table(self, name: str) -> pd.DataFrame:
         """A whole table as a DataFrame."""
@@ -268,6 +383,65 @@ class Store:
             raise StoreError(f"No table '{name}' in the store. Tables: {', '.join(sorted(TABLES))}.")
         with self.engine.connect() as conn:
             return pd.read_sql(sa.select(TABLES[name]), conn)
+
+    def turns_for_segmenting(self) -> pd.DataFrame:
+        """Every turn with its source path (dialogue only: headers and notes are not segmented)."""
+        query = (
+            sa.select(
+                turns.c.turn_id,
+                turns.c.source_id,
+                sources.c.path,
+                turns.c.start_char,
+                turns.c.text,
+                turns.c.speaker_role,
+            )
+            .join(sources, sources.c.source_id == turns.c.source_id)
+            .where(turns.c.speaker_role != s.OTHER)
+            .order_by(sources.c.path, turns.c.turn_index)
+        )
+        with self.engine.connect() as conn:
+            return pd.read_sql(query, conn)
+
+    def answers_for_segmenting(self) -> pd.DataFrame:
+        """Every free-text survey answer with its source path."""
+        query = (
+            sa.select(text_answers.c.text_answer_id, text_answers.c.source_id, sources.c.path, text_answers.c.text)
+            .join(sources, sources.c.source_id == text_answers.c.source_id)
+            .order_by(sources.c.path, text_answers.c.text_answer_id)
+        )
+        with self.engine.connect() as conn:
+            return pd.read_sql(query, conn)
+
+    def segments_frame(self, *, evidence_only: bool = False) -> pd.DataFrame:
+        """Segments with who and where they come from (place, organisation type, role, speaker, question)."""
+        query = (
+            sa.select(
+                segments,
+                sources.c.path,
+                sources.c.kind.label("source_kind"),
+                sources.c.participant_id,
+                sa.func.coalesce(respondents.c.place, sources.c.place).label(s.PLACE),
+                sa.func.coalesce(respondents.c.organisation_type, sources.c.organisation_type).label(
+                    s.ORGANISATION_TYPE
+                ),
+                sa.func.coalesce(respondents.c.role, sources.c.role).label(s.ROLE),
+                sources.c.sector,
+                turns.c.speaker,
+                turns.c.start_time,
+                respondents.c.respondent_key,
+                survey_questions.c.question_text,
+            )
+            .join(sources, sources.c.source_id == segments.c.source_id)
+            .outerjoin(turns, turns.c.turn_id == segments.c.turn_id)
+            .outerjoin(text_answers, text_answers.c.text_answer_id == segments.c.text_answer_id)
+            .outerjoin(respondents, respondents.c.respondent_id == text_answers.c.respondent_id)
+            .outerjoin(survey_questions, survey_questions.c.question_id == text_answers.c.question_id)
+            .order_by(sources.c.path, segments.c.start_char, segments.c.segment_id)
+        )
+        if evidence_only:
+            query = query.where(segments.c.is_evidence.is_(True))
+        with self.engine.connect() as conn:
+            return pd.read_sql(query, conn)
 
     def source_hashes(self) -> dict[str, str]:
         """``path -> content hash`` of every stored source."""
