@@ -295,7 +295,8 @@ def _print_survey(survey, fmt: str) -> None:
         + ", ".join(f"{n} {k}" for k, n in kinds.items())
     )
     for q in survey.questions:
-        print(f"  [{q.kind:<17}] {q.key}: {q.text[:90]}")
+        label = q.key if q.text == q.key else f"{q.key}: {q.text}"
+        print(f"  [{q.kind:<17}] {label[:110]}")
     print(f"{len(survey.likert)} Likert answers, {len(survey.texts)} free-text answers.")
     if not wide.empty:
         print(wide.head(10).to_string(index=False, max_colwidth=30))
