@@ -87,6 +87,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-bad", action="store_true", help="store readable files even if others fail")
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("code", help="segment the study and code segments into barrier/enabler themes")
+    p.add_argument("study", nargs="?", help=study_help)
+    p.set_defaults(func=cmd_code)
+
+    p = sub.add_parser("code-text", help="code the rows of a CSV file outside any study")
+    p.add_argument("input", type=Path)
+    p.add_argument("--text-column", required=True, help="the column holding the text")
+    p.add_argument("--out", type=Path, required=True, help="CSV to write (input columns + theme, polarity, confidence)")
+    p.add_argument("--study", help="use this study's codebook, settings and human codings")
+    p.set_defaults(func=cmd_code_text)
+
+    p = sub.add_parser("import-codings", help="add human codings from a CSV (segment_key or text, theme, polarity)")
+    p.add_argument("input", type=Path)
+    p.add_argument("study", nargs="?", help=study_help)
+    p.add_argument("--coder", required=True, help="the name the codings are recorded under")
+    p.set_defaults(func=cmd_import_codings)
+
+    p = sub.add_parser("agreement", help="inter-coder agreement: Cohen's kappa, Krippendorff's alpha, confusion")
+    p.add_argument("study", nargs="?", help=study_help)
+    p.add_argument("--coders", nargs=2, metavar=("A", "B"), help="the two coders (default: machine and the human with most codings)")
+    p.add_argument("--field", choices=("theme", "polarity"), default="theme")
+    p.add_argument("--ignore-uncoded", action="store_true", help="leave out segments either coder left uncoded")
+    p.set_defaults(func=cmd_agreement)
+
+    p = sub.add_parser("evaluate", help="score the machine coder against a gold CSV (text, theme, polarity)")
+    p.add_argument("gold", type=Path)
+    p.add_argument("--study", help="use this study's codebook, settings and human codings")
+    p.add_argument("--text-column", default="text")
+    p.set_defaults(func=cmd_evaluate)
+
     p = sub.add_parser("status", help="show what is in the study's store")
     p.add_argument("study", nargs="?", help=study_help)
     p.set_defaults(func=cmd_status)
@@ -155,6 +185,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if report.ingest is not None:
         _print_ingest(report.ingest)
     _print_places(store)
+    if report.coding is not None:
+        print()
+        _print_coding(report.coding, store)
+    else:
+        print("\nCoding is up to date (nothing changed since the last run).")
     print(f"Store: {config.store_url}")
     if config.pseudonymisation.enabled:
         print(f"Pseudonymisation key (keep it private, away from the data): {config.key_path}")
@@ -202,6 +237,170 @@ def cmd_read(args: argparse.Namespace) -> int:
     else:
         _print_survey(record, args.format)
     return 0
+
+
+def _open_study(study):
+    from toolkit.config import load_config
+    from toolkit.store import Store
+
+    config = load_config(study)
+    return config, Store(config.store_url)
+
+
+def _read_csv(path: Path):
+    import io
+
+    import pandas as pd
+
+    from toolkit.errors import InputDataError
+    from toolkit.ingest.encoding import read_text_file
+
+    text, _ = read_text_file(path)
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except Exception as exc:  # pandas' parser errors
+        raise InputDataError(path, f"is not a readable CSV file ({exc}).", "Save it again as CSV (UTF-8).") from None
+
+
+def _require_columns(path: Path, frame, columns) -> None:
+    from toolkit.errors import InputDataError
+
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputDataError(
+            path,
+            f"has no column {', '.join(repr(c) for c in missing)}. Found: {', '.join(frame.columns)}.",
+            "Name the right column (e.g. --text-column) or rename it in the file.",
+        )
+
+
+def cmd_code(args: argparse.Namespace) -> int:
+    from toolkit.coding import code_study
+
+    config, store = _open_study(args.study)
+    if store.table("turns").empty and store.table("text_answers").empty:
+        raise ToolkitError(f"The store of {config.root} is empty. Run first: toolkit ingest {config.root}")
+    report = code_study(config, store)
+    _print_coding(report, store)
+    return 0
+
+
+def cmd_code_text(args: argparse.Namespace) -> int:
+    import os
+
+    from toolkit.coding import build_coder, code_texts
+
+    frame = _read_csv(args.input)
+    _require_columns(args.input, frame, [args.text_column])
+    config, store = _open_study(args.study) if args.study else (None, None)
+    coder = build_coder(config, store=store)
+    coded = code_texts(frame[args.text_column].fillna("").tolist(), coder)
+    out = frame.join(coded.drop(columns=["evidence"]).add_prefix("" if args.text_column not in coded else "coded_"))
+    tmp = args.out.with_name(args.out.name + ".part")
+    out.to_csv(tmp, index=False)
+    os.replace(tmp, args.out)
+    counts = coded["polarity"].value_counts().to_dict()
+    print(f"Coded {coded['theme'].notna().sum()} of {len(coded)} rows ({counts}); wrote {args.out}")
+    return 0
+
+
+def cmd_import_codings(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from toolkit import schema as sc
+    from toolkit.coding import match_segments
+    from toolkit.errors import InputDataError
+
+    config, store = _open_study(args.study)
+    frame = _read_csv(args.input)
+    _require_columns(args.input, frame, ["theme", "polarity"])
+    if "segment_key" not in frame.columns and "text" not in frame.columns:
+        raise InputDataError(args.input, "needs a 'segment_key' or a 'text' column to find the segments.", "Add one.")
+    segments = store.segments_frame()
+    if segments.empty:
+        raise ToolkitError(f"No segments in the store of {config.root} yet. Run first: toolkit code {config.root}")
+    keys = match_segments(frame, segments)
+    texts = segments.set_index(sc.SEGMENT_KEY)[sc.TEXT]
+    themes = frame["theme"].str.strip().replace({"": None, "none": None})
+    decision = frame["decision"] if "decision" in frame.columns else pd.Series("add", index=frame.index)
+    decision = decision.where(themes.notna() | decision.isin(["accept"]), "reject")
+    records = pd.DataFrame(
+        {
+            sc.SEGMENT_KEY: keys,
+            sc.CODER: args.coder,
+            sc.DECISION: decision,
+            sc.THEME: themes,
+            sc.POLARITY: frame["polarity"].str.strip().replace({"": None}),
+            sc.GOOD_PRACTICE: frame.get("good_practice", pd.Series("0", index=frame.index)).isin(["1", "true", "True", "yes"]),
+            sc.NOTE: frame.get("note"),
+        }
+    )
+    matched = records[records[sc.SEGMENT_KEY].notna()].copy()
+    matched[sc.TEXT] = matched[sc.SEGMENT_KEY].map(texts)
+    n = store.add_human_codings(matched)
+    print(f"Recorded {n} codings by '{args.coder}'; {len(records) - n} row(s) matched no segment and were skipped.")
+    return 0
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    from toolkit.agreement import agreement_report
+    from toolkit.coding import agreement_codings
+
+    config, store = _open_study(args.study)
+    codings = agreement_codings(store)
+    coders = codings["coder"].value_counts()
+    if args.coders:
+        a, b = args.coders
+    else:
+        humans = coders.drop("machine", errors="ignore")
+        if humans.empty:
+            raise ToolkitError(
+                "Only the machine has coded this study, so there is nothing to compare. Review segments in the "
+                "dashboard or add a coder's work with: toolkit import-codings FILE.csv --coder NAME"
+            )
+        a, b = "machine", humans.index[0]
+    both = set(codings.loc[codings["coder"] == a, "unit_id"]) & set(codings.loc[codings["coder"] == b, "unit_id"])
+    shared = codings[codings["unit_id"].isin(both)]
+    report = agreement_report(
+        shared, a, b, unit_col="unit_id", coder_col="coder", label_col=args.field, ignore_uncoded=args.ignore_uncoded
+    )
+    print(f"Agreement on {args.field} between '{a}' and '{b}' over {len(both)} segments both coded:")
+    print(report.to_text())
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from toolkit.coding import build_coder, code_texts, evaluate_coder
+
+    gold = _read_csv(args.gold)
+    _require_columns(args.gold, gold, [args.text_column, "theme", "polarity"])
+    config, store = _open_study(args.study) if args.study else (None, None)
+    coder = build_coder(config, store=store)
+    coded = code_texts(gold[args.text_column].tolist(), coder)
+    tables = evaluate_coder(gold, coded)
+    for name, table in tables.items():
+        print(f"\n{name.capitalize()} ({len(gold) if name == 'theme' else int(table.loc[table.index[:-3], 'support'].sum())} segments):")
+        print(table.round(3).to_string())
+    return 0
+
+
+def _print_coding(report, store) -> None:
+    print(
+        f"Coded {report.coded_segments} of {report.evidence_segments} participant segments "
+        f"({report.segments} segments in all; {report.codings} codings; codebook {report.codebook_version}; "
+        f"{report.human_codings_used} human codings used for training; embeddings: {report.embeddings_computed} "
+        f"computed, {report.embeddings_cached} from cache)."
+    )
+    from toolkit.coding import resolve_codings
+    from toolkit import schema as sc
+
+    codings = resolve_codings(store.table(sc.CODINGS), store.table(sc.HUMAN_CODINGS))
+    if codings.empty:
+        return
+    segments = store.segments_frame(evidence_only=True)[[sc.SEGMENT_KEY, sc.PLACE]]
+    table = codings[codings[sc.RANK] == 1].merge(segments, on=sc.SEGMENT_KEY)
+    print()
+    print(table.pivot_table(index=sc.PLACE, columns=sc.POLARITY, values=sc.SEGMENT_KEY, aggfunc="count", fill_value=0).to_string())
 
 
 # --------------------------------------------------------------------------- output

@@ -13,7 +13,7 @@ from toolkit.store import Store
 
 log = logging.getLogger(__name__)
 
-STAGES = ("ingest",)
+STAGES = ("ingest", "code")
 """The stages that exist, in the order :func:`run_study` runs them."""
 
 
@@ -22,6 +22,7 @@ class RunReport:
     """What each stage of a run reported."""
 
     ingest: IngestReport | None = None
+    coding: Any = None
     stages: list[str] = field(default_factory=list)
 
 
@@ -32,7 +33,10 @@ def run_study(
     progress: Callable[..., Iterable] | None = None,
     skip_bad: bool = False,
 ) -> RunReport:
-    """Run every stage that exists on a study: ingest (with pseudonymisation).
+    """Run every stage that exists on a study: ingest (with pseudonymisation), then code.
+
+    Coding re-runs only when the ingest changed something or nothing is coded yet,
+    so a warm re-run of an unchanged study does no model work.
 
     Examples
     --------
@@ -46,4 +50,10 @@ def run_study(
     report = RunReport()
     report.ingest = ingest_study(config, **kwargs)
     report.stages.append("ingest")
+    from toolkit import schema as s
+    from toolkit.coding import code_study
+
+    if report.ingest.changed or store.counts()[s.SEGMENTS] == 0:
+        report.coding = code_study(config, store)
+        report.stages.append("code")
     return report

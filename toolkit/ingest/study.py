@@ -178,7 +178,7 @@ def _meta_for(raw: RawFile, manifest: dict[str, SourceMeta]) -> SourceMeta:
 def _pseudonymise(
     config: StudyConfig, read: list[ReadSource], *, stored_paths: set[str]
 ) -> tuple[list[ReadSource], dict[str, Any]]:
-    """Replace identifiers in every record before anything is stored."""
+    """Replace identifiers in every record before anything is stored (see :mod:`toolkit.pseudonymise`)."""
     if not config.pseudonymisation.enabled:
         log.warning("pseudonymisation is switched off in study.toml: raw text will be stored")
         return read, {"enabled": False}
