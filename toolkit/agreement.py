@@ -77,10 +77,11 @@ def _as_list(values: Any, name: str) -> list:
         raise AgreementError(f"{name} is a single string ({values!r}); pass a sequence of labels, one per unit.")
     if isinstance(values, pd.Series):
         return values.tolist()
-    array = np.asarray(values, dtype=object)
-    if array.ndim != 1:
-        raise AgreementError(f"{name} has shape {array.shape}; expected one label per unit (a 1-D sequence).")
-    return array.tolist()
+    if isinstance(values, np.ndarray):
+        if values.ndim != 1:
+            raise AgreementError(f"{name} has shape {values.shape}; expected one label per unit (a 1-D sequence).")
+        return values.tolist()
+    return list(values)
 
 
 def _pairs(a: Any, b: Any) -> tuple[list, list]:
@@ -91,7 +92,7 @@ def _pairs(a: Any, b: Any) -> tuple[list, list]:
             f"The two coders' labels are not aligned: a has {len(a_list)} labels, b has {len(b_list)}. "
             "Pass one label per unit from each coder, in the same unit order."
         )
-    missing = [i for i, (x, y) in enumerate(zip(a_list, b_list)) if _isna(x) or _isna(y)]
+    missing = np.flatnonzero(_isna_array(a_list) | _isna_array(b_list)).tolist()
     if missing:
         shown = ", ".join(map(str, missing[:10])) + (", ..." if len(missing) > 10 else "")
         raise AgreementError(
@@ -100,6 +101,13 @@ def _pairs(a: Any, b: Any) -> tuple[list, list]:
             "give them an explicit label such as '(uncoded)', or use krippendorff_alpha, which allows missing values."
         )
     return a_list, b_list
+
+
+def _isna_array(values: list) -> np.ndarray:
+    """Missing-value mask of a list of labels (labels may be any object, tuples included)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return np.asarray(pd.isna(array), dtype=bool)
 
 
 def _isna(value: Any) -> bool:
@@ -120,13 +128,13 @@ def _sorted_labels(values: Any) -> list:
 
 def _check_labels(labels: Sequence | None, *lists: list) -> list:
     """The category list: ``labels`` (checked to cover every value) or the sorted values seen."""
-    seen = [v for values in lists for v in values]
+    seen = set().union(*lists)
     if labels is None:
         return _sorted_labels(seen)
     labels = list(labels)
     if len(set(labels)) != len(labels):
         raise AgreementError(f"labels holds duplicates: {labels!r}. List each category once.")
-    unknown = _sorted_labels(v for v in seen if v not in set(labels))
+    unknown = _sorted_labels(seen - set(labels))
     if unknown:
         raise AgreementError(
             f"Labels {unknown!r} are not among the categories given ({labels!r}). "
@@ -138,10 +146,9 @@ def _check_labels(labels: Sequence | None, *lists: list) -> list:
 def _counts(a_list: list, b_list: list, labels: list) -> np.ndarray:
     """Contingency counts: rows a's labels, columns b's labels, in ``labels`` order."""
     index = {label: i for i, label in enumerate(labels)}
-    table = np.zeros((len(labels), len(labels)), dtype=np.int64)
-    for x, y in zip(a_list, b_list):
-        table[index[x], index[y]] += 1
-    return table
+    k = len(labels)
+    cells = np.fromiter((index[x] * k + index[y] for x, y in zip(a_list, b_list)), dtype=np.int64, count=len(a_list))
+    return np.bincount(cells, minlength=k * k).reshape(k, k)
 
 
 # --------------------------------------------------------------------------- two coders
@@ -305,9 +312,16 @@ def krippendorff_alpha(data: Any, level: str = "nominal", *, values: Sequence | 
     """
     if level not in LEVELS:
         raise AgreementError(f"Unknown level {level!r}; expected one of {', '.join(LEVELS)}.")
-    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(np.asarray(data, dtype=object))
-    if frame.ndim != 2:
-        raise AgreementError("data must be 2-D: units in rows, coders in columns.")
+    if isinstance(data, pd.DataFrame):
+        frame = data
+    else:
+        array = np.asarray(data, dtype=object)
+        if array.ndim != 2:
+            raise AgreementError(
+                f"data has shape {array.shape}; expected a 2-D table with units in rows and coders in columns "
+                "(every row the same length, None/NaN for a missing value)."
+            )
+        frame = pd.DataFrame(array)
     cells = frame.to_numpy(dtype=object)
     present = ~pd.isna(frame).to_numpy()
 
@@ -427,8 +441,8 @@ class AgreementReport:
             notes.append(f"{o['n_units_dropped']} unit(s) left out because a coder gave them no {o['label_col']}.")
         if o.get("n_units_only_a") or o.get("n_units_only_b"):
             notes.append(
-                f"{o.get('n_units_only_a', 0)} unit(s) only '{o['coder_a']}' and {o.get('n_units_only_b', 0)} "
-                f"only '{o['coder_b']}' has codings for; the other coder counts as not coding them."
+                f"Units with codings from one coder only: {o.get('n_units_only_a', 0)} from '{o['coder_a']}', "
+                f"{o.get('n_units_only_b', 0)} from '{o['coder_b']}'; the other coder counts as leaving them uncoded."
             )
         return notes
 
@@ -562,7 +576,7 @@ def agreement_report(
         labelled = rows[rows[label_col].notna()]
         sides[coder] = {
             "seen": list(dict.fromkeys(rows[unit_col])),
-            "sets": labelled.groupby(unit_col, sort=False)[label_col].agg(lambda v: set(v)).to_dict(),
+            "sets": _label_sets(labelled, unit_col, label_col),
             "primary": _primary_labels(labelled, unit_col, label_col, has_primary),
         }
     a, b = sides[coder_a], sides[coder_b]
@@ -577,8 +591,8 @@ def agreement_report(
     units = list(dict.fromkeys(a["seen"] + b["seen"]))
     only_a, only_b = len(seen_a - seen_b), len(seen_b - seen_a)
     if only_a or only_b:
-        log.info("%d unit(s) only '%s' and %d only '%s' has codings for; counted as uncoded by the other coder",
-                 only_a, coder_a, only_b, coder_b)
+        log.info("units with codings from one coder only: %d from '%s', %d from '%s'; counted as uncoded by the "
+                 "other coder", only_a, coder_a, only_b, coder_b)
 
     all_labels = set().union(*a["sets"].values(), *b["sets"].values())
     if not ignore_uncoded and uncoded_label in all_labels:
@@ -603,8 +617,8 @@ def agreement_report(
     per_theme = _per_label(units, a["sets"], b["sets"], label_col)
     primary_a = [a["primary"].get(u, uncoded_label) for u in units]
     primary_b = [b["primary"].get(u, uncoded_label) for u in units]
-    labels = _sorted_labels(set(primary_a) | set(primary_b) - {uncoded_label})
-    labels = [x for x in labels if x != uncoded_label] + ([uncoded_label] if uncoded_label in primary_a + primary_b else [])
+    used = set(primary_a) | set(primary_b)
+    labels = _sorted_labels(used - {uncoded_label}) + ([uncoded_label] if uncoded_label in used else [])
     overall = {
         "coder_a": coder_a,
         "coder_b": coder_b,
@@ -654,6 +668,14 @@ def _validate_codings(
             "to a unit. Fill in or drop those rows."
         )
     return frame
+
+
+def _label_sets(labelled: pd.DataFrame, unit_col: str, label_col: str) -> dict:
+    """Each unit's set of labels for one coder."""
+    sets: dict = {}
+    for unit, label in zip(labelled[unit_col].tolist(), labelled[label_col].tolist()):
+        sets.setdefault(unit, set()).add(label)
+    return sets
 
 
 def _primary_labels(labelled: pd.DataFrame, unit_col: str, label_col: str, has_primary: bool) -> dict:

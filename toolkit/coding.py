@@ -229,11 +229,17 @@ class ThemeCoder:
 
         phrase = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         token = Matcher(self.nlp.vocab)
+        lemmas = "lemmatizer" in self.nlp.pipe_names
+        skipped = 0
         for theme in self.codebook.themes:
             if theme.phrases:
                 phrase.add(theme.id, [self.nlp.make_doc(p) for p in theme.phrases])
-            if theme.token_patterns:
-                token.add(theme.id, [list(p) for p in theme.token_patterns])
+            usable = [list(p) for p in theme.token_patterns if lemmas or not _uses_lemma(p)]
+            skipped += len(theme.token_patterns) - len(usable)
+            if usable:
+                token.add(theme.id, usable)
+        if skipped:
+            log.info("%d token patterns need lemmas, which this spaCy pipeline does not make; skipped", skipped)
         return phrase, token
 
     # ------------------------------------------------------------------ predict
@@ -341,6 +347,10 @@ class ThemeCoder:
 
     def _good_practice(self, text: str) -> bool:
         return bool(self.good_practice_regex_.search(text) or _GOOD_PRACTICE_ACTION.search(text))
+
+
+def _uses_lemma(pattern) -> bool:
+    return any("LEMMA" in token for token in pattern)
 
 
 def _definition_text(theme) -> str:
