@@ -359,6 +359,9 @@ def cmd_agreement(args: argparse.Namespace) -> int:
                 "dashboard or add a coder's work with: toolkit import-codings FILE.csv --coder NAME"
             )
         a, b = "machine", humans.index[0]
+    for coder in (a, b):
+        if coder not in coders.index:
+            raise ToolkitError(f"No codings by '{coder}'. Coders in the store: {', '.join(coders.index)}.")
     both = set(codings.loc[codings["coder"] == a, "unit_id"]) & set(codings.loc[codings["coder"] == b, "unit_id"])
     shared = codings[codings["unit_id"].isin(both)]
     report = agreement_report(

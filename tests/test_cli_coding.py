@@ -1,0 +1,92 @@
+"""The coding commands end to end on a copy of the sample study (real spaCy pipeline and embedder)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from tests.conftest import SAMPLE_STUDY
+from toolkit.cli import main
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("run") / "interviews"
+    shutil.copytree(SAMPLE_STUDY, root, ignore=shutil.ignore_patterns("store", "private"))
+    assert main(["run", str(root)]) == 0
+    return root
+
+
+def test_run_codes_every_place_with_barriers_and_enablers(study, capsys):
+    assert main(["run", str(study)]) == 0
+    out = capsys.readouterr().out
+    assert "15 unchanged" in out and "Coding is up to date" in out
+    import sqlite3
+
+    con = sqlite3.connect(study / "store" / "study.sqlite")
+    table = pd.read_sql(
+        "select src.place, c.polarity, count(distinct c.theme) themes from codings c "
+        "join segments g using (segment_key) join sources src using (source_id) group by 1, 2",
+        con,
+    )
+    for place in ("Brackenford", "Fernmouth", "Hollowmere"):
+        rows = table[table.place == place].set_index("polarity")
+        assert rows.loc["barrier", "themes"] >= 3 and rows.loc["enabler", "themes"] >= 3
+
+
+def test_code_text_adds_columns(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"id": [1, 2], "answer": ["GPs are terrified of the GMC so they won't share.", "Lunch was nice."]}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    assert main(["code-text", str(src), "--text-column", "answer", "--out", str(out)]) == 0
+    coded = pd.read_csv(out)
+    assert list(coded.columns[:2]) == ["id", "answer"]
+    assert {"theme", "polarity", "confidence", "secondary_theme", "good_practice"} <= set(coded.columns)
+    assert coded.loc[0, "theme"] == "confidentiality_caution" and coded.loc[0, "polarity"] == "barrier"
+    assert pd.isna(coded.loc[1, "theme"])
+
+
+def test_code_text_missing_column_is_a_clear_error(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text("id,text\n1,hello\n", encoding="utf-8")
+    assert main(["code-text", str(src), "--text-column", "answer", "--out", str(tmp_path / "o.csv")]) == 2
+    assert "in.csv: has no column 'answer'. Found: id, text" in capsys.readouterr().err
+
+
+def test_import_codings_then_agreement(study, tmp_path, capsys):
+    import sqlite3
+
+    con = sqlite3.connect(study / "store" / "study.sqlite")
+    coded = pd.read_sql(
+        "select g.segment_key, g.text, c.theme, c.polarity from codings c join segments g using (segment_key) where c.rank = 1 limit 40",
+        con,
+    )
+    human = coded.copy()
+    human.loc[human.index[:10], "theme"] = "resources_capacity"  # disagree on a quarter
+    human[["text", "theme", "polarity"]].to_csv(tmp_path / "ana.csv", index=False)
+    assert main(["import-codings", str(tmp_path / "ana.csv"), str(study), "--coder", "ana"]) == 0
+    assert "Recorded 40 codings by 'ana'" in capsys.readouterr().out
+    assert main(["agreement", str(study)]) == 0
+    out = capsys.readouterr().out
+    assert "between 'machine' and 'ana' over 40 segments" in out
+    assert "Cohen's kappa" in out and "Krippendorff's alpha" in out
+    assert main(["agreement", str(study), "--coders", "machine", "bob"]) == 2
+    assert "No codings by 'bob'" in capsys.readouterr().err
+
+
+def test_evaluate_prints_f1_per_theme_and_polarity(tmp_path, capsys):
+    gold = tmp_path / "gold.csv"
+    pd.DataFrame(
+        {
+            "text": ["They just don't trust us.", "Our IG lead answers the same day.", "I had pasta."],
+            "theme": ["trust_relationships", "ig_capacity_advice", "none"],
+            "polarity": ["barrier", "enabler", "neutral"],
+        }
+    ).to_csv(gold, index=False)
+    assert main(["evaluate", str(gold)]) == 0
+    out = capsys.readouterr().out
+    assert "Theme (3 segments)" in out and "macro avg" in out and "Polarity" in out
