@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import schema as s
+from toolkit.schema import PRIMARY, UNIT_ID
 from toolkit.errors import ToolkitError
 
 __all__ = [
@@ -56,9 +57,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-UNIT_ID = "unit_id"
 """Default name of the column that identifies a coded unit (a segment)."""
-PRIMARY = "primary"
 """Optional boolean column of ``codings`` marking a coder's primary label for a unit."""
 TOTAL = "Total"
 """Name of the margins row and column of :func:`confusion_table`."""
@@ -626,7 +625,7 @@ def agreement_report(
         "n_units": len(units),
         "percent_agreement": percent_agreement(primary_a, primary_b),
         "kappa": cohen_kappa(primary_a, primary_b, labels=labels),
-        "alpha": krippendorff_alpha(np.array([primary_a, primary_b], dtype=object).T),
+        "alpha": krippendorff_alpha(pd.DataFrame({coder_a: primary_a, coder_b: primary_b})),
         "ignore_uncoded": ignore_uncoded,
         "n_units_dropped": dropped,
         "n_units_only_a": only_a,
@@ -657,7 +656,7 @@ def _validate_codings(
     absent = [c for c in (coder_a, coder_b) if c not in set(coders)]
     if absent:
         raise AgreementError(
-            f"No codings by coder {' or '.join(repr(c) for c in absent)}. Coders found: "
+            f"No codings by {' or '.join(repr(c) for c in absent)}. Coders found: "
             f"{', '.join(repr(c) for c in coders) or 'none'}. Pass one of those names."
         )
     frame = codings[codings[coder_col].isin([coder_a, coder_b])]

@@ -652,4 +652,4 @@ def agreement_codings(store) -> pd.DataFrame:
                 rows.append((row.segment_key, row.coder, m.theme, m.polarity, m.rank == 1))
         else:
             rows.append((row.segment_key, row.coder, row.theme, row.polarity, True))
-    return pd.DataFrame(rows, columns=["unit_id", "coder", s.THEME, s.POLARITY, "primary"])
+    return pd.DataFrame(rows, columns=[s.UNIT_ID, s.CODER, s.THEME, s.POLARITY, s.PRIMARY])

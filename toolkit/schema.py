@@ -95,6 +95,9 @@ DECISION = "decision"
 NOTE = "note"
 CREATED_AT = "created_at"
 
+UNIT_ID = "unit_id"
+PRIMARY = "primary"
+
 TEXT_HASH = "text_hash"
 MODEL = "model"
 DIM = "dim"
