@@ -446,6 +446,26 @@ class CodingReport:
         return dict(self.__dict__)
 
 
+def coding_is_stale(config, store) -> bool:
+    """True when coding must run again: nothing coded yet, a new codebook, new human codings,
+    or sources changed since the last coding run."""
+    from toolkit.codebook import load_codebook
+
+    runs = store.runs_frame(limit=50)
+    done = runs[(runs[s.STAGE] == "code") & (runs[s.STATUS] == "ok")]
+    if done.empty or store.counts()[s.SEGMENTS] == 0:
+        return True
+    last = done.iloc[0]
+    summary = json.loads(last[s.SUMMARY] or "{}")
+    codebook = load_codebook(config.resolve(config.coding.codebook) if config.coding.codebook else None)
+    if summary.get("codebook_version") != codebook.fingerprint() or last[s.CONFIG_HASH] != config.fingerprint():
+        return True
+    if summary.get("human_codings_used") != len(training_frame(store.table(s.HUMAN_CODINGS))):
+        return True
+    ingests = runs[(runs[s.STAGE] == "ingest") & (runs[s.STATUS] == "ok")]
+    return bool(not ingests.empty and ingests.iloc[0][s.STARTED_AT] > last[s.STARTED_AT])
+
+
 def code_study(config, store, *, embedder=None, nlp=None, codebook=None) -> CodingReport:
     """Segment every turn and free-text answer, and code the participants' segments.
 

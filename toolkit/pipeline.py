@@ -35,8 +35,8 @@ def run_study(
 ) -> RunReport:
     """Run every stage that exists on a study: ingest (with pseudonymisation), then code.
 
-    Coding re-runs only when the ingest changed something or nothing is coded yet,
-    so a warm re-run of an unchanged study does no model work.
+    Coding re-runs only when something it depends on changed (sources, codebook,
+    settings, human codings), so a warm re-run of an unchanged study does no model work.
 
     Examples
     --------
@@ -50,10 +50,9 @@ def run_study(
     report = RunReport()
     report.ingest = ingest_study(config, **kwargs)
     report.stages.append("ingest")
-    from toolkit import schema as s
-    from toolkit.coding import code_study
+    from toolkit.coding import code_study, coding_is_stale
 
-    if report.ingest.changed or store.counts()[s.SEGMENTS] == 0:
+    if report.ingest.changed or coding_is_stale(config, store):
         report.coding = code_study(config, store)
         report.stages.append("code")
     return report
