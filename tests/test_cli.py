@@ -125,3 +125,19 @@ def test_bad_config_exits_2(tmp_path, capsys):
 def test_python_dash_m_toolkit_runs():
     result = subprocess.run([sys.executable, "-m", "toolkit", "--version"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stdout.startswith("toolkit ")
+
+
+from tests.conftest import realfile_params  # noqa: E402
+
+
+@pytest.mark.parametrize("path", realfile_params("txt", "vtt", "srt", "docx", "csv", "xlsx"))
+def test_read_sweeps_every_real_file_without_a_traceback(path, capsys):
+    code = main(["read", str(path), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code in (0, 2), err
+    assert "Traceback" not in err and "unexpected" not in err
+    if code == 0:
+        data = json.loads(out)
+        assert data.get("turns") or data.get("respondents")
+    else:
+        assert path.name in err
