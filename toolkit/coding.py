@@ -154,6 +154,8 @@ class ThemeCoder:
     second_margin : a second theme is also coded when it scores within this margin of the first.
     max_themes : at most this many themes per segment.
     pattern_weight, model_weight : weights of pattern and model evidence beside similarity.
+    cue_weight : how strongly each polarity cue shifts the polarity model's odds.
+    neutral_weight : prior weight of the neutral polarity (below 1 favours barrier/enabler).
     seed : random seed of the models.
 
     Examples
@@ -169,11 +171,13 @@ class ThemeCoder:
         embedder: Embedder,
         nlp=None,
         polarity_rules: PolarityRules | None = None,
-        min_score: float = 0.5,
+        min_score: float = 0.45,
         second_margin: float = 0.04,
         max_themes: int = 2,
-        pattern_weight: float = 0.15,
+        pattern_weight: float = 0.3,
         model_weight: float = 0.35,
+        cue_weight: float = 1.0,
+        neutral_weight: float = 0.5,
         seed: int = 42,
     ):
         self.codebook = codebook
@@ -185,6 +189,8 @@ class ThemeCoder:
         self.max_themes = max_themes
         self.pattern_weight = pattern_weight
         self.model_weight = model_weight
+        self.cue_weight = cue_weight
+        self.neutral_weight = neutral_weight
         self.seed = seed
 
     # ------------------------------------------------------------------ fit
@@ -280,11 +286,15 @@ class ThemeCoder:
                     {
                         "index": i,
                         s.THEME: None,
-                        s.POLARITY: None,
+                        s.POLARITY: polarity,
                         s.CONFIDENCE: float(_sigmoid(best - self.min_score)),
                         s.RANK: 1,
                         s.GOOD_PRACTICE: False,
-                        s.EVIDENCE: {"best_theme": self.theme_ids_[order[0]], "score": round(float(best), 3)},
+                        s.EVIDENCE: {
+                            "best_theme": self.theme_ids_[order[0]],
+                            "score": round(float(best), 3),
+                            "polarity": polarity_evidence,
+                        },
                     }
                 )
                 continue
@@ -327,23 +337,32 @@ class ThemeCoder:
         return hits
 
     def _polarity(self, text: str, proba: np.ndarray, classes: list[str]) -> tuple[str, dict]:
+        """The model's odds, shifted by the cue score: each cue multiplies its side's odds by e^cue_weight.
+
+        Neutral is down-weighted by ``neutral_weight``: a segment that carries a theme in
+        interviews about barriers and enablers is usually one or the other.
+        """
         score, cues = polarity_cues(text, self.polarity_rules)
-        by_class = {c: round(float(p), 3) for c, p in zip(classes, proba)}
-        model_choice = classes[int(np.argmax(proba))]
-        model_confidence = float(np.max(proba))
-        if score >= 1 and not (model_choice == s.BARRIER and model_confidence > 0.85):
-            choice, source = s.ENABLER, "cues"
-        elif score <= -1 and not (model_choice == s.ENABLER and model_confidence > 0.85):
-            choice, source = s.BARRIER, "cues"
-        elif abs(score) < 1 and model_confidence >= 0.45:
-            choice, source = model_choice, "model"
-        elif score > 0:
-            choice, source = s.ENABLER, "cues+model"
-        elif score < 0:
-            choice, source = s.BARRIER, "cues+model"
-        else:
-            choice, source = (model_choice if model_confidence >= 0.4 else s.NEUTRAL), "model"
-        return choice, {"label": choice, "source": source, "cue_score": score, "cues": cues, "model": by_class}
+        by_class = {c: float(p) for c, p in zip(classes, proba)}
+        adjusted = dict(by_class)
+        if s.ENABLER in adjusted:
+            adjusted[s.ENABLER] *= float(np.exp(self.cue_weight * max(score, 0.0)))
+        if s.BARRIER in adjusted:
+            adjusted[s.BARRIER] *= float(np.exp(self.cue_weight * max(-score, 0.0)))
+        if s.NEUTRAL in adjusted:
+            adjusted[s.NEUTRAL] *= self.neutral_weight
+        total = sum(adjusted.values()) or 1.0
+        choice = max(adjusted, key=adjusted.get)
+        source = "cues+model" if score else "model"
+        evidence = {
+            "label": choice,
+            "source": source,
+            "probability": round(adjusted[choice] / total, 3),
+            "cue_score": score,
+            "cues": cues,
+            "model": {c: round(p, 3) for c, p in by_class.items()},
+        }
+        return choice, evidence
 
     def _good_practice(self, text: str) -> bool:
         return bool(self.good_practice_regex_.search(text) or _GOOD_PRACTICE_ACTION.search(text))
@@ -551,7 +570,7 @@ def build_coder(config=None, *, store=None, embedder=None, nlp=None, codebook=No
         codebook=codebook,
         embedder=embedder,
         nlp=nlp,
-        min_score=config.coding.min_score if config else 0.5,
+        min_score=config.coding.min_score if config else 0.45,
         max_themes=config.coding.max_themes if config else 2,
         seed=config.seed if config else 42,
     ).fit(training)

@@ -100,7 +100,7 @@ class CodingOptions:
 
     codebook: str = ""
     """Path of the study's codebook (YAML); empty uses the toolkit's default codebook."""
-    min_score: float = 0.5
+    min_score: float = 0.45
     """Combined evidence a theme needs before the machine codes it (higher: fewer, surer codings)."""
     max_themes: int = 2
     """At most this many themes per segment."""
