@@ -141,3 +141,16 @@ def test_read_sweeps_every_real_file_without_a_traceback(path, capsys):
         assert data.get("turns") or data.get("respondents")
     else:
         assert path.name in err
+
+
+def test_codebook_lists_themes_and_writes_an_editable_copy(tmp_path, capsys):
+    assert main(["codebook"]) == 0
+    out = capsys.readouterr().out
+    assert "12 themes" in out and "trust_relationships" in out
+    target = tmp_path / "codebook.yaml"
+    assert main(["codebook", "--out", str(target)]) == 0
+    from toolkit.codebook import load_codebook
+
+    assert len(load_codebook(target).themes) == 12
+    assert main(["codebook", "--out", str(target)]) == 2
+    assert "already exists" in capsys.readouterr().err

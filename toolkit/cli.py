@@ -117,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-column", default="text")
     p.set_defaults(func=cmd_evaluate)
 
+    p = sub.add_parser("codebook", help="show the codebook's themes, or write a copy to edit")
+    p.add_argument("--study", help="show this study's codebook (default: the toolkit's)")
+    p.add_argument("--out", type=Path, help="write the codebook as YAML here, to edit and set as [coding] codebook")
+    p.set_defaults(func=cmd_codebook)
+
     p = sub.add_parser("status", help="show what is in the study's store")
     p.add_argument("study", nargs="?", help=study_help)
     p.set_defaults(func=cmd_status)
@@ -213,7 +218,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     counts = store.counts()
     print(
         f"Totals: {counts['sources']} sources, {counts['turns']} turns, {counts['respondents']} survey respondents, "
-        f"{counts['likert_answers']} Likert answers, {counts['text_answers']} free-text answers."
+        f"{counts['likert_answers']} Likert answers, {counts['text_answers']} free-text answers, "
+        f"{counts['segments']} segments, {counts['codings']} machine codings, {counts['human_codings']} human decisions."
     )
     runs = store.runs_frame(limit=5)
     if not runs.empty:
@@ -272,6 +278,28 @@ def _require_columns(path: Path, frame, columns) -> None:
             f"has no column {', '.join(repr(c) for c in missing)}. Found: {', '.join(frame.columns)}.",
             "Name the right column (e.g. --text-column) or rename it in the file.",
         )
+
+
+def cmd_codebook(args: argparse.Namespace) -> int:
+    from toolkit.codebook import load_codebook, save_codebook
+    from toolkit.config import load_config
+
+    path = None
+    if args.study:
+        config = load_config(args.study)
+        path = config.resolve(config.coding.codebook) if config.coding.codebook else None
+    book = load_codebook(path)
+    if args.out:
+        if args.out.exists():
+            raise ToolkitError(f"{args.out} already exists. Choose another name or delete it first.")
+        save_codebook(book, args.out)
+        print(f"Wrote {args.out}. Edit it, then set [coding] codebook = \"{args.out.name}\" in study.toml.")
+        return 0
+    print(f"{book.name} (version {book.fingerprint()}), {len(book.themes)} themes:")
+    for theme in book.themes:
+        counts = ", ".join(f"{len(theme.examples.get(p, ()))} {p}" for p in ("barrier", "enabler", "neutral"))
+        print(f"  {theme.id:<26} {theme.name} ({counts} examples, {len(theme.phrases)} phrases)")
+    return 0
 
 
 def cmd_code(args: argparse.Namespace) -> int:
