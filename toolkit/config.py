@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ConfigError
+from toolkit.schema import IDENTIFIER_KINDS
 
 CONFIG_NAME = "study.toml"
 DEFAULT_STUDY = "interviews"
@@ -79,17 +80,7 @@ class PseudonymisationOptions:
     """Replace names of organisations and places (kept by default: the analysis is by place)."""
     organisations: tuple[str, ...] = ()
     """Organisation and place names of the study, replaced only if replace_organisations."""
-    entities: tuple[str, ...] = (
-        "person",
-        "email",
-        "phone",
-        "nhs_number",
-        "ni_number",
-        "postcode",
-        "date_of_birth",
-        "address",
-        "url",
-    )
+    entities: tuple[str, ...] = IDENTIFIER_KINDS
     ner_model: str = ""
     """spaCy pipeline for names; empty picks en_core_web_sm, else its packaged re-upload."""
 

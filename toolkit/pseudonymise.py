@@ -94,17 +94,7 @@ __all__ = [
     "pseudonymise_sources",
 ]
 
-KINDS = (
-    "person",
-    "email",
-    "phone",
-    "nhs_number",
-    "ni_number",
-    "postcode",
-    "date_of_birth",
-    "address",
-    "url",
-)
+KINDS = s.IDENTIFIER_KINDS
 """Kinds of identifier replaced by default (``options.entities``)."""
 ORG_KINDS = ("organisation", "place")
 """Kinds replaced only with ``replace_organisations``."""

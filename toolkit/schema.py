@@ -120,6 +120,19 @@ NEUTRAL = "neutral"
 POLARITIES = (BARRIER, ENABLER, NEUTRAL)
 """Every coded segment is a barrier, an enabler, or neutral/mixed."""
 
+IDENTIFIER_KINDS = (
+    "person",
+    "email",
+    "phone",
+    "nhs_number",
+    "ni_number",
+    "postcode",
+    "date_of_birth",
+    "address",
+    "url",
+)
+"""Kinds of identifier pseudonymisation replaces by default."""
+
 MACHINE_CODER = "machine"
 DECISIONS = ("accept", "reject", "recode", "add")
 """What a researcher can do with a segment: accept or reject the machine's coding, recode it, or add one."""
