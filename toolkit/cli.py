@@ -122,6 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write the codebook as YAML here, to edit and set as [coding] codebook")
     p.set_defaults(func=cmd_codebook)
 
+    p = sub.add_parser("export", help="write spreadsheets, REFI-QDA projects or the findings report")
+    p.add_argument("study", nargs="?", help=study_help)
+    p.add_argument("--format", required=True, choices=("xlsx", "csv", "parquet", "qdpx", "qdc", "report"))
+    p.add_argument("--out", type=Path, help="file to write (default: STUDY/exports/); report: .docx or .html")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import-qdpx", help="bring codings from NVivo/ATLAS.ti/MAXQDA/QualCoder (.qdpx or .qdc)")
+    p.add_argument("file", type=Path)
+    p.add_argument("study", nargs="?", help=study_help)
+    p.add_argument("--coder", help="record the codings under this name (default: the project's user names)")
+    p.set_defaults(func=cmd_import_qdpx)
+
     p = sub.add_parser("status", help="show what is in the study's store")
     p.add_argument("study", nargs="?", help=study_help)
     p.set_defaults(func=cmd_status)
@@ -299,6 +311,26 @@ def cmd_codebook(args: argparse.Namespace) -> int:
     for theme in book.themes:
         counts = ", ".join(f"{len(theme.examples.get(p, ()))} {p}" for p in ("barrier", "enabler", "neutral"))
         print(f"  {theme.id:<26} {theme.name} ({counts} examples, {len(theme.phrases)} phrases)")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from toolkit.export import export_study
+
+    config, store = _open_study(args.study)
+    if store.table("sources").empty:
+        raise ToolkitError(f"The store of {config.root} is empty. Run first: toolkit run {config.root}")
+    for path in export_study(config, store, args.format, args.out):
+        print(f"Wrote {path}")
+    return 0
+
+
+def cmd_import_qdpx(args: argparse.Namespace) -> int:
+    from toolkit.export import import_qdpx_codings
+
+    config, store = _open_study(args.study)
+    report = import_qdpx_codings(args.file, store, coder=args.coder)
+    print(report)
     return 0
 
 

@@ -28,7 +28,7 @@ DEFAULT_STUDY = "interviews"
 class IngestOptions:
     """``[ingest]``: which files are read and how speakers are recognised."""
 
-    exclude: tuple[str, ...] = ("store/*", "private/*", "*.md", "*.toml", "~$*", ".*")
+    exclude: tuple[str, ...] = ("store/*", "private/*", "exports/*", "*.md", "*.toml", "~$*", ".*")
     """Glob patterns (relative to the study folder) of files never ingested."""
     encoding: str = ""
     """Force one text encoding for every transcript; empty means detect per file."""
