@@ -1,0 +1,861 @@
+"""The findings report: a Word document or one self-contained HTML page for non-technical readers.
+
+The report is built once as a list of plain blocks (headings, paragraphs, tables,
+quotes, charts) from an :class:`~toolkit.export.data.ExportData` snapshot, then
+rendered to ``.docx`` (python-docx; charts become their tables) or ``.html``
+(escaped text, inline CSS, interactive plotly charts with plotly.js embedded once,
+so the file opens offline).
+
+Sections: summary; one section per theme (definition, barrier/enabler counts by
+place, the strongest barrier and enabler quotes, balanced across places and
+participants); the good-practice library; survey results; a methods appendix
+(corpus, codebook, coding method, coder agreement, run log).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from toolkit import schema as s
+from toolkit.errors import ConfigError
+
+__all__ = ["REPORT_FORMATS", "write_report"]
+
+log = logging.getLogger(__name__)
+
+REPORT_FORMATS = ("docx", "html")
+_SUFFIX_FORMATS = {".docx": "docx", ".html": "html", ".htm": "html"}
+
+REVIEWED = ("accepted", "recoded")
+"""Coding statuses that mean a person has looked at the segment."""
+MACHINE_ONLY = "machine"
+MACHINE_MARK = "machine coding, not yet reviewed"
+
+MAX_QUOTES = 6
+MAX_PER_PLACE = 2
+MAX_PER_PARTICIPANT = 1
+MAX_RUNS = 10
+
+AGREE, NEUTRAL_ANSWER, DISAGREE = "Agree", "Neutral", "Disagree"
+# Okabe-Ito colours: distinguishable with the common forms of colour blindness.
+_SURVEY_COLOURS = {DISAGREE: "#D55E00", NEUTRAL_ANSWER: "#BBBBBB", AGREE: "#0072B2"}
+
+_EVIDENCE_NAMES = {
+    "pattern": "codebook phrase patterns",
+    "similarity": "similarity to theme definitions and examples",
+    "model": "a statistical model trained on examples and reviews",
+    "human": "a person's coding",
+}
+
+
+# --------------------------------------------------------------------------- blocks
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+    note: bool = False
+    """A note is set apart (a callout in HTML, italics in Word)."""
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Quote:
+    text: str
+    reference: str
+    machine_only: bool
+
+
+@dataclass(frozen=True)
+class SurveyChart:
+    """Agree / neutral / disagree percentages of one Likert question by place (HTML only)."""
+
+    question: str
+    frame: pd.DataFrame = field(compare=False)
+    """Columns: place, Disagree, Neutral, Agree (percentages), n."""
+    chart_id: str = ""
+
+
+Block = Heading | Para | Bullets | Table | Quote | SurveyChart
+
+
+# --------------------------------------------------------------------------- public API
+def write_report(
+    data,
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    report_date: dt.date | None = None,
+) -> Path:
+    """Write the findings report as Word (``.docx``) or a self-contained web page (``.html``).
+
+    Parameters
+    ----------
+    data : the :class:`~toolkit.export.data.ExportData` snapshot to report on.
+    path : the file to write; its folder must exist. The file is replaced atomically.
+    fmt : ``"docx"`` or ``"html"``; by default taken from the suffix of ``path``.
+    report_date : the date printed on the report (default: today).
+
+    Returns
+    -------
+    The path written.
+
+    Raises
+    ------
+    ConfigError : the format is not supported or cannot be told from the suffix, or the
+        path is a folder or its folder does not exist.
+
+    Examples
+    --------
+    >>> write_report(data, "exports/findings.docx")  # doctest: +SKIP
+    PosixPath('exports/findings.docx')
+    >>> write_report(data, "exports/findings.html")  # doctest: +SKIP
+    PosixPath('exports/findings.html')
+    """
+    path = Path(path)
+    fmt = _resolve_format(path, fmt)
+    _check_target(path)
+    blocks = build_report(data, report_date=report_date)
+    if fmt == "docx":
+        _write_atomic(path, lambda tmp: _render_docx(blocks, data.study_name).save(tmp))
+    else:
+        page = _render_html(blocks, data.study_name)
+        _write_atomic(path, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
+    n_themes = sum(1 for b in blocks if isinstance(b, Heading) and b.level == 2 and b.text.startswith("Theme: "))
+    log.info("wrote findings report %s (%s, %d theme sections, %d quotes)", path, fmt, n_themes,
+             sum(isinstance(b, Quote) for b in blocks))
+    return path
+
+
+def _resolve_format(path: Path, fmt: str | None) -> str:
+    if fmt is None:
+        found = _SUFFIX_FORMATS.get(path.suffix.lower())
+        if found is None:
+            raise ConfigError(
+                f"{path.name}: cannot tell the report format from the suffix '{path.suffix or '(none)'}'. "
+                "End the file name in .docx or .html, or pass fmt='docx' or fmt='html'."
+            )
+        return found
+    value = str(fmt).lower().lstrip(".")
+    if value == "htm":
+        value = "html"
+    if value not in REPORT_FORMATS:
+        raise ConfigError(
+            f"{path.name}: unsupported report format '{fmt}'. Choose one of: {', '.join(REPORT_FORMATS)}."
+        )
+    return value
+
+
+def _check_target(path: Path) -> None:
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a file. Give a file name ending in .docx or .html.")
+    if not path.parent.is_dir():
+        raise ConfigError(
+            f"{path.name}: the folder {path.parent} does not exist. Create it first or choose another path."
+        )
+
+
+def _write_atomic(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then move it into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: could not write the report ({exc.strerror or exc}). Check the folder is writable and the "
+            "file is not open in another program."
+        ) from exc
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+# --------------------------------------------------------------------------- building the content
+def build_report(data, *, report_date: dt.date | None = None) -> list[Block]:
+    """The report's content as format-free blocks (used by both renderers)."""
+    coded = _coded(data)
+    blocks: list[Block] = [Heading(f"Findings report: {data.study_name}", 0)]
+    blocks.append(Para(f"Study: {data.study_name}. Report date: {(report_date or dt.date.today()).isoformat()}."))
+    blocks += _summary(data, coded)
+    blocks += _themes(data, coded)
+    blocks += _good_practice(data, coded)
+    blocks += _survey(data)
+    blocks += _methods(data, coded)
+    return blocks
+
+
+def _coded(data) -> pd.DataFrame:
+    """Codings joined with their segments; an empty frame (with the needed columns) when nothing is coded."""
+    needed = [s.SEGMENT_KEY, s.THEME, s.POLARITY, s.CONFIDENCE, s.STATUS, s.GOOD_PRACTICE, s.PLACE,
+              s.PARTICIPANT_ID, s.RESPONDENT_KEY, s.ORGANISATION_TYPE, s.TEXT, s.PATH, s.START_CHAR]
+    if data.codings is None or data.codings.empty or s.SEGMENT_KEY not in data.codings.columns:
+        return pd.DataFrame(columns=needed)
+    frame = data.coded_segments().reset_index(drop=True)
+    for col in needed:
+        if col not in frame.columns:
+            frame[col] = None
+    frame[s.STATUS] = frame[s.STATUS].fillna(MACHINE_ONLY)
+    frame[s.CONFIDENCE] = pd.to_numeric(frame[s.CONFIDENCE], errors="coerce").fillna(0.0)
+    frame[s.GOOD_PRACTICE] = frame[s.GOOD_PRACTICE].astype(object).where(frame[s.GOOD_PRACTICE].notna(), False)
+    frame[s.GOOD_PRACTICE] = frame[s.GOOD_PRACTICE].astype(bool)
+    return frame
+
+
+def _plain(value) -> str:
+    """A cell value as text; missing values as the empty string."""
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _places(data) -> list[str]:
+    values: list[str] = []
+    for frame in (data.sources, data.segments, data.likert):
+        if frame is not None and s.PLACE in frame.columns:
+            values += [_plain(v) for v in frame[s.PLACE]]
+    return sorted({v for v in values if v})
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def _summary(data, coded: pd.DataFrame) -> list[Block]:
+    places = _places(data)
+    sources = data.sources
+    interviews = int((sources[s.KIND] == "transcript").sum()) if s.KIND in sources.columns else 0
+    respondents: set[str] = set()
+    for frame in (data.likert, data.text_answers, data.segments):
+        if frame is not None and s.RESPONDENT_KEY in frame.columns:
+            respondents |= {_plain(v) for v in frame[s.RESPONDENT_KEY] if _plain(v)}
+    blocks: list[Block] = [Heading("Summary", 1)]
+    blocks.append(
+        Para(
+            f"This report draws on {_n(interviews, 'interview')} and {_n(len(respondents), 'survey respondent')} "
+            f"across {_n(len(places), 'place')}" + (f" ({', '.join(places)})." if places else ".")
+        )
+    )
+    if coded.empty:
+        blocks.append(
+            Para(
+                "No segments have been coded yet, so this report has no theme findings, quotes or good practice. "
+                "Run the coding step (toolkit code) and export the report again."
+            )
+        )
+    else:
+        status = coded.groupby(s.SEGMENT_KEY)[s.STATUS].agg(lambda v: any(x in REVIEWED for x in v))
+        reviewed = int(status.sum())
+        blocks.append(
+            Para(
+                f"{_n(len(status), 'passage')} of text (segments) have been coded with a theme and marked as a "
+                f"barrier, an enabler or neutral. {reviewed} of them have been reviewed by a person; "
+                f"{len(status) - reviewed} carry a machine coding only."
+            )
+        )
+    blocks.append(
+        Para(
+            "All quotes are pseudonymised: names and other identifying details have been replaced by placeholders "
+            "such as [PERSON_01], and participants are referred to by study codes. Quotes whose coding comes from "
+            f"the machine and has not yet been checked by a person are marked \u201c{MACHINE_MARK}\u201d.",
+            note=True,
+        )
+    )
+    return blocks
+
+
+def _theme_order(data, coded: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(id, name, definition) of every theme with codings: codebook order, then themes the codebook lacks."""
+    used = list(dict.fromkeys(coded[s.THEME].dropna().astype(str)))
+    known = {t.id: t for t in data.codebook.themes}
+    ordered = [(t.id, t.name, t.definition) for t in data.codebook.themes if t.id in set(used)]
+    ordered += [(t, t, "This theme is not in the current codebook.") for t in used if t not in known]
+    return ordered
+
+
+def _themes(data, coded: pd.DataFrame) -> list[Block]:
+    blocks: list[Block] = [Heading("Findings by theme", 1)]
+    if coded.empty:
+        blocks.append(Para("No codings yet: there are no theme findings to report."))
+        return blocks
+    blocks.append(
+        Para(
+            "Each theme below shows how often it was raised as a barrier or an enabler in each place, then the "
+            "clearest quotes. Quotes reviewed by a person come first; no more than two quotes come from one place "
+            "and one from any participant, so that no single voice dominates."
+        )
+    )
+    places = _places(data)
+    for theme_id, name, definition in _theme_order(data, coded):
+        rows = coded[coded[s.THEME].astype(str) == theme_id]
+        blocks.append(Heading(f"Theme: {name}", 2))
+        if definition:
+            blocks.append(Para(f"Definition: {definition}"))
+        blocks.append(_count_table(rows, places, name))
+        for polarity, title in ((s.BARRIER, "Barriers"), (s.ENABLER, "Enablers")):
+            blocks.append(Heading(title, 3))
+            quotes = select_quotes(rows[rows[s.POLARITY] == polarity])
+            if quotes.empty:
+                blocks.append(Para(f"No {title.lower()} were coded for this theme."))
+            blocks += [_quote(row) for _, row in quotes.iterrows()]
+    return blocks
+
+
+def _count_table(rows: pd.DataFrame, places: list[str], theme_name: str) -> Table:
+    table_rows = []
+    in_rows = [p for p in dict.fromkeys(rows[s.PLACE].map(_plain)) if p and p not in places]
+    for place in places + in_rows + ([""] if (rows[s.PLACE].map(_plain) == "").any() else []):
+        here = rows[rows[s.PLACE].map(_plain) == place]
+        counts = [int((here[s.POLARITY] == p).sum()) for p in (s.BARRIER, s.ENABLER, s.NEUTRAL)]
+        table_rows.append((place or "(place unknown)", *map(str, counts)))
+    totals = [int((rows[s.POLARITY] == p).sum()) for p in (s.BARRIER, s.ENABLER, s.NEUTRAL)]
+    table_rows.append(("All places", *map(str, totals)))
+    return Table(
+        ("Place", "Barriers", "Enablers", "Neutral or mixed"),
+        tuple(table_rows),
+        caption=f"Coded passages on \u201c{theme_name}\u201d by place",
+    )
+
+
+def _speaker(row) -> str:
+    """Who said it: the participant id, else the survey respondent key, else the source file."""
+    return _plain(row.get(s.PARTICIPANT_ID)) or _plain(row.get(s.RESPONDENT_KEY)) or _plain(row.get(s.PATH))
+
+
+def select_quotes(
+    rows: pd.DataFrame,
+    *,
+    limit: int = MAX_QUOTES,
+    per_place: int = MAX_PER_PLACE,
+    per_participant: int = MAX_PER_PARTICIPANT,
+) -> pd.DataFrame:
+    """The strongest quotes, balanced across places and participants.
+
+    Candidates are ranked reviewed first, then by confidence (ties by file and position),
+    one quote per segment. Places take turns, the place with the strongest remaining
+    candidate first, each place giving at most ``per_place`` quotes and each participant
+    (or survey respondent) at most ``per_participant``, up to ``limit`` in all.
+    """
+    if rows.empty:
+        return rows
+    ranked = rows.assign(
+        _reviewed=rows[s.STATUS].isin(REVIEWED),
+        _who=[_speaker(r) for _, r in rows.iterrows()],
+        _place=rows[s.PLACE].map(_plain),
+    )
+    ranked = ranked.sort_values(
+        ["_reviewed", s.CONFIDENCE, s.PATH, s.START_CHAR], ascending=[False, False, True, True], kind="stable"
+    ).drop_duplicates(s.SEGMENT_KEY)
+    queues = {place: list(group.index) for place, group in ranked.groupby("_place", sort=False)}
+    chosen: list = []
+    taken = {place: 0 for place in queues}
+    who_count: dict[str, int] = {}
+    progress = True
+    while len(chosen) < limit and progress:
+        progress = False
+        for place in list(queues):  # insertion order: the place of the strongest candidate first
+            if len(chosen) >= limit or taken[place] >= per_place:
+                continue
+            while queues[place]:
+                index = queues[place].pop(0)
+                who = ranked.at[index, "_who"]
+                if who and who_count.get(who, 0) >= per_participant:
+                    continue
+                chosen.append(index)
+                taken[place] += 1
+                if who:
+                    who_count[who] = who_count.get(who, 0) + 1
+                progress = True
+                break
+    return ranked.loc[chosen].drop(columns=["_reviewed", "_who", "_place"])
+
+
+def quote_reference(row) -> str:
+    """``BK01, Brackenford, Local authority`` or ``survey respondent Fernmouth_R001, Fernmouth, GP practice``."""
+    if _plain(row.get(s.PARTICIPANT_ID)):
+        who = _plain(row.get(s.PARTICIPANT_ID))
+    elif _plain(row.get(s.RESPONDENT_KEY)):
+        who = f"survey respondent {_plain(row.get(s.RESPONDENT_KEY))}"
+    else:
+        who = _plain(row.get(s.PATH)) or "source unknown"
+    parts = [who, _plain(row.get(s.PLACE)), _plain(row.get(s.ORGANISATION_TYPE))]
+    return ", ".join(p for p in parts if p)
+
+
+def _quote(row) -> Quote:
+    return Quote(
+        text=_plain(row.get(s.TEXT)),
+        reference=quote_reference(row),
+        machine_only=_plain(row.get(s.STATUS)) not in REVIEWED,
+    )
+
+
+def _good_practice(data, coded: pd.DataFrame) -> list[Block]:
+    blocks: list[Block] = [Heading("Good practice library", 1)]
+    flagged = coded[coded[s.GOOD_PRACTICE] & (coded[s.POLARITY] == s.ENABLER)] if not coded.empty else coded
+    definition = getattr(data.codebook, "good_practice_definition", "")
+    blocks.append(
+        Para(
+            "Concrete things places did that helped information sharing, grouped by theme and place."
+            + (f" Good practice here means: {definition}" if definition else "")
+        )
+    )
+    if flagged.empty:
+        blocks.append(Para("No passages have been flagged as good practice yet."))
+        return blocks
+    for theme_id, name, _ in _theme_order(data, flagged):
+        blocks.append(Heading(name, 2))
+        rows = flagged[flagged[s.THEME].astype(str) == theme_id]
+        rows = rows.assign(_reviewed=rows[s.STATUS].isin(REVIEWED)).sort_values(
+            ["_reviewed", s.CONFIDENCE, s.PATH, s.START_CHAR], ascending=[False, False, True, True], kind="stable"
+        )
+        for place in sorted(rows[s.PLACE].map(_plain).unique()):
+            blocks.append(Heading(place or "(place unknown)", 3))
+            here = rows[rows[s.PLACE].map(_plain) == place].drop_duplicates(s.SEGMENT_KEY)
+            blocks += [_quote(row) for _, row in here.iterrows()]
+    return blocks
+
+
+# --------------------------------------------------------------------------- survey
+def likert_direction(label, value, scale_max: float | None) -> str | None:
+    """Agree, Neutral or Disagree for one answer: from its label, else its position on an odd scale."""
+    text = _plain(label).strip().lower()
+    if text:
+        if "neither" in text or "neutral" in text:
+            return NEUTRAL_ANSWER
+        if "disagree" in text:
+            return DISAGREE
+        if "agree" in text:
+            return AGREE
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    if pd.isna(number) or not scale_max or scale_max < 3 or int(scale_max) % 2 == 0:
+        return None
+    middle = (scale_max + 1) / 2
+    return NEUTRAL_ANSWER if number == middle else (AGREE if number > middle else DISAGREE)
+
+
+def survey_percentages(likert: pd.DataFrame) -> pd.DataFrame:
+    """Per question and place: % agree / neutral / disagree and the number of answers counted.
+
+    Columns: question_text, place, Disagree, Neutral, Agree, n. Answers that cannot be
+    placed (off the scale, "don't know") are left out of the percentages.
+    """
+    columns = [s.QUESTION_TEXT, s.PLACE, DISAGREE, NEUTRAL_ANSWER, AGREE, "n"]
+    if likert is None or likert.empty:
+        return pd.DataFrame(columns=columns)
+    frame = likert.copy()
+    frame["_value"] = pd.to_numeric(frame[s.VALUE], errors="coerce")
+    scale_max = frame.groupby(s.QUESTION_TEXT)["_value"].transform("max")
+    frame["_dir"] = [likert_direction(lab, val, mx) for lab, val, mx in zip(frame[s.LABEL], frame[s.VALUE], scale_max)]
+    skipped = int(frame["_dir"].isna().sum())
+    if skipped:
+        log.info("survey results: %d Likert answer(s) could not be read as agree/neutral/disagree and are left out",
+                 skipped)
+    frame = frame[frame["_dir"].notna()]
+    frame[s.PLACE] = frame[s.PLACE].map(_plain).replace("", "(place unknown)")
+    rows = []
+    for question in dict.fromkeys(likert[s.QUESTION_TEXT]):
+        for place, group in frame[frame[s.QUESTION_TEXT] == question].groupby(s.PLACE):
+            n = len(group)
+            shares = {d: 100.0 * int((group["_dir"] == d).sum()) / n for d in (DISAGREE, NEUTRAL_ANSWER, AGREE)}
+            rows.append({s.QUESTION_TEXT: question, s.PLACE: place, **shares, "n": n})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _survey(data) -> list[Block]:
+    blocks: list[Block] = [Heading("Survey results", 1)]
+    table = survey_percentages(data.likert)
+    if table.empty:
+        blocks.append(Para("This study has no survey agreement-scale answers to report."))
+        return blocks
+    blocks.append(
+        Para(
+            "For each survey statement, the share of respondents in each place who agreed (agree or strongly "
+            "agree), were neutral, or disagreed (disagree or strongly disagree). Percentages may not add to 100 "
+            "because of rounding."
+        )
+    )
+    for i, (question, group) in enumerate(table.groupby(s.QUESTION_TEXT, sort=False), start=1):
+        blocks.append(Heading(question, 2))
+        blocks.append(SurveyChart(question, group.reset_index(drop=True), chart_id=f"survey-chart-{i}"))
+        blocks.append(
+            Table(
+                ("Place", "Agree", "Neutral", "Disagree", "Answers"),
+                tuple(
+                    (r[s.PLACE], f"{r[AGREE]:.0f}%", f"{r[NEUTRAL_ANSWER]:.0f}%", f"{r[DISAGREE]:.0f}%", str(r["n"]))
+                    for _, r in group.iterrows()
+                ),
+                caption=f"Survey: \u201c{question}\u201d",
+            )
+        )
+    return blocks
+
+
+# --------------------------------------------------------------------------- methods appendix
+def _methods(data, coded: pd.DataFrame) -> list[Block]:
+    blocks: list[Block] = [Heading("Methods appendix", 1), Heading("Corpus", 2)]
+    sources = data.sources
+    if sources is None or sources.empty:
+        blocks.append(Para("No sources have been read into this study yet."))
+    else:
+        formats = sorted({_plain(f) for f in sources[s.FORMAT]} - {""})
+        rows = []
+        for place, group in sources.groupby(sources[s.PLACE].map(_plain), sort=True):
+            counts = [int((group[s.FORMAT] == f).sum()) for f in formats]
+            interviews = int((group[s.KIND] == "transcript").sum())
+            surveys = int((group[s.KIND] == "survey").sum())
+            rows.append((place or "(place unknown)", str(interviews), str(surveys), *map(str, counts)))
+        blocks.append(
+            Para(
+                f"{_n(len(sources), 'source file')}: interview transcripts and survey exports, read from the "
+                "study folder, pseudonymised and split into passages (segments) before coding."
+            )
+        )
+        blocks.append(
+            Table(("Place", "Interviews", "Surveys", *formats), tuple(rows), caption="Sources by place and file format")
+        )
+
+    codebook = data.codebook
+    blocks.append(Heading("Codebook", 2))
+    fingerprint = codebook.fingerprint() if hasattr(codebook, "fingerprint") else ""
+    blocks.append(
+        Para(
+            f"Codebook \u201c{codebook.name}\u201d, version {codebook.version}"
+            + (f" (fingerprint {fingerprint})" if fingerprint and fingerprint != codebook.version else "")
+            + f", with {_n(len(codebook.themes), 'theme')}."
+        )
+    )
+    blocks.append(Table(("Theme", "Definition"), tuple((t.name, t.definition) for t in codebook.themes)))
+    polarity_items = tuple(f"{p.capitalize()}: {codebook.polarities.get(p, '')}" for p in s.POLARITIES
+                           if codebook.polarities.get(p))
+    if polarity_items:
+        blocks.append(Bullets(polarity_items))
+
+    blocks.append(Heading("Coding method", 2))
+    blocks.append(
+        Para(
+            "Each passage was given up to a few themes by combining three kinds of evidence: phrase patterns "
+            "written into the codebook, similarity of the passage to each theme's definition and example "
+            "sentences, and a statistical model trained on the codebook's examples and on every coding a person "
+            "has reviewed. Whether a passage describes a barrier, an enabler or is neutral combines cue words "
+            "(with negation handled, so \u201cno longer a problem\u201d reads as an enabler) with a second model "
+            "trained the same way. Enablers that describe something a place did are flagged as good practice. "
+            "A person's decision (accept, reject, recode or add) always replaces the machine's coding."
+        )
+    )
+    if not coded.empty:
+        fired: dict[str, int] = {}
+        for evidence in data.codings.get(s.EVIDENCE, pd.Series(dtype=object)):
+            names = evidence.get("fired", []) if isinstance(evidence, dict) else []
+            for name in names:
+                fired[name] = fired.get(name, 0) + 1
+        if fired:
+            blocks.append(
+                Table(
+                    ("Evidence", "Codings it supported"),
+                    tuple((_EVIDENCE_NAMES.get(k, k), str(v)) for k, v in sorted(fired.items())),
+                    caption="Which evidence supported the codings (a coding can have several kinds)",
+                )
+            )
+
+    blocks.append(Heading("Coder agreement", 2))
+    blocks += _agreement(data)
+
+    blocks.append(Heading("Run log", 2))
+    runs = data.runs
+    if runs is None or runs.empty:
+        blocks.append(Para("No runs are recorded."))
+    else:
+        latest = runs.sort_values(s.STARTED_AT, ascending=False, kind="stable").head(MAX_RUNS) \
+            if s.STARTED_AT in runs.columns else runs.head(MAX_RUNS)
+        cols = [c for c in (s.RUN_ID, s.STAGE, s.STATUS, s.STARTED_AT, s.FINISHED_AT, s.TOOLKIT_VERSION)
+                if c in latest.columns]
+        blocks.append(
+            Table(
+                tuple(c.replace("_", " ").capitalize() for c in cols),
+                tuple(tuple(_plain(v) for v in row) for row in latest[cols].itertuples(index=False)),
+                caption=f"The latest {_n(len(latest), 'run')} of the toolkit on this study",
+            )
+        )
+    return blocks
+
+
+def agreement_frame(data) -> pd.DataFrame:
+    """Long codings (``unit_id``, ``coder``, ``theme``, ``polarity``) of the machine and each human coder.
+
+    Machine rows are the snapshot's codings by the machine coder. Each person's latest
+    decision per segment gives their rows: ``accept`` repeats the machine's codings of that
+    segment, ``recode``/``add`` give the person's theme, ``reject`` an empty label (the
+    person saw the segment and coded nothing).
+    """
+    from toolkit.coding import latest_human
+
+    columns = [s.UNIT_ID, s.CODER, s.THEME, s.POLARITY]
+    codings, human = data.codings, data.human_codings
+    if codings is None or codings.empty or human is None or human.empty:
+        return pd.DataFrame(columns=columns)
+    machine = codings[codings[s.CODER] == s.MACHINE_CODER]
+    machine = machine.sort_values([s.SEGMENT_KEY, s.RANK], kind="stable") if s.RANK in machine.columns else machine
+    rows = [
+        {s.UNIT_ID: r[s.SEGMENT_KEY], s.CODER: s.MACHINE_CODER, s.THEME: r[s.THEME], s.POLARITY: r[s.POLARITY]}
+        for _, r in machine.iterrows()
+    ]
+    by_segment = {key: group for key, group in machine.groupby(s.SEGMENT_KEY, sort=False)}
+    for _, decision in latest_human(human).iterrows():
+        key, coder = decision[s.SEGMENT_KEY], decision[s.CODER]
+        if coder == s.MACHINE_CODER:
+            continue
+        if decision[s.DECISION] == "accept":
+            for _, r in by_segment.get(key, pd.DataFrame(columns=[s.THEME, s.POLARITY])).iterrows():
+                rows.append({s.UNIT_ID: key, s.CODER: coder, s.THEME: r[s.THEME], s.POLARITY: r[s.POLARITY]})
+        elif decision[s.DECISION] == "reject":
+            rows.append({s.UNIT_ID: key, s.CODER: coder, s.THEME: None, s.POLARITY: None})
+        else:
+            rows.append({s.UNIT_ID: key, s.CODER: coder, s.THEME: decision[s.THEME], s.POLARITY: decision[s.POLARITY]})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _agreement(data) -> list[Block]:
+    from toolkit.agreement import AgreementError, agreement_report
+
+    long = agreement_frame(data)
+    people = sorted({_plain(c) for c in long[s.CODER]} - {s.MACHINE_CODER, ""}) if not long.empty else []
+    if not people:
+        return [Para("No person has coded any passage yet, so there is no coder agreement to report yet.")]
+    blocks: list[Block] = [
+        Para(
+            "Agreement between the machine and each person, over the passages both coded: the share of passages "
+            "given the same main label, and Cohen's kappa and Krippendorff's alpha, which discount agreement "
+            "expected by chance (1 is perfect agreement, 0 no better than chance)."
+        )
+    ]
+    rows = []
+    notes = []
+    for person in people:
+        mine = set(long.loc[long[s.CODER] == person, s.UNIT_ID])
+        theirs = set(long.loc[long[s.CODER] == s.MACHINE_CODER, s.UNIT_ID])
+        both = long[long[s.UNIT_ID].isin(mine & theirs)]
+        missing = len(mine - theirs)
+        if missing:
+            notes.append(
+                f"{_n(missing, 'passage')} reviewed by {person} "
+                f"{'does' if missing == 1 else 'do'} not show the machine's original coding in this export "
+                "(a person recoded or rejected it), so "
+                f"{'it is' if missing == 1 else 'they are'} not in the comparison."
+            )
+        if not (mine & theirs):
+            notes.append(f"{person}: no passage in this export carries both {person}'s and the machine's coding.")
+            continue
+        for label_col, label_name in ((s.THEME, "theme"), (s.POLARITY, "barrier/enabler")):
+            try:
+                overall = agreement_report(both, s.MACHINE_CODER, person, label_col=label_col).overall
+            except AgreementError as exc:
+                log.info("agreement of machine and %s on %s not computed: %s", person, label_col, exc)
+                rows.append((person, label_name, str(len(mine & theirs)), "n/a", "n/a", "n/a"))
+                continue
+            rows.append((person, label_name, str(overall["n_units"]), _pct(overall["percent_agreement"]),
+                         _num(overall["kappa"]), _num(overall["alpha"])))
+    if rows:
+        blocks.append(
+            Table(("Person", "Label", "Passages", "Same label", "Cohen's kappa", "Krippendorff's alpha"), tuple(rows),
+                  caption="Machine coding compared with each person's coding")
+        )
+    blocks += [Para(note, note=True) for note in notes]
+    return blocks
+
+
+def _pct(value) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{100.0 * value:.0f}%"
+
+
+def _num(value) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:.2f}"
+
+
+# --------------------------------------------------------------------------- Word
+def _render_docx(blocks: Iterable[Block], study_name: str):
+    from docx import Document
+    from docx.shared import Pt, RGBColor
+
+    doc = Document()
+    doc.core_properties.title = f"Findings report: {study_name}"
+    doc.core_properties.author = "toolkit"
+    for block in blocks:
+        if isinstance(block, Heading):
+            doc.add_heading(block.text, level=min(block.level, 9))
+        elif isinstance(block, Para):
+            paragraph = doc.add_paragraph()
+            run = paragraph.add_run(block.text)
+            run.italic = block.note
+        elif isinstance(block, Bullets):
+            for item in block.items:
+                doc.add_paragraph(item, style="List Bullet")
+        elif isinstance(block, Table):
+            if block.caption:
+                caption = doc.add_paragraph()
+                caption.add_run(block.caption).bold = True
+            table = doc.add_table(rows=1, cols=len(block.columns))
+            table.style = "Table Grid"
+            for cell, text in zip(table.rows[0].cells, block.columns):
+                cell.text = ""
+                cell.paragraphs[0].add_run(text).bold = True
+            for row in block.rows:
+                cells = table.add_row().cells
+                for cell, text in zip(cells, row):
+                    cell.text = text
+            doc.add_paragraph()
+        elif isinstance(block, Quote):
+            doc.add_paragraph(f"\u201c{block.text}\u201d", style="Quote")
+            reference = doc.add_paragraph()
+            reference.add_run(f"\u2014 {block.reference}").font.size = Pt(9)
+            if block.machine_only:
+                mark = reference.add_run(f"  [{MACHINE_MARK}]")
+                mark.font.size = Pt(9)
+                mark.italic = True
+                mark.font.color.rgb = RGBColor(0x8A, 0x4B, 0x00)
+        # SurveyChart: Word gets the table that follows it instead.
+    return doc
+
+
+# --------------------------------------------------------------------------- HTML
+_CSS = """
+body { font-family: Georgia, 'Times New Roman', serif; line-height: 1.55; color: #1b1b1b; background: #fff;
+       max-width: 52rem; margin: 2rem auto; padding: 0 1.25rem; }
+h1, h2, h3, h4 { font-family: Arial, Helvetica, sans-serif; line-height: 1.25; color: #0b0c0c; }
+h1 { font-size: 2rem; border-bottom: 4px solid #005eb8; padding-bottom: .3rem; }
+h2 { font-size: 1.55rem; margin-top: 2.5rem; border-bottom: 1px solid #b1b4b6; }
+h3 { font-size: 1.25rem; margin-top: 1.8rem; }
+h4 { font-size: 1.05rem; margin-top: 1.4rem; }
+table { border-collapse: collapse; margin: .8rem 0 1.4rem; font-family: Arial, Helvetica, sans-serif;
+        font-size: .92rem; }
+caption { text-align: left; font-weight: bold; padding-bottom: .35rem; }
+th, td { border: 1px solid #b1b4b6; padding: .3rem .6rem; text-align: left; vertical-align: top; }
+th { background: #f3f2f1; }
+blockquote { margin: 1rem 0; padding: .5rem 1rem; border-left: 5px solid #005eb8; background: #f8f8f8; }
+blockquote p { margin: 0 0 .3rem; font-size: 1.05rem; }
+blockquote footer { font-family: Arial, Helvetica, sans-serif; font-size: .88rem; color: #505a5f; }
+.machine { display: inline-block; margin-left: .5rem; padding: 0 .4rem; border: 1px solid #8a4b00;
+           color: #8a4b00; border-radius: 3px; font-size: .8rem; }
+.note { border-left: 5px solid #ffdd00; background: #fffbe6; padding: .6rem 1rem; }
+.chart { margin: .5rem 0; }
+"""
+
+
+def _e(text) -> str:
+    return html.escape(_plain(text), quote=True)
+
+
+def _render_html(blocks: list[Block], study_name: str) -> str:
+    parts: list[str] = []
+    plotly_loaded = False
+    for block in blocks:
+        if isinstance(block, Heading):
+            level = min(block.level + 1, 6)
+            parts.append(f"<h{level}>{_e(block.text)}</h{level}>")
+        elif isinstance(block, Para):
+            parts.append(f'<p class="note">{_e(block.text)}</p>' if block.note else f"<p>{_e(block.text)}</p>")
+        elif isinstance(block, Bullets):
+            parts.append("<ul>" + "".join(f"<li>{_e(item)}</li>" for item in block.items) + "</ul>")
+        elif isinstance(block, Table):
+            head = "".join(f'<th scope="col">{_e(c)}</th>' for c in block.columns)
+            body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in block.rows)
+            caption = f"<caption>{_e(block.caption)}</caption>" if block.caption else ""
+            parts.append(f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif isinstance(block, Quote):
+            mark = f'<span class="machine">{_e(MACHINE_MARK)}</span>' if block.machine_only else ""
+            parts.append(
+                f"<blockquote><p>\u201c{_e(block.text)}\u201d</p><footer>\u2014 {_e(block.reference)}{mark}"
+                "</footer></blockquote>"
+            )
+        elif isinstance(block, SurveyChart):
+            parts.append(f'<div class="chart">{_survey_chart_html(block, include_js=not plotly_loaded)}</div>')
+            plotly_loaded = True
+    title = _e(f"Findings report: {study_name}")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
+        + "\n".join(parts)
+        + "\n</main>\n</body>\n</html>\n"
+    )
+
+
+def _survey_chart_html(chart: SurveyChart, *, include_js: bool) -> str:
+    """A diverging stacked bar chart: disagree to the left of zero, agree to the right, neutral split across it."""
+    import plotly.graph_objects as go
+
+    frame = chart.frame
+    places = [str(p) for p in frame[s.PLACE]]
+    half_neutral = [v / 2 for v in frame[NEUTRAL_ANSWER]]
+    fig = go.Figure()
+    # Relative bars stack outwards from zero in trace order: the neutral halves first, then
+    # disagree (left) and agree (right).
+    traces = [
+        (NEUTRAL_ANSWER, [-h for h in half_neutral], False),
+        (NEUTRAL_ANSWER, half_neutral, True),
+        (DISAGREE, [-v for v in frame[DISAGREE]], True),
+        (AGREE, list(frame[AGREE]), True),
+    ]
+    rank = {DISAGREE: 1, NEUTRAL_ANSWER: 2, AGREE: 3}
+    for name, x, legend in traces:
+        fig.add_trace(
+            go.Bar(
+                y=places,
+                x=x,
+                name=name,
+                orientation="h",
+                marker_color=_SURVEY_COLOURS[name],
+                legendgroup=name,
+                legendrank=rank[name],
+                showlegend=legend,
+                customdata=list(frame[name]),
+                hovertemplate=f"%{{y}}: %{{customdata:.0f}}% {name.lower()}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="relative",
+        height=140 + 45 * len(places),
+        margin={"l": 10, "r": 10, "t": 10, "b": 40},
+        xaxis={"title": "% of respondents (disagree left, agree right)", "range": [-100, 100],
+               "zeroline": True, "zerolinecolor": "#505a5f", "ticksuffix": "%"},
+        yaxis={"autorange": "reversed"},
+        legend={"orientation": "h", "y": -0.35, "traceorder": "normal"},
+        font={"family": "Arial, Helvetica, sans-serif", "size": 13},
+        plot_bgcolor="#ffffff",
+    )
+    return fig.to_html(
+        full_html=False,
+        include_plotlyjs=True if include_js else False,
+        div_id=chart.chart_id or None,
+        config={"displaylogo": False, "responsive": True},
+    )

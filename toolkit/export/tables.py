@@ -1,0 +1,663 @@
+"""Spreadsheets and analysis tables: a formatted Excel workbook, and long or matrix CSV/Parquet.
+
+Every function reads one :class:`~toolkit.export.data.ExportData` snapshot (pseudonymised
+data only) and writes one file, whole or not at all (a temporary file beside the target is
+renamed into place). Nothing here reads raw files or logs interview text.
+
+- :func:`write_workbook`: one Excel workbook for reading and sharing, one sheet per purpose
+  (read me, framework matrix, coded segments, quotes by theme, survey summary, good practice,
+  codebook).
+- :func:`write_long`: one row per (segment, theme) coding with its metadata, for R or Python.
+- :func:`write_matrix`: a 0/1 segment-by-theme matrix (plus barrier/enabler/neutral columns).
+
+Examples
+--------
+>>> from toolkit.export.tables import write_workbook, write_long, write_matrix
+>>> write_workbook(data, "exports/study.xlsx")  # doctest: +SKIP
+PosixPath('exports/study.xlsx')
+>>> write_matrix(data, "exports/study_matrix.parquet", fmt="parquet")  # doctest: +SKIP
+PosixPath('exports/study_matrix.parquet')
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from toolkit import schema as s
+from toolkit.errors import ToolkitError
+
+if TYPE_CHECKING:  # only for type hints
+    from toolkit.export.data import ExportData
+
+__all__ = [
+    "SHEETS",
+    "TABLE_FORMATS",
+    "ExportPathError",
+    "long_frame",
+    "matrix_frame",
+    "write_long",
+    "write_matrix",
+    "write_workbook",
+]
+
+log = logging.getLogger(__name__)
+
+TABLE_FORMATS = ("csv", "parquet")
+"""Formats of :func:`write_long` and :func:`write_matrix`."""
+
+CSV_ENCODING = "utf-8-sig"
+"""UTF-8 with a byte-order mark, so that Excel shows accents and symbols right."""
+
+# Columns these exports add to the snapshot's (the snapshot's own names come from schema).
+PARTICIPANT_COL = "participant"
+"""Who said it: the interview's participant id, or the survey respondent's key."""
+THEME_NAME = "theme_name"
+REVIEWED_BY = "reviewed_by"  # a column of ExportData.codings (see toolkit.coding.resolve_codings)
+
+README = "Read me"
+FRAMEWORK = "Framework matrix"
+CODED = "Coded segments"
+QUOTES = "Quotes by theme"
+SURVEY = "Survey summary"
+GOOD_PRACTICE = "Good practice"
+CODEBOOK = "Codebook"
+SHEETS = (README, FRAMEWORK, CODED, QUOTES, SURVEY, GOOD_PRACTICE, CODEBOOK)
+"""The workbook's sheets, in order."""
+
+QUOTES_PER_PLACE = 3
+"""Most quotes per place, per theme and polarity, on the "Quotes by theme" sheet."""
+
+SHEET_PURPOSES = {
+    FRAMEWORK: "Rows are places (then organisation types), columns are themes. Each cell: distinct participants "
+    "(interviewees or survey respondents) with a coding of that theme, then the number of barrier and enabler "
+    "segments. Neutral codings count towards participants only.",
+    CODED: "Every coding (one row per segment and theme) with place, organisation type, role, participant, "
+    "source file, character offsets, theme, polarity, confidence, review status, good practice, a reference "
+    "and the quote.",
+    QUOTES: f"Per theme and polarity, the strongest quotes by confidence, balanced across places: at most "
+    f"{QUOTES_PER_PLACE} per place, taken in turn from each place.",
+    SURVEY: "Per place and Likert question: answers on the scale (n), mean (1-5), % agree (4-5) and "
+    "% disagree (1-2). Answers off the scale (e.g. 'Don't know') are counted separately.",
+    GOOD_PRACTICE: "Enabler segments flagged as good practice, by theme and place.",
+    CODEBOOK: "The codebook the codings use: id, name, definition, when to include and when to exclude.",
+}
+
+
+PSEUDONYMISED_NOTE = (
+    "All text in this workbook is pseudonymised: names and other identifiers were replaced by placeholders "
+    "such as [PERSON_03] before anything was stored. Pseudonymisation can miss an identifier: read a quote "
+    "before you publish it."
+)
+
+AGREE = (4, 5)
+DISAGREE = (1, 2)
+NO_PLACE = "(no place)"
+NOT_RECORDED = "(not recorded)"
+ALL_PLACES = "All places"
+ALL_ORGANISATION_TYPES = "All organisation types"
+
+_EXCEL_MAX_CHARS = 32_767
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_WRAP_WIDTH = 80
+_MIN_WIDTH, _MAX_WIDTH = 8, 50
+
+
+class ExportPathError(ToolkitError, OSError):
+    """An export cannot be written where it was asked to go (missing folder, a folder, wrong extension)."""
+
+
+# --------------------------------------------------------------------------- public API
+def write_workbook(data: ExportData, path: str | Path, *, exported_at: datetime | None = None) -> Path:
+    """Write the study as a formatted Excel workbook; returns the path written.
+
+    Sheets, in order: see :data:`SHEETS`. Every sheet has a bold, frozen header row with an
+    auto-filter; quote and definition columns wrap; no cell holds a formula (text starting
+    with ``=`` is written as text). A sheet with nothing to show holds a one-line explanation.
+
+    Parameters
+    ----------
+    data : the snapshot to export.
+    path : the ``.xlsx`` file to write; its folder must exist. An existing file is replaced.
+    exported_at : the export time shown on the "Read me" sheet (default: now, UTC).
+
+    Raises
+    ------
+    ExportPathError
+        The folder does not exist, the path is a folder or does not end in ``.xlsx``, or the
+        file cannot be written (e.g. it is open in Excel).
+
+    Examples
+    --------
+    >>> write_workbook(data, "exports/study.xlsx")  # doctest: +SKIP
+    PosixPath('exports/study.xlsx')
+    """
+    from openpyxl import Workbook
+
+    target = _target(path, suffixes=(".xlsx",), what="Excel workbook")
+    when = (exported_at or datetime.now(timezone.utc)).replace(microsecond=0)
+    coded = _coded(data)
+    sheets = {
+        README: [_readme(data, coded, when)],
+        FRAMEWORK: _framework(data, coded),
+        CODED: [_coded_sheet(coded)],
+        QUOTES: [_quotes(data, coded)],
+        SURVEY: [_survey(data)],
+        GOOD_PRACTICE: [_good_practice(data, coded)],
+        CODEBOOK: [_codebook(data)],
+    }
+    wrapped = {"Quote", "Definition", "Include", "Exclude", "Value", "Question", "Note"}
+    wrapped |= set(_theme_names(data).values())
+    book = Workbook()
+    book.remove(book.active)
+    for title in SHEETS:
+        _fill_sheet(book.create_sheet(title), sheets[title], wrapped)
+    book.properties.creator = "toolkit"
+    book.properties.title = f"{data.study_name}: coded segments"
+    book.properties.created = book.properties.modified = when.astimezone(timezone.utc).replace(tzinfo=None)
+
+    _write_atomically(target, book.save)
+    log.info("wrote workbook %s: %d codings, %d sheets", target, len(coded), len(SHEETS))
+    return target
+
+
+def long_frame(data: ExportData) -> pd.DataFrame:
+    """One row per (segment, theme) coding with its segment's metadata and text.
+
+    Examples
+    --------
+    >>> long_frame(data).columns[:3].tolist()  # doctest: +SKIP
+    ['segment_key', 'source_id', 'path']
+    """
+    coded = _coded(data)
+    first = [
+        s.SEGMENT_KEY, s.SOURCE_ID, s.PATH, s.PLACE, s.ORGANISATION_TYPE, s.ROLE, PARTICIPANT_COL, s.PARTICIPANT_ID,
+        s.RESPONDENT_KEY, s.SPEAKER, s.QUESTION_TEXT, s.TEXT_ANSWER_ID, s.START_CHAR, s.END_CHAR,
+        s.THEME, THEME_NAME, s.POLARITY, s.CONFIDENCE, s.RANK, s.GOOD_PRACTICE, s.STATUS, s.CODER, REVIEWED_BY,
+        s.CODEBOOK_VERSION, s.EVIDENCE, s.TEXT,
+    ]
+    frame = coded[[c for c in first if c in coded.columns]].copy()
+    if s.EVIDENCE in frame.columns:
+        frame[s.EVIDENCE] = frame[s.EVIDENCE].map(_json)
+    return _tidy(frame).reset_index(drop=True)
+
+
+def matrix_frame(data: ExportData) -> pd.DataFrame:
+    """A 0/1 segment-by-theme matrix: one row per evidence segment, uncoded ones included.
+
+    Metadata columns come first, then one column per codebook theme id (in codebook order;
+    themes coded but missing from the codebook follow, with a warning), then ``barrier``,
+    ``enabler`` and ``neutral`` (1 when any of the segment's codings has that polarity).
+
+    Examples
+    --------
+    >>> matrix_frame(data)["trust_relationships"].isin([0, 1]).all()  # doctest: +SKIP
+    True
+    """
+    segments = _with_participant(data.segments)
+    meta = [
+        s.SEGMENT_KEY, s.SOURCE_ID, s.PATH, s.PLACE, s.ORGANISATION_TYPE, s.ROLE, PARTICIPANT_COL, s.PARTICIPANT_ID,
+        s.RESPONDENT_KEY, s.SPEAKER, s.QUESTION_TEXT, s.TEXT_ANSWER_ID, s.START_CHAR, s.END_CHAR, s.TEXT,
+    ]
+    meta = [c for c in meta if c in segments.columns]
+    frame = segments[meta]
+    if not frame.empty:
+        frame = frame.sort_values([s.PATH, s.START_CHAR, s.SEGMENT_KEY], kind="stable")
+    frame = _tidy(frame.reset_index(drop=True))
+    codings = data.codings
+    themes = list(data.codebook.ids)
+    extra = sorted(set(codings[s.THEME].dropna()) - set(themes)) if not codings.empty else []
+    if extra:
+        log.warning("%d coded theme(s) are not in the codebook; matrix columns added: %s", len(extra), extra)
+    columns = themes + extra + list(s.POLARITIES)
+    clash = sorted(set(columns) & set(meta)) or sorted({c for c in columns if columns.count(c) > 1})
+    if clash:
+        raise ToolkitError(
+            f"Theme id(s) {', '.join(clash)} clash with the matrix's other column names "
+            f"({', '.join(meta + list(s.POLARITIES))}). Rename the theme id(s) in the codebook."
+        )
+    keys = frame[s.SEGMENT_KEY] if not frame.empty else pd.Series([], dtype=object)
+    for column, field in [(t, s.THEME) for t in themes + extra] + [(p, s.POLARITY) for p in s.POLARITIES]:
+        hits = set(codings.loc[codings[field] == column, s.SEGMENT_KEY]) if not codings.empty else set()
+        frame[column] = keys.isin(hits).astype("int8").to_numpy()
+    return frame
+
+
+def write_long(data: ExportData, path: str | Path, fmt: str = "csv") -> Path:
+    """Write :func:`long_frame` as CSV (UTF-8 with BOM) or Parquet; returns the path written.
+
+    Raises
+    ------
+    ExportPathError
+        The folder does not exist, the path is a folder, or the file cannot be written.
+
+    Examples
+    --------
+    >>> write_long(data, "exports/study_codings.csv")  # doctest: +SKIP
+    PosixPath('exports/study_codings.csv')
+    """
+    frame = long_frame(data)
+    target = _write_table(frame, path, fmt)
+    log.info("wrote %s: %d codings", target, len(frame))
+    return target
+
+
+def write_matrix(data: ExportData, path: str | Path, fmt: str = "csv") -> Path:
+    """Write :func:`matrix_frame` as CSV (UTF-8 with BOM) or Parquet; returns the path written.
+
+    Raises
+    ------
+    ExportPathError
+        The folder does not exist, the path is a folder, or the file cannot be written.
+
+    Examples
+    --------
+    >>> write_matrix(data, "exports/study_matrix.parquet", fmt="parquet")  # doctest: +SKIP
+    PosixPath('exports/study_matrix.parquet')
+    """
+    frame = matrix_frame(data)
+    target = _write_table(frame, path, fmt)
+    log.info("wrote %s: %d segments x %d columns", target, *frame.shape)
+    return target
+
+
+# --------------------------------------------------------------------------- files
+def _target(path: str | Path, *, suffixes: tuple[str, ...], what: str, strict: bool = True) -> Path:
+    """Check where an export goes before any work is done."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        example = target / f"export{suffixes[0]}"
+        raise ExportPathError(f"{target} is a folder. Give a file name for the {what}, e.g. {example}.")
+    folder = target.parent
+    if not folder.exists():
+        raise ExportPathError(
+            f"Cannot write {target}: the folder {folder} does not exist. Create it first, or choose another path."
+        )
+    if not folder.is_dir():
+        raise ExportPathError(f"Cannot write {target}: {folder} is a file, not a folder. Choose another path.")
+    if target.suffix.lower() not in suffixes:
+        if strict:
+            raise ExportPathError(
+                f"{target.name}: an {what} must end in {' or '.join(suffixes)}, found "
+                f"'{target.suffix or 'no extension'}'. Rename it, e.g. {target.with_suffix(suffixes[0]).name}."
+            )
+        log.warning("%s does not end in %s; writing it anyway", target.name, " or ".join(suffixes))
+    return target
+
+
+def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
+    """Write through a temporary file beside the target, then rename it into place."""
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        reason = exc.strerror or str(exc)
+        raise ExportPathError(
+            f"Cannot write {target}: {reason}. Check that the folder is writable and that the file is not open "
+            "in another program (Excel locks the files it has open)."
+        ) from exc
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _write_table(frame: pd.DataFrame, path: str | Path, fmt: str) -> Path:
+    if fmt not in TABLE_FORMATS:
+        raise ExportPathError(f"Unknown table format '{fmt}'. Choose one of: {', '.join(TABLE_FORMATS)}.")
+    target = _target(path, suffixes=(f".{fmt}",), what=f"{fmt} file", strict=False)
+    if fmt == "csv":
+        _write_atomically(target, lambda p: frame.to_csv(p, index=False, encoding=CSV_ENCODING))
+    else:
+        _write_atomically(target, lambda p: frame.to_parquet(p, index=False, engine="pyarrow"))
+    return target
+
+
+# --------------------------------------------------------------------------- frames
+def _with_participant(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    ids = frame[s.PARTICIPANT_ID] if s.PARTICIPANT_ID in frame.columns else pd.Series(None, index=frame.index)
+    keys = frame[s.RESPONDENT_KEY] if s.RESPONDENT_KEY in frame.columns else pd.Series(None, index=frame.index)
+    frame[PARTICIPANT_COL] = ids.astype(object).where(ids.notna(), keys.astype(object))
+    return frame
+
+
+def _coded(data: ExportData) -> pd.DataFrame:
+    """Codings joined with their segments, plus participant and theme name columns."""
+    coded = data.coded_segments()
+    lost = len(data.codings) - len(coded)
+    if lost:
+        log.warning("%d coding(s) refer to segments missing from the snapshot and are left out", lost)
+    coded = _with_participant(coded.reset_index(drop=True))
+    names = _theme_names(data)
+    coded[THEME_NAME] = coded[s.THEME].map(lambda t: names.get(t, t))
+    return coded
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Types that CSV and Parquet keep: whole-number ids as nullable integers, mixed objects as text."""
+    frame = frame.copy()
+    for column in (s.TEXT_ANSWER_ID, s.SOURCE_ID, s.START_CHAR, s.END_CHAR, s.RANK):
+        if column in frame.columns:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+    if s.GOOD_PRACTICE in frame.columns:
+        frame[s.GOOD_PRACTICE] = frame[s.GOOD_PRACTICE].astype("boolean")
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].map(lambda v: None if _missing(v) else str(v)).astype("string")
+    return frame
+
+
+def _json(value) -> str | None:
+    if _missing(value):
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists, dicts
+        return False
+
+
+def _theme_names(data: ExportData) -> dict[str, str]:
+    return {t.id: t.name for t in data.codebook.themes}
+
+
+def _theme_order(data: ExportData, coded: pd.DataFrame) -> list[str]:
+    ids = list(data.codebook.ids)
+    return ids + sorted(set(coded[s.THEME].dropna()) - set(ids)) if not coded.empty else ids
+
+
+def _label(series: pd.Series, missing: str) -> pd.Series:
+    return series.astype(object).where(series.notna(), missing)
+
+
+def _reference(row) -> str:
+    who = row.get(PARTICIPANT_COL)
+    where = f"{row[s.PATH]}"
+    question = row.get(s.QUESTION_TEXT)
+    if not _missing(question):
+        where += f", answer to '{question}'"
+    chars = f"chars {int(row[s.START_CHAR])}-{int(row[s.END_CHAR])}"
+    return ", ".join(p for p in (None if _missing(who) else str(who), where, chars) if p)
+
+
+def _note(text: str) -> pd.DataFrame:
+    return pd.DataFrame({"Note": [text]})
+
+
+NO_CODINGS = "No codings in this snapshot yet: run the coding stage (toolkit code <study>), then export again."
+
+
+# --------------------------------------------------------------------------- sheets
+def _readme(data: ExportData, coded: pd.DataFrame, when: datetime) -> pd.DataFrame:
+    book = data.codebook
+    sources = data.sources
+    kinds = sources[s.KIND].value_counts() if not sources.empty else pd.Series(dtype=int)
+    places = sorted(set(data.segments[s.PLACE].dropna()) | set(sources[s.PLACE].dropna())) if not sources.empty else []
+    interviewees = (
+        sources.loc[sources[s.KIND] == "transcript", s.PARTICIPANT_ID].dropna().nunique() if not sources.empty else 0
+    )
+    n_coded = coded[s.SEGMENT_KEY].nunique() if not coded.empty else 0
+    respondents = set(data.likert[s.RESPONDENT_KEY].dropna())
+    if s.RESPONDENT_KEY in data.segments.columns:
+        respondents |= set(data.segments[s.RESPONDENT_KEY].dropna())
+    status = data.codings[s.STATUS].value_counts() if not data.codings.empty else pd.Series(dtype=int)
+    status_text = ", ".join(f"{n} {k}" for k, n in status.items())
+    rows = [
+        ("Study", data.study_name),
+        ("Exported at", when.isoformat()),
+        ("Codebook", f"{book.name}, version {book.version} (fingerprint {book.fingerprint()}), "
+                     f"{len(book.themes)} themes"),
+        ("Places", ", ".join(places) or "none"),
+        ("Sources", f"{_count(kinds.get('transcript', 0), 'transcript')}, {_count(kinds.get('survey', 0), 'survey')}"),
+        ("Participants", f"{_count(interviewees, 'interviewee')}, {_count(len(respondents), 'survey respondent')}"),
+        ("Evidence segments", f"{len(data.segments)} ({n_coded} coded)"),
+        ("Codings", f"{len(data.codings)}" + (f" ({status_text})" if status_text else "")),
+        ("Likert answers", f"{len(data.likert)}"),
+        ("Pseudonymised", PSEUDONYMISED_NOTE),
+    ]
+    rows += [(f"Sheet: {name}", purpose) for name, purpose in SHEET_PURPOSES.items()]
+    return pd.DataFrame(rows, columns=["Item", "Value"])
+
+
+def _count(n, noun: str) -> str:
+    return f"{int(n)} {noun}{'' if int(n) == 1 else 's'}"
+
+
+def _cell_text(participants: int, barriers: int, enablers: int) -> str:
+    if not participants:
+        return ""
+    return f"{_count(participants, 'participant')} · {barriers} barrier / {enablers} enabler"
+
+
+def _framework_block(
+    coded: pd.DataFrame, by: str, rows: list[str], total: str, themes: list[str], names: dict[str, str]
+) -> pd.DataFrame:
+    table = {}
+    for row in rows + [total]:
+        part = coded if row == total else coded[coded["_by"] == row]
+        cells = {}
+        for theme in themes:
+            hit = part[part[s.THEME] == theme]
+            cells[names.get(theme, theme)] = _cell_text(
+                hit[PARTICIPANT_COL].dropna().nunique(),
+                hit.loc[hit[s.POLARITY] == s.BARRIER, s.SEGMENT_KEY].nunique(),
+                hit.loc[hit[s.POLARITY] == s.ENABLER, s.SEGMENT_KEY].nunique(),
+            )
+        table[row] = cells
+    frame = pd.DataFrame.from_dict(table, orient="index")
+    frame.index.name = by
+    return frame.reset_index()
+
+
+def _framework(data: ExportData, coded: pd.DataFrame) -> list[pd.DataFrame]:
+    if coded.empty:
+        return [_note(NO_CODINGS)]
+    names = _theme_names(data)
+    themes = _theme_order(data, coded)
+    frame = coded.copy()
+    frame["_by"] = _label(frame[s.PLACE], NO_PLACE)
+    places = sorted(set(frame["_by"]) | set(_label(data.segments[s.PLACE], NO_PLACE)))
+    by_place = _framework_block(frame, "Place", places, ALL_PLACES, themes, names)
+    frame["_by"] = _label(frame[s.ORGANISATION_TYPE], NOT_RECORDED)
+    org_types = sorted(set(frame["_by"]))
+    by_org = _framework_block(frame, "Organisation type", org_types, ALL_ORGANISATION_TYPES, themes, names)
+    return [by_place, by_org]
+
+
+_CODED_COLUMNS = {
+    s.PLACE: "Place",
+    s.ORGANISATION_TYPE: "Organisation type",
+    s.ROLE: "Role",
+    PARTICIPANT_COL: "Participant",
+    s.PATH: "Source",
+    s.START_CHAR: "Start char",
+    s.END_CHAR: "End char",
+    s.SPEAKER: "Speaker",
+    s.QUESTION_TEXT: "Question",
+    s.THEME: "Theme id",
+    THEME_NAME: "Theme",
+    s.POLARITY: "Polarity",
+    s.CONFIDENCE: "Confidence",
+    s.STATUS: "Status",
+    s.GOOD_PRACTICE: "Good practice",
+    s.CODER: "Coder",
+    REVIEWED_BY: "Reviewed by",
+    "_reference": "Reference",
+    s.TEXT: "Quote",
+}
+
+
+def _display(coded: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    frame = coded.copy()
+    frame["_reference"] = [_reference(row) for row in frame.to_dict("records")]
+    if s.GOOD_PRACTICE in frame.columns:
+        frame[s.GOOD_PRACTICE] = frame[s.GOOD_PRACTICE].map(lambda v: "" if _missing(v) else ("yes" if v else "no"))
+    if s.CONFIDENCE in frame.columns:
+        frame[s.CONFIDENCE] = pd.to_numeric(frame[s.CONFIDENCE], errors="coerce").round(3)
+    present = [c for c in columns if c in frame.columns]
+    return frame[present].rename(columns=_CODED_COLUMNS).reset_index(drop=True)
+
+
+def _coded_sheet(coded: pd.DataFrame) -> pd.DataFrame:
+    if coded.empty:
+        return _note(NO_CODINGS)
+    return _display(coded, list(_CODED_COLUMNS))
+
+
+def _quotes(data: ExportData, coded: pd.DataFrame) -> pd.DataFrame:
+    if coded.empty:
+        return _note(NO_CODINGS)
+    order = {t: i for i, t in enumerate(_theme_order(data, coded))}
+    polarity_order = {p: i for i, p in enumerate(s.POLARITIES)}
+    frame = coded.copy()
+    frame["_place"] = _label(frame[s.PLACE], NO_PLACE)
+    frame["_theme_order"] = frame[s.THEME].map(order)
+    frame["_polarity_order"] = frame[s.POLARITY].map(polarity_order).fillna(len(polarity_order))
+    frame = frame.sort_values(
+        ["_theme_order", "_polarity_order", "_place", s.CONFIDENCE, s.PATH, s.START_CHAR],
+        ascending=[True, True, True, False, True, True],
+        kind="stable",
+    )
+    frame["_turn"] = frame.groupby(["_theme_order", "_polarity_order", "_place"]).cumcount()
+    frame = frame[frame["_turn"] < QUOTES_PER_PLACE]
+    # Balanced: the best quote of each place, then the second best of each, and so on.
+    frame = frame.sort_values(["_theme_order", "_polarity_order", "_turn", "_place"], kind="stable")
+    columns = [THEME_NAME, s.POLARITY, s.PLACE, s.ORGANISATION_TYPE, PARTICIPANT_COL, s.CONFIDENCE, s.STATUS,
+               "_reference", s.TEXT]
+    return _display(frame, columns)
+
+
+def _survey(data: ExportData) -> pd.DataFrame:
+    likert = data.likert
+    if likert.empty:
+        return _note(
+            "No Likert survey answers in this snapshot (no survey was ingested, or it has no Likert questions)."
+        )
+    frame = likert.copy()
+    frame["_place"] = _label(frame[s.PLACE], NO_PLACE)
+    frame["_value"] = pd.to_numeric(frame[s.VALUE], errors="coerce")
+    if (frame["_value"] > max(AGREE)).any():
+        log.warning("Likert values above %d found: %% agree assumes a 5-point scale", max(AGREE))
+    questions = list(dict.fromkeys(frame[s.QUESTION_TEXT].dropna()))
+    rows = []
+    for place in sorted(set(frame["_place"])) + [ALL_PLACES]:
+        part = frame if place == ALL_PLACES else frame[frame["_place"] == place]
+        for question in questions:
+            answers = part[part[s.QUESTION_TEXT] == question]
+            values = answers["_value"].dropna()
+            n = len(values)
+            rows.append(
+                {
+                    "Place": place,
+                    "Question": question,
+                    "n": n,
+                    "Mean": round(float(values.mean()), 2) if n else None,
+                    "% agree (4-5)": round(100 * float(values.isin(AGREE).mean()), 1) if n else None,
+                    "% disagree (1-2)": round(100 * float(values.isin(DISAGREE).mean()), 1) if n else None,
+                    "Other answers": int(len(answers) - n),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _good_practice(data: ExportData, coded: pd.DataFrame) -> pd.DataFrame:
+    if coded.empty:
+        return _note(NO_CODINGS)
+    flagged = coded[coded[s.GOOD_PRACTICE].fillna(False).astype(bool) & (coded[s.POLARITY] == s.ENABLER)].copy()
+    if flagged.empty:
+        return _note("No enabler segments are flagged as good practice in this snapshot.")
+    order = {t: i for i, t in enumerate(_theme_order(data, coded))}
+    flagged["_theme_order"] = flagged[s.THEME].map(order)
+    flagged["_place"] = _label(flagged[s.PLACE], NO_PLACE)
+    flagged = flagged.sort_values(
+        ["_theme_order", "_place", s.CONFIDENCE, s.PATH, s.START_CHAR],
+        ascending=[True, True, False, True, True],
+        kind="stable",
+    )
+    columns = [THEME_NAME, s.PLACE, s.ORGANISATION_TYPE, s.ROLE, PARTICIPANT_COL, s.CONFIDENCE, s.STATUS,
+               "_reference", s.TEXT]
+    return _display(flagged, columns)
+
+
+def _codebook(data: ExportData) -> pd.DataFrame:
+    rows = [
+        {"Theme id": t.id, "Name": t.name, "Definition": t.definition, "Include": t.include, "Exclude": t.exclude}
+        for t in data.codebook.themes
+    ]
+    return pd.DataFrame(rows, columns=["Theme id", "Name", "Definition", "Include", "Exclude"])
+
+
+# --------------------------------------------------------------------------- Excel formatting
+def _excel_value(value):
+    if _missing(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, str):
+        value = _ILLEGAL_XML.sub("", value)
+        if len(value) > _EXCEL_MAX_CHARS:
+            value = value[: _EXCEL_MAX_CHARS - 1] + "…"
+    return value
+
+
+def _fill_sheet(sheet, blocks: list[pd.DataFrame], wrapped: set[str]) -> None:
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    bold = Font(bold=True)
+    header_align = Alignment(wrap_text=True, vertical="top")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    top = Alignment(vertical="top")
+    widths: dict[int, int] = {}
+    wrap_columns: set[int] = set()
+    row_number = 0
+    for position, block in enumerate(blocks):
+        if position:
+            row_number += 1  # a blank row between blocks
+        row_number += 1
+        for col, name in enumerate(block.columns, start=1):
+            cell = sheet.cell(row=row_number, column=col, value=str(name))
+            cell.font = bold
+            cell.alignment = header_align
+            widths[col] = max(widths.get(col, 0), min(len(str(name)), 30))
+            if str(name) in wrapped:
+                wrap_columns.add(col)
+        if position == 0:
+            last = f"{get_column_letter(max(len(block.columns), 1))}{row_number + len(block)}"
+            sheet.auto_filter.ref = f"A{row_number}:{last}"
+        for values in block.itertuples(index=False, name=None):
+            row_number += 1
+            for col, value in enumerate(values, start=1):
+                cell = sheet.cell(row=row_number, column=col, value=_excel_value(value))
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula, even when the text starts with '='
+                    longest = max((len(line) for line in cell.value.split("\n")), default=0)
+                    widths[col] = max(widths.get(col, 0), longest)
+                elif cell.value is not None:
+                    widths[col] = max(widths.get(col, 0), len(str(cell.value)))
+                cell.alignment = wrap if col in wrap_columns else top
+    sheet.freeze_panes = "A2"
+    for col, width in widths.items():
+        letter = get_column_letter(col)
+        if col in wrap_columns:
+            sheet.column_dimensions[letter].width = min(max(width, _MIN_WIDTH) + 2, _WRAP_WIDTH)
+        else:
+            sheet.column_dimensions[letter].width = min(max(width, _MIN_WIDTH) + 2, _MAX_WIDTH)
