@@ -90,3 +90,33 @@ def test_evaluate_prints_f1_per_theme_and_polarity(tmp_path, capsys):
     assert main(["evaluate", str(gold)]) == 0
     out = capsys.readouterr().out
     assert "Theme (3 segments)" in out and "macro avg" in out and "Polarity" in out
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "parquet", "report"])
+def test_export_writes_files_without_any_planted_identifier(study, fmt, capsys):
+    import re
+    import zipfile
+
+    from tests.test_privacy import planted
+
+    assert main(["export", str(study), "--format", fmt]) == 0
+    written = [line.removeprefix("Wrote ").strip() for line in capsys.readouterr().out.splitlines() if line.startswith("Wrote ")]
+    assert written
+    blob = []
+    for name in written:
+        if name.endswith((".xlsx", ".docx")):
+            with zipfile.ZipFile(name) as z:
+                blob += [z.read(n).decode("utf-8", "ignore") for n in z.namelist() if n.endswith(".xml")]
+        elif name.endswith(".parquet"):
+            blob.append(pd.read_parquet(name).to_csv())
+        else:
+            blob.append(open(name, encoding="utf-8-sig").read())
+    text = "\n".join(blob)
+    leaked = [v for v in planted()["value"] if re.search(r"(?<!\w)" + re.escape(v) + r"(?!\w)", text)]
+    assert leaked == []
+
+
+def test_export_unknown_format_and_empty_store(tmp_path, capsys):
+    (tmp_path / "study.toml").write_text("", encoding="utf-8")
+    assert main(["export", str(tmp_path), "--format", "xlsx"]) == 2
+    assert "is empty. Run first: toolkit run" in capsys.readouterr().err
