@@ -92,7 +92,7 @@ def test_evaluate_prints_f1_per_theme_and_polarity(tmp_path, capsys):
     assert "Theme (3 segments)" in out and "macro avg" in out and "Polarity" in out
 
 
-@pytest.mark.parametrize("fmt", ["xlsx", "csv", "parquet", "report"])
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "parquet", "report", "qdpx"])
 def test_export_writes_files_without_any_planted_identifier(study, fmt, capsys):
     import re
     import zipfile
@@ -104,9 +104,9 @@ def test_export_writes_files_without_any_planted_identifier(study, fmt, capsys):
     assert written
     blob = []
     for name in written:
-        if name.endswith((".xlsx", ".docx")):
+        if name.endswith((".xlsx", ".docx", ".qdpx")):
             with zipfile.ZipFile(name) as z:
-                blob += [z.read(n).decode("utf-8", "ignore") for n in z.namelist() if n.endswith(".xml")]
+                blob += [z.read(n).decode("utf-8", "ignore") for n in z.namelist() if n.endswith((".xml", ".qde", ".txt"))]
         elif name.endswith(".parquet"):
             blob.append(pd.read_parquet(name).to_csv())
         else:
@@ -120,3 +120,19 @@ def test_export_unknown_format_and_empty_store(tmp_path, capsys):
     (tmp_path / "study.toml").write_text("", encoding="utf-8")
     assert main(["export", str(tmp_path), "--format", "xlsx"]) == 2
     assert "is empty. Run first: toolkit run" in capsys.readouterr().err
+
+
+def test_qdpx_export_imports_back_as_human_codings(study, tmp_path, capsys):
+    target = tmp_path / "project.qdpx"
+    assert main(["export", str(study), "--format", "qdpx", "--out", str(target)]) == 0
+    capsys.readouterr()
+    assert main(["import-qdpx", str(target), str(study), "--coder", "nvivo-team"]) == 0
+    out = capsys.readouterr().out
+    import sqlite3
+
+    con = sqlite3.connect(study / "store" / "study.sqlite")
+    machine = pd.read_sql("select segment_key, theme, polarity from codings", con)
+    human = pd.read_sql("select segment_key, theme, polarity from human_codings where coder = 'nvivo-team'", con)
+    assert f"stored {len(human)} codings" in out
+    primary = set(map(tuple, machine.values))
+    assert set(map(tuple, human.values)) <= primary and len(human) > 0

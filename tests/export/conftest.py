@@ -52,7 +52,7 @@ def tiny_export() -> ExportData:
         {"segment_key": "k6", "source_id": 3, "path": "Fernmouth/survey.xlsx", "place": "Fernmouth",
          "organisation_type": "GP practice", "role": "GP", "participant_id": None, "speaker": None,
          "respondent_key": "Fernmouth_R001", "question_text": "What gets in the way?", "text_answer_id": 1,
-         "start_char": 0, "end_char": 23, "text": "Nobody trusts the forms."}
+         "start_char": 0, "end_char": 24, "text": "Nobody trusts the forms."}
     )
     segments = pd.DataFrame(seg_rows)
     codings = pd.DataFrame(
