@@ -15,6 +15,7 @@ __all__ = [
     "InputDataError",
     "StoreError",
     "NotFittedError",
+    "ExportPathError",
 ]
 
 
@@ -55,3 +56,7 @@ class StoreError(ToolkitError, RuntimeError):
 
 class NotFittedError(ToolkitError, AttributeError):
     """A fitted object (pseudonymiser, topic model) was used before ``fit``."""
+
+
+class ExportPathError(ToolkitError, OSError):
+    """An export cannot be written where it was asked to go (missing folder, a folder, wrong extension)."""

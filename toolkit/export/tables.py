@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from toolkit import schema as s
-from toolkit.errors import ToolkitError
+from toolkit.errors import ExportPathError, ToolkitError
 
 if TYPE_CHECKING:  # only for type hints
     from toolkit.export.data import ExportData
@@ -110,10 +110,6 @@ _EXCEL_MAX_CHARS = 32_767
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _WRAP_WIDTH = 80
 _MIN_WIDTH, _MAX_WIDTH = 8, 50
-
-
-class ExportPathError(ToolkitError, OSError):
-    """An export cannot be written where it was asked to go (missing folder, a folder, wrong extension)."""
 
 
 # --------------------------------------------------------------------------- public API
