@@ -123,16 +123,18 @@ def test_export_unknown_format_and_empty_store(tmp_path, capsys):
 
 
 def test_qdpx_export_imports_back_as_human_codings(study, tmp_path, capsys):
+    import sqlite3
+
+    from toolkit.coding import resolve_codings
+
+    con = sqlite3.connect(study / "store" / "study.sqlite")
+    shown = resolve_codings(pd.read_sql("select * from codings", con), pd.read_sql("select * from human_codings", con))
+    exported = set(map(tuple, shown[["segment_key", "theme", "polarity"]].values))
     target = tmp_path / "project.qdpx"
     assert main(["export", str(study), "--format", "qdpx", "--out", str(target)]) == 0
     capsys.readouterr()
     assert main(["import-qdpx", str(target), str(study), "--coder", "nvivo-team"]) == 0
     out = capsys.readouterr().out
-    import sqlite3
-
-    con = sqlite3.connect(study / "store" / "study.sqlite")
-    machine = pd.read_sql("select segment_key, theme, polarity from codings", con)
     human = pd.read_sql("select segment_key, theme, polarity from human_codings where coder = 'nvivo-team'", con)
     assert f"stored {len(human)} codings" in out
-    primary = set(map(tuple, machine.values))
-    assert set(map(tuple, human.values)) <= primary and len(human) > 0
+    assert len(human) > 0 and set(map(tuple, human.values)) <= exported
