@@ -525,8 +525,6 @@ def _print_transcript(transcript, fmt: str) -> None:
 
 
 def _print_survey(survey, fmt: str) -> None:
-    from toolkit import schema as s
-
     if fmt == "json":
         out = {
             "file": str(survey.path),
@@ -562,7 +560,6 @@ def _print_survey(survey, fmt: str) -> None:
     print(f"{len(survey.likert)} Likert answers, {len(survey.texts)} free-text answers.")
     if not wide.empty:
         print(wide.head(10).to_string(index=False, max_colwidth=30))
-    _ = s
 
 
 def survey_wide_frame(survey):
