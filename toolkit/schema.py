@@ -25,6 +25,12 @@ SEGMENTS = "segments"
 CODINGS = "codings"
 HUMAN_CODINGS = "human_codings"
 EMBEDDINGS = "embeddings"
+TOPICS = "topics"
+SEGMENT_TOPICS = "segment_topics"
+TOPIC_EDITS = "topic_edits"
+SUMMARIES = "summaries"
+PRACTICES = "practices"
+COMMENTS = "comments"
 
 # --------------------------------------------------------------------------- columns
 SOURCE_ID = "source_id"
@@ -103,6 +109,34 @@ MODEL = "model"
 DIM = "dim"
 VECTOR = "vector"
 
+TOPIC = "topic"
+TOPIC_LABEL = "topic_label"
+AUTO_LABEL = "auto_label"
+KEYWORDS = "keywords"
+SIZE = "size"
+REPRESENTATIVE = "representative"
+NEAREST_THEME = "nearest_theme"
+THEME_SIMILARITY = "theme_similarity"
+CODED_THEME = "coded_theme"
+CODED_SHARE = "coded_share"
+SEEDED_THEME = "seeded_theme"
+CANDIDATE_NEW = "candidate_new"
+MAP_X = "x"
+MAP_Y = "y"
+PROBABILITY = "probability"
+ASSIGNED_BY = "assigned_by"
+EDIT_ID = "edit_id"
+ACTION = "action"
+MEMBERS = "members"
+PARTS = "parts"
+AUTHOR = "author"
+AUTHOR_ROLE = "author_role"
+ROW_DIMENSION = "row_dimension"
+ROW_VALUE = "row_value"
+TITLE = "title"
+INCLUDED = "included"
+COMMENT_ID = "comment_id"
+
 # --------------------------------------------------------------------------- vocabularies
 SOURCE_KINDS = ("transcript", "survey")
 TRANSCRIPT_FORMATS = ("docx", "txt", "vtt", "srt")
@@ -136,6 +170,15 @@ IDENTIFIER_KINDS = (
 MACHINE_CODER = "machine"
 DECISIONS = ("accept", "reject", "recode", "add")
 """What a researcher can do with a segment: accept or reject the machine's coding, recode it, or add one."""
+
+OUTLIER_TOPIC = -1
+"""The topic of segments that fit no topic (kept visible, never hidden)."""
+TOPIC_ACTIONS = ("rename", "merge", "split")
+"""What a researcher can do to topics; stored as decisions and replayed on every re-run."""
+ASSIGNED_BY_KINDS = ("theme", "cluster", "outlier_reduced", "outlier", "split", "merge")
+"""How a segment got its topic: near a codebook theme, clustered, moved in from the outliers, left out."""
+ROLES = ("researcher", "reviewer")
+"""Dashboard roles: researchers do everything; reviewers read pseudonymised text and comment."""
 
 # Kinds of survey column.
 Q_RESPONDENT_ID = "respondent_id"

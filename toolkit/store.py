@@ -182,6 +182,87 @@ embeddings = sa.Table(
     sa.Column(s.VECTOR, sa.LargeBinary, nullable=False),
 )
 
+topics = sa.Table(
+    s.TOPICS,
+    metadata,
+    sa.Column(s.TOPIC, sa.Integer, primary_key=True),
+    sa.Column(s.TOPIC_LABEL, sa.String(300), nullable=False),
+    sa.Column(s.AUTO_LABEL, sa.String(300), nullable=False),
+    sa.Column(s.KEYWORDS, sa.Text),
+    sa.Column(s.SIZE, sa.Integer, nullable=False),
+    sa.Column(s.REPRESENTATIVE, sa.Text),
+    sa.Column(s.SEEDED_THEME, sa.String(100)),
+    sa.Column(s.NEAREST_THEME, sa.String(100)),
+    sa.Column(s.THEME_SIMILARITY, sa.Float),
+    sa.Column(s.CODED_THEME, sa.String(100)),
+    sa.Column(s.CODED_SHARE, sa.Float),
+    sa.Column(s.CANDIDATE_NEW, sa.Boolean, nullable=False),
+    sa.Column(s.MAP_X, sa.Float),
+    sa.Column(s.MAP_Y, sa.Float),
+    sa.Column(s.RUN_ID, sa.String(40)),
+)
+
+segment_topics = sa.Table(
+    s.SEGMENT_TOPICS,
+    metadata,
+    sa.Column(s.SEGMENT_KEY, sa.String(32), primary_key=True),
+    sa.Column(s.TOPIC, sa.Integer, nullable=False, index=True),
+    sa.Column(s.PROBABILITY, sa.Float),
+    sa.Column(s.ASSIGNED_BY, sa.String(20), nullable=False),
+    sa.Column(s.RUN_ID, sa.String(40)),
+)
+
+topic_edits = sa.Table(
+    s.TOPIC_EDITS,
+    metadata,
+    sa.Column(s.EDIT_ID, sa.Integer, primary_key=True),
+    sa.Column(s.ACTION, sa.String(20), nullable=False),
+    sa.Column(s.TOPIC_LABEL, sa.String(300)),
+    sa.Column(s.MEMBERS, sa.Text, nullable=False),
+    sa.Column(s.PARTS, sa.Integer),
+    sa.Column(s.AUTHOR, sa.String(100), nullable=False),
+    sa.Column(s.NOTE, sa.Text),
+    sa.Column(s.CREATED_AT, sa.String(40), nullable=False),
+)
+
+summaries = sa.Table(
+    s.SUMMARIES,
+    metadata,
+    sa.Column("summary_id", sa.Integer, primary_key=True),
+    sa.Column(s.ROW_DIMENSION, sa.String(40), nullable=False),
+    sa.Column(s.ROW_VALUE, sa.String(200), nullable=False),
+    sa.Column(s.THEME, sa.String(100), nullable=False),
+    sa.Column(s.TEXT, sa.Text, nullable=False),
+    sa.Column(s.AUTHOR, sa.String(100), nullable=False),
+    sa.Column(s.CREATED_AT, sa.String(40), nullable=False),
+)
+
+practices = sa.Table(
+    s.PRACTICES,
+    metadata,
+    sa.Column("practice_id", sa.Integer, primary_key=True),
+    sa.Column(s.SEGMENT_KEY, sa.String(32), nullable=False, index=True),
+    sa.Column(s.INCLUDED, sa.Boolean, nullable=False),
+    sa.Column(s.THEME, sa.String(100)),
+    sa.Column(s.TITLE, sa.String(300)),
+    sa.Column(s.NOTE, sa.Text),
+    sa.Column(s.AUTHOR, sa.String(100), nullable=False),
+    sa.Column(s.CREATED_AT, sa.String(40), nullable=False),
+)
+
+comments = sa.Table(
+    s.COMMENTS,
+    metadata,
+    sa.Column(s.COMMENT_ID, sa.Integer, primary_key=True),
+    sa.Column(s.SEGMENT_KEY, sa.String(32), index=True),
+    sa.Column(s.THEME, sa.String(100)),
+    sa.Column(s.TOPIC, sa.Integer),
+    sa.Column(s.TEXT, sa.Text, nullable=False),
+    sa.Column(s.AUTHOR, sa.String(100), nullable=False),
+    sa.Column(s.AUTHOR_ROLE, sa.String(20), nullable=False),
+    sa.Column(s.CREATED_AT, sa.String(40), nullable=False),
+)
+
 store_info = sa.Table(
     "store_info",
     metadata,
@@ -376,7 +457,81 @@ class Store:
             if rows:
                 conn.execute(embeddings.insert(), rows)
 
+    def replace_topics(self, conn: sa.Connection, frame: pd.DataFrame, assignments: pd.DataFrame, run_id: str) -> None:
+        """Replace the topic model's output: one row per topic, one row per segment."""
+        conn.execute(topics.delete())
+        conn.execute(segment_topics.delete())
+        for table, data in ((topics, frame), (segment_topics, assignments)):
+            rows = _records(data, table, run_id=run_id)
+            if rows:
+                conn.execute(table.insert(), rows)
+
+    def _append(self, table: sa.Table, row: dict[str, Any]) -> int:
+        row = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict, tuple)) else v) for k, v in row.items()}
+        row.setdefault(s.CREATED_AT, now())
+        with self.transaction() as conn:
+            return int(conn.execute(table.insert().values(**row)).inserted_primary_key[0])
+
+    def add_topic_edit(
+        self, action: str, members: list[list[str]], *, author: str, label: str | None = None,
+        parts: int | None = None, note: str | None = None,
+    ) -> int:
+        """Record a researcher's edit of topics (append-only; replayed on every topic run).
+
+        ``members`` holds, for each topic the edit names, the segment keys it had when
+        the edit was made: edits find their topics again by content, not by number.
+        """
+        if action not in s.TOPIC_ACTIONS:
+            raise StoreError(f"Unknown topic edit {action!r}; expected one of {', '.join(s.TOPIC_ACTIONS)}.")
+        if not members or not all(members):
+            raise StoreError("A topic edit must name at least one topic with segments in it.")
+        if not author or not str(author).strip():
+            raise StoreError("A topic edit needs the name of the researcher who made it.")
+        return self._append(
+            topic_edits,
+            {s.ACTION: action, s.MEMBERS: [sorted(m) for m in members], s.TOPIC_LABEL: label, s.PARTS: parts,
+             s.AUTHOR: author.strip(), s.NOTE: note},
+        )
+
+    def add_summary(self, row_dimension: str, row_value: str, theme: str, text: str, *, author: str) -> int:
+        """Save a researcher's summary of one framework-matrix cell (append-only: the latest wins)."""
+        return self._append(
+            summaries, {s.ROW_DIMENSION: row_dimension, s.ROW_VALUE: row_value, s.THEME: theme, s.TEXT: text,
+                        s.AUTHOR: author},
+        )
+
+    def add_practice(
+        self, segment_key: str, *, included: bool, author: str, theme: str | None = None,
+        title: str | None = None, note: str | None = None,
+    ) -> int:
+        """Add a quote to (or take it out of) the good-practice library (append-only: the latest wins)."""
+        return self._append(
+            practices, {s.SEGMENT_KEY: segment_key, s.INCLUDED: bool(included), s.THEME: theme, s.TITLE: title,
+                        s.NOTE: note, s.AUTHOR: author},
+        )
+
+    def add_comment(
+        self, text: str, *, author: str, author_role: str, segment_key: str | None = None,
+        theme: str | None = None, topic: int | None = None,
+    ) -> int:
+        """Save a comment on a segment, theme or topic (reviewers and researchers both comment)."""
+        if author_role not in s.ROLES:
+            raise StoreError(f"Unknown role {author_role!r}; expected one of {', '.join(s.ROLES)}.")
+        if not str(text).strip():
+            raise StoreError("A comment needs some text.")
+        return self._append(
+            comments, {s.TEXT: text, s.AUTHOR: author, s.AUTHOR_ROLE: author_role, s.SEGMENT_KEY: segment_key,
+                       s.THEME: theme, s.TOPIC: topic},
+        )
+
     # ------------------------------------------------------------------ reading
+    def latest(self, name: str, keys: list[str]) -> pd.DataFrame:
+        """The latest row of an append-only table per ``keys`` (summaries, practices)."""
+        frame = self.table(name)
+        if frame.empty:
+            return frame
+        return frame.sort_values(s.CREATED_AT, kind="stable").drop_duplicates(keys, keep="last").reset_index(drop=True)
+
     def table(self, name: str) -> pd.DataFrame:
         """A whole table as a DataFrame."""
         if name not in TABLES:
