@@ -117,6 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-column", default="text")
     p.set_defaults(func=cmd_evaluate)
 
+    p = sub.add_parser("topics", help="find topics (BERTopic, seeded by the codebook); rename, merge or split them")
+    p.add_argument("study", nargs="?", help="study folder (default: the sample study)")
+    p.add_argument("--force", action="store_true", help="fit again even if nothing changed")
+    p.add_argument("--by", default="place", help="show topics by place (default), organisation_type, role or polarity")
+    p.add_argument("--rename", nargs=2, metavar=("TOPIC", "NAME"), help="give topic TOPIC a name")
+    p.add_argument("--merge", nargs="+", type=int, metavar="TOPIC", help="merge these topics into the first")
+    p.add_argument("--split", type=int, metavar="TOPIC", help="split a topic in --parts parts")
+    p.add_argument("--parts", type=int, default=2)
+    p.add_argument("--name", help="name of the merged topic (with --merge)")
+    p.add_argument("--author", help="who makes the edit (default: your user name)")
+    p.set_defaults(func=cmd_topics)
+
     p = sub.add_parser("codebook", help="show the codebook's themes, or write a copy to edit")
     p.add_argument("--study", help="show this study's codebook (default: the toolkit's)")
     p.add_argument("--out", type=Path, help="write the codebook as YAML here, to edit and set as [coding] codebook")
@@ -207,6 +219,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         _print_coding(report.coding, store)
     else:
         print("\nCoding is up to date (nothing changed since the last run).")
+    if report.topics is not None:
+        print()
+        _print_topics_report(report.topics)
+    elif config.topics.enabled:
+        print("Topics are up to date.")
     print(f"Store: {config.store_url}")
     if config.pseudonymisation.enabled:
         print(f"Pseudonymisation key (keep it private, away from the data): {config.key_path}")
@@ -345,6 +362,34 @@ def cmd_code(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_topics(args: argparse.Namespace) -> int:
+    import getpass
+
+    from toolkit import topics as tp
+
+    config, store = _open_study(args.study)
+    author = args.author or getpass.getuser()
+    report = None
+    if args.rename:
+        topic, name = args.rename
+        if not topic.lstrip("-").isdigit():
+            raise ToolkitError(f"--rename takes a topic number and a name, e.g. --rename 3 \"Trust in joint teams\"; got '{topic}'.")
+        tp.rename_topic(config, store, int(topic), name, author=author)
+        print(f"Topic {topic} is now called '{name}' (kept across re-runs).")
+    elif args.merge:
+        report = tp.merge_topics(config, store, args.merge, author=author, label=args.name)
+    elif args.split is not None:
+        report = tp.split_topic(config, store, args.split, args.parts, author=author)
+    elif args.force or tp.topics_are_stale(config, store):
+        report = tp.model_topics(config, store)
+    else:
+        print("Topics are up to date (nothing changed since the last run; --force fits again).")
+    if report is not None:
+        _print_topics_report(report)
+    _print_topics(store, by=args.by)
+    return 0
+
+
 def cmd_code_text(args: argparse.Namespace) -> int:
     import os
 
@@ -464,6 +509,41 @@ def _print_coding(report, store) -> None:
     table = codings[codings[sc.RANK] == 1].merge(segments, on=sc.SEGMENT_KEY)
     print()
     print(table.pivot_table(index=sc.PLACE, columns=sc.POLARITY, values=sc.SEGMENT_KEY, aggfunc="count", fill_value=0).to_string())
+
+
+def _print_topics_report(report) -> None:
+    print(
+        f"Topics: {report.topics} topics over {report.segments} segments ({report.seeded_topics} seeded by codebook "
+        f"themes, {report.candidate_new} candidate new themes); {report.outliers} segments fit no topic "
+        f"({report.outliers_reduced} outliers moved to a close topic). Edits replayed: {report.edits_applied}"
+        + (f", not found again: {report.edits_not_found}" if report.edits_not_found else "")
+        + f". {report.seconds:.1f} s."
+    )
+
+
+def _print_topics(store, by: str = "place") -> None:
+    from toolkit import schema as sc
+    from toolkit.topics import topic_distribution
+
+    topics = store.table(sc.TOPICS)
+    if topics.empty:
+        print("No topics yet: run 'toolkit topics STUDY'.")
+        return
+    print()
+    for row in topics.sort_values(sc.TOPIC).itertuples():
+        if row.topic == sc.OUTLIER_TOPIC:
+            mapping = "no topic"
+        elif isinstance(row.seeded_theme, str):
+            mapping = f"codebook theme {row.seeded_theme}"
+        elif row.candidate_new:
+            mapping = f"CANDIDATE NEW THEME (nearest: {row.nearest_theme}, {row.theme_similarity:.2f})"
+        else:
+            mapping = f"nearest theme {row.nearest_theme} ({row.theme_similarity:.2f})"
+        print(f"{row.topic:>3}  {row.size:>5}  {row.topic_label[:60]:<60}  {mapping}")
+    table = topic_distribution(store, by)
+    if not table.empty:
+        print()
+        print(table.to_string())
 
 
 # --------------------------------------------------------------------------- output

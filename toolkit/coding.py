@@ -465,6 +465,10 @@ class CodingReport:
         return dict(self.__dict__)
 
 
+NOT_CODING = ("topics",)
+"""Config sections that do not change coding: editing them never re-codes."""
+
+
 def coding_is_stale(config, store) -> bool:
     """True when coding must run again: nothing coded yet, a new codebook, new human codings,
     or sources changed since the last coding run."""
@@ -477,7 +481,7 @@ def coding_is_stale(config, store) -> bool:
     last = done.iloc[0]
     summary = json.loads(last[s.SUMMARY] or "{}")
     codebook = load_codebook(config.resolve(config.coding.codebook) if config.coding.codebook else None)
-    if summary.get("codebook_version") != codebook.fingerprint() or last[s.CONFIG_HASH] != config.fingerprint():
+    if summary.get("codebook_version") != codebook.fingerprint() or last[s.CONFIG_HASH] != config.fingerprint(exclude=NOT_CODING):
         return True
     if summary.get("human_codings_used") != len(training_frame(store.table(s.HUMAN_CODINGS))):
         return True
@@ -530,7 +534,7 @@ def code_study(config, store, *, embedder=None, nlp=None, codebook=None) -> Codi
     predictions[s.CODEBOOK_VERSION] = codebook.fingerprint()
     predictions[s.EVIDENCE] = predictions[s.EVIDENCE].map(lambda e: json.dumps(e, default=str))
     coded = predictions[predictions[s.THEME].notna()]
-    run_id = store.start_run("code", config_hash=config.fingerprint(), version=__version__)
+    run_id = store.start_run("code", config_hash=config.fingerprint(exclude=NOT_CODING), version=__version__)
     try:
         with store.transaction() as conn:
             store.replace_segments(conn, segments, run_id)

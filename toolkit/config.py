@@ -100,6 +100,38 @@ class CodingOptions:
 
 
 @dataclass(frozen=True)
+class TopicOptions:
+    """``[topics]``: the inductive topic model (BERTopic, seeded by the codebook)."""
+
+    enabled: bool = True
+    """Run the topics stage in ``toolkit run``."""
+    seed_with_codebook: bool = True
+    """Segments close to a codebook theme go to that theme's topic; the rest form new topics."""
+    theme_min_similarity: float = 0.6
+    """How close (cosine) a segment must be to a theme's prototype to be seeded into it."""
+    new_theme_threshold: float = 0.5
+    """A topic less similar than this to every theme is flagged as a candidate new theme."""
+    reducer: str = "umap"
+    """``umap``, ``pca`` or ``none``."""
+    n_components: int = 5
+    n_neighbors: int = 15
+    clusterer: str = "hdbscan"
+    """``hdbscan`` (finds the number of topics) or ``kmeans`` (``n_clusters`` topics)."""
+    min_cluster_size: int = 0
+    """Smallest topic; 0 picks about one segment in 80 (at least 8)."""
+    n_clusters: int = 0
+    """For ``kmeans``; 0 picks one from the corpus size."""
+    outliers: str = "reduce"
+    """``reduce``: segments left out join a topic they are close to; ``keep``: they stay in topic -1."""
+    outlier_threshold: float = 0.35
+    top_n_words: int = 10
+    stopwords: str = ""
+    """A file of words left out of topic keywords (one per line); empty uses the toolkit's list."""
+    edit_match: float = 0.5
+    """Overlap (Jaccard) a researcher's topic edit needs with a new topic to be replayed on it."""
+
+
+@dataclass(frozen=True)
 class StoreOptions:
     """``[store]``: where the project store lives."""
 
@@ -127,6 +159,7 @@ class StudyConfig:
     pseudonymisation: PseudonymisationOptions = field(default_factory=PseudonymisationOptions)
     store: StoreOptions = field(default_factory=StoreOptions)
     coding: CodingOptions = field(default_factory=CodingOptions)
+    topics: TopicOptions = field(default_factory=TopicOptions)
     extra: dict = field(default_factory=dict, compare=False, repr=False)
     """Sections this version does not know about, kept for later stages' own checks."""
 
@@ -154,10 +187,12 @@ class StudyConfig:
     def key_path(self) -> Path:
         return self.resolve(self.pseudonymisation.key_path)
 
-    def fingerprint(self) -> str:
-        """A short hash of every setting, recorded with each run."""
+    def fingerprint(self, *, exclude: tuple[str, ...] = ()) -> str:
+        """A short hash of every setting (but the sections in ``exclude``), recorded with each run."""
         data = dataclasses.asdict(self)
         data.pop("root")
+        for name in exclude:
+            data.pop(name, None)
         blob = json.dumps(data, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
@@ -168,10 +203,11 @@ _SECTIONS: dict[str, type] = {
     "pseudonymisation": PseudonymisationOptions,
     "store": StoreOptions,
     "coding": CodingOptions,
+    "topics": TopicOptions,
 }
 _STUDY_KEYS = ("name", "description", "places", "manifest", "seed")
 # Sections owned by later stages (coding, topics, dashboard); validated by them.
-_OPEN_SECTIONS = ("topics", "dashboard", "export")
+_OPEN_SECTIONS = ("dashboard", "export")
 
 
 def find_study(path: str | Path | None = None) -> Path:
@@ -246,11 +282,25 @@ def config_from_dict(data: dict[str, Any], *, root: str | Path, source: str | Pa
         kwargs[name] = _build_section(source, name, cls, data.get(name, {}))
     kwargs["extra"] = {k: data[k] for k in _OPEN_SECTIONS if k in data}
     config = StudyConfig(**kwargs)
+    _choice(source, "topics.reducer", config.topics.reducer, ("umap", "pca", "none"))
+    _choice(source, "topics.clusterer", config.topics.clusterer, ("hdbscan", "kmeans"))
+    _choice(source, "topics.outliers", config.topics.outliers, ("reduce", "keep"))
+    for key in ("theme_min_similarity", "new_theme_threshold", "outlier_threshold", "edit_match"):
+        value = getattr(config.topics, key)
+        if not 0.0 <= value <= 1.0:
+            raise ConfigError(f"{source}: topics.{key} is {value}; it is a similarity between 0 and 1.")
     if config.pseudonymisation.style not in ("tag", "alias"):
         raise ConfigError(
             f"{source}: pseudonymisation.style is '{config.pseudonymisation.style}'; expected 'tag' or 'alias'."
         )
     return config
+
+
+def _choice(source, key: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        close = difflib.get_close_matches(value, allowed, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(f"{source}: {key} is '{value}'; expected one of {', '.join(allowed)}.{hint}")
 
 
 def _build_section(source: str | Path, name: str, cls: type, table: Any) -> Any:

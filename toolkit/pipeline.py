@@ -13,7 +13,7 @@ from toolkit.store import Store
 
 log = logging.getLogger(__name__)
 
-STAGES = ("ingest", "code")
+STAGES = ("ingest", "code", "topics")
 """The stages that exist, in the order :func:`run_study` runs them."""
 
 
@@ -23,6 +23,7 @@ class RunReport:
 
     ingest: IngestReport | None = None
     coding: Any = None
+    topics: Any = None
     stages: list[str] = field(default_factory=list)
 
 
@@ -33,10 +34,11 @@ def run_study(
     progress: Callable[..., Iterable] | None = None,
     skip_bad: bool = False,
 ) -> RunReport:
-    """Run every stage that exists on a study: ingest (with pseudonymisation), then code.
+    """Run every stage on a study: ingest (with pseudonymisation), code, then topics.
 
-    Coding re-runs only when something it depends on changed (sources, codebook,
-    settings, human codings), so a warm re-run of an unchanged study does no model work.
+    Coding and topics re-run only when something they depend on changed (sources,
+    codebook, settings, human codings, topic edits), so a warm re-run of an
+    unchanged study does no model work.
 
     Examples
     --------
@@ -55,4 +57,10 @@ def run_study(
     if report.ingest.changed or coding_is_stale(config, store):
         report.coding = code_study(config, store)
         report.stages.append("code")
+    if config.topics.enabled:
+        from toolkit.topics import model_topics, topics_are_stale
+
+        if report.coding is not None or topics_are_stale(config, store):
+            report.topics = model_topics(config, store)
+            report.stages.append("topics")
     return report

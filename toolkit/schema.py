@@ -87,6 +87,7 @@ SEGMENT_ID = "segment_id"
 SEGMENT_KEY = "segment_key"
 SEGMENT_INDEX = "segment_index"
 IS_EVIDENCE = "is_evidence"
+LEMMAS = "lemmas"
 
 CODING_ID = "coding_id"
 THEME = "theme"

@@ -90,6 +90,7 @@ def segment_turns(
                     s.TEXT: text,
                     s.SPEAKER_ROLE: turn[s.SPEAKER_ROLE],
                     s.IS_EVIDENCE: turn[s.SPEAKER_ROLE] == s.PARTICIPANT,
+                    s.LEMMAS: content_lemmas(doc, start, end),
                 }
             )
     return _frame(rows)
@@ -119,9 +120,35 @@ def segment_answers(answers: pd.DataFrame, nlp, *, min_words: int = MIN_WORDS, b
                     s.TEXT: text,
                     s.SPEAKER_ROLE: s.PARTICIPANT,
                     s.IS_EVIDENCE: True,
+                    s.LEMMAS: content_lemmas(doc, start, end),
                 }
             )
     return _frame(rows)
+
+
+LEMMA_FIXES = {"datum": "data", "medium": "media"}
+"""Lemmas the English model gets wrong for this domain ("data" is not the plural of "datum" here)."""
+
+
+def content_lemmas(doc, start: int, end: int) -> str:
+    """Lower-case lemmas of the content words in ``doc.text[start:end]``, space-separated.
+
+    Stop words, punctuation, numbers and words under three letters are left out;
+    the topic model's keywords are counted over these (one spaCy pass, at segmenting).
+    A pipeline without a lemmatizer gives lower-case words.
+    """
+    span = doc.char_span(start, end, alignment_mode="expand")
+    if span is None:
+        return ""
+    words = []
+    for token in span:
+        if not token.is_alpha or token.is_stop or len(token.text) < 3:
+            continue
+        lemma = (token.lemma_ or token.text).lower()
+        lemma = LEMMA_FIXES.get(lemma, lemma)
+        if len(lemma) > 2 and not doc.vocab[lemma].is_stop:
+            words.append(lemma)
+    return " ".join(words)
 
 
 def _sentence_spans(doc, min_words: int) -> list[tuple[int, int]]:
@@ -163,5 +190,6 @@ def _frame(rows: Iterable[dict]) -> pd.DataFrame:
         s.TEXT,
         s.SPEAKER_ROLE,
         s.IS_EVIDENCE,
+        s.LEMMAS,
     ]
     return pd.DataFrame(list(rows), columns=columns)

@@ -26,7 +26,8 @@ from toolkit.errors import StoreError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: segments.lemmas; topics, segment_topics, topic_edits, summaries, practices, comments."""
 
 metadata = sa.MetaData()
 
@@ -139,6 +140,7 @@ segments = sa.Table(
     sa.Column(s.TEXT, sa.Text, nullable=False),
     sa.Column(s.SPEAKER_ROLE, sa.String(20), nullable=False),
     sa.Column(s.IS_EVIDENCE, sa.Boolean, nullable=False),
+    sa.Column(s.LEMMAS, sa.Text),
     sa.Column(s.RUN_ID, sa.String(40)),
 )
 
@@ -312,6 +314,11 @@ class Store:
             elif int(row[0]) > SCHEMA_VERSION:
                 raise StoreError(
                     f"The store at {self.url} was written by a newer toolkit (schema {row[0]}). Upgrade the toolkit."
+                )
+            elif int(row[0]) < SCHEMA_VERSION:
+                _add_missing_columns(conn)
+                conn.execute(
+                    store_info.update().where(store_info.c.key == "schema_version").values(value=str(SCHEMA_VERSION))
                 )
 
     def close(self) -> None:
@@ -666,6 +673,18 @@ def _records(frame: pd.DataFrame, table: sa.Table, **fixed: Any) -> list[dict[st
         clean.update(fixed)
         out.append(clean)
     return out
+
+
+def _add_missing_columns(conn: sa.Connection) -> None:
+    """Upgrade an older store in place: new tables exist already (create_all); add new nullable columns."""
+    inspector = sa.inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+                log.info("store upgraded: added %s.%s", table.name, column.name)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -1,0 +1,381 @@
+"""The topics stage: read segments and embeddings from the store, fit, write topics back.
+
+Also the researchers' topic edits (rename, merge, split): each is stored as a
+decision with the segments of the topics it names, and replayed on every run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from toolkit import schema as s
+from toolkit.errors import StoreError, ToolkitError
+from toolkit.topics.model import ThemePrototype, TopicEdit, TopicModeller, build_backends
+
+log = logging.getLogger(__name__)
+
+STAGE = "topics"
+MODEL_DIR = "topic_model"
+
+
+class NoSegmentsError(ToolkitError):
+    """The topics stage has nothing to work on yet."""
+
+
+@dataclass
+class TopicReport:
+    """What a topics run did."""
+
+    run_id: str
+    segments: int
+    topics: int
+    seeded_topics: int
+    candidate_new: int
+    outliers: int
+    outliers_reduced: int
+    edits_applied: int
+    edits_not_found: int
+    embeddings_computed: int
+    embeddings_cached: int
+    seconds: float
+    model_path: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return asdict(self)
+
+
+def model_dir(config) -> Path:
+    """Where the fitted model is saved: beside the store (safetensors + JSON, never pickle)."""
+    if config.store.url:
+        return config.root / "store" / MODEL_DIR
+    return config.resolve(config.store.path).parent / MODEL_DIR
+
+
+def topics_are_stale(config, store) -> bool:
+    """True when topics must be fitted again: never fitted, new segments or codings,
+    other settings or codebook, or new researcher edits."""
+    runs = store.runs_frame(limit=100)
+    done = runs[(runs[s.STAGE] == STAGE) & (runs[s.STATUS] == "ok")]
+    if done.empty:
+        return True
+    last = done.iloc[0]
+    summary = json.loads(last[s.SUMMARY] or "{}")
+    if last[s.CONFIG_HASH] != config.fingerprint() or summary.get("codebook") != _codebook(config).fingerprint():
+        return True
+    if summary.get("edits") != len(store.table(s.TOPIC_EDITS)):
+        return True
+    coded = runs[(runs[s.STAGE] == "code") & (runs[s.STATUS] == "ok")]
+    return bool(not coded.empty and coded.iloc[0][s.STARTED_AT] > last[s.STARTED_AT])
+
+
+def model_topics(config, store, *, embedder=None, codebook=None, save_model: bool = True) -> TopicReport:
+    """Fit topics on a study's evidence segments and store them (one transaction).
+
+    Examples
+    --------
+    >>> from toolkit.config import load_config
+    >>> from toolkit.store import Store
+    >>> config = load_config("interviews")  # doctest: +SKIP
+    >>> model_topics(config, Store(config.store_url)).topics  # doctest: +SKIP
+    14
+    """
+    from toolkit import __version__
+    from toolkit.embed import CachedEmbedder
+
+    started = time.perf_counter()
+    segments = store.segments_frame(evidence_only=True)
+    if segments.empty:
+        raise NoSegmentsError(
+            f"No coded segments in the store of '{config.root.name}' yet. Run 'toolkit run {config.root}' first."
+        )
+    codebook = codebook or _codebook(config)
+    embedder = embedder or CachedEmbedder(store)
+    texts = segments[s.TEXT].tolist()
+    keys = segments[s.SEGMENT_KEY].tolist()
+    vectors = embedder(texts)
+    themes = theme_prototypes(codebook, embedder) if config.topics.seed_with_codebook else []
+    edits = stored_edits(store)
+    options = config.topics
+    backends = build_backends(options, len(texts), config.seed)
+    lemma_of = dict(zip(texts, segments.get(s.LEMMAS, pd.Series([None] * len(texts))).tolist()))
+    stop = load_topic_stopwords(config.resolve(options.stopwords) if options.stopwords else None)
+    modeller = TopicModeller(
+        reducer=backends.reducer,
+        clusterer=backends.clusterer,
+        embed=embedder,
+        lemmas=lambda ts: [[w for w in _tokens(lemma_of.get(t), t) if w not in stop] for t in ts],
+        theme_min_similarity=options.theme_min_similarity,
+        new_theme_threshold=options.new_theme_threshold,
+        outliers=options.outliers,
+        outlier_threshold=options.outlier_threshold,
+        min_cluster_size=int(backends.notes[0].split("=")[1]),
+        edit_match=options.edit_match,
+        top_n_words=options.top_n_words,
+        seed=config.seed,
+    ).fit(texts, vectors, themes=themes, keys=keys, edits=edits)
+    topics = with_coded_themes(modeller.topic_info_, modeller.assignments(keys), store)
+    assignments = modeller.assignments(keys)
+    not_found = [o for o in modeller.edit_outcomes_ if not o.applied]
+    for outcome in not_found:
+        log.warning("topic edit %s (%s) not replayed: %s", outcome.edit_id, outcome.action, outcome.detail)
+
+    path = ""
+    if save_model:
+        modeller.model_.set_topic_labels(dict(zip(topics[s.TOPIC], topics[s.TOPIC_LABEL])))
+        path = str(save_topic_model(modeller.model_, model_dir(config)))
+    run_id = store.start_run(STAGE, config_hash=config.fingerprint(), version=__version__)
+    report = TopicReport(
+        run_id=run_id,
+        segments=len(texts),
+        topics=int((topics[s.TOPIC] != s.OUTLIER_TOPIC).sum()),
+        seeded_topics=int(topics[s.SEEDED_THEME].notna().sum()),
+        candidate_new=int(topics[s.CANDIDATE_NEW].sum()),
+        outliers=int((assignments[s.TOPIC] == s.OUTLIER_TOPIC).sum()),
+        outliers_reduced=int((assignments[s.ASSIGNED_BY] == "outlier_reduced").sum()),
+        edits_applied=len(edits) - len(not_found),
+        edits_not_found=len(not_found),
+        embeddings_computed=getattr(embedder, "computed", 0),
+        embeddings_cached=getattr(embedder, "cached", 0),
+        seconds=round(time.perf_counter() - started, 2),
+        model_path=path,
+        notes=backends.notes,
+    )
+    try:
+        with store.transaction() as conn:
+            store.replace_topics(conn, topics, assignments, run_id)
+    except Exception as exc:
+        store.finish_run(run_id, "failed", {"error": type(exc).__name__})
+        raise
+    store.finish_run(run_id, "ok", {**report.summary(), "codebook": codebook.fingerprint(), "edits": len(edits)})
+    return report
+
+
+# --------------------------------------------------------------------------- pieces
+def theme_prototypes(codebook, embedder) -> list[ThemePrototype]:
+    """One unit vector per theme: the mean embedding of its name + definition and its example sentences."""
+    out = []
+    for theme in codebook.themes:
+        texts = [f"{theme.name}. {theme.definition}"]
+        for polarity in s.POLARITIES:
+            texts.extend(theme.examples.get(polarity, ()))
+        vectors = np.asarray(embedder(texts), dtype=np.float32)
+        mean = vectors.mean(axis=0)
+        out.append(ThemePrototype(theme.id, theme.name, mean / (np.linalg.norm(mean) or 1.0)))
+    return out
+
+
+def stored_edits(store) -> list[TopicEdit]:
+    """Researchers' topic edits, oldest first."""
+    frame = store.table(s.TOPIC_EDITS)
+    if frame.empty:
+        return []
+    frame = frame.sort_values(s.EDIT_ID)
+    return [
+        TopicEdit(
+            action=row[s.ACTION],
+            members=json.loads(row[s.MEMBERS]),
+            label=row[s.TOPIC_LABEL] if isinstance(row[s.TOPIC_LABEL], str) else None,
+            parts=int(row[s.PARTS]) if pd.notna(row[s.PARTS]) else None,
+            edit_id=int(row[s.EDIT_ID]),
+        )
+        for row in frame.to_dict("records")
+    ]
+
+
+def with_coded_themes(topics: pd.DataFrame, assignments: pd.DataFrame, store) -> pd.DataFrame:
+    """Add each topic's most frequent coded theme (human decisions over machine) and its share."""
+    from toolkit.coding import resolve_codings
+
+    codings = resolve_codings(store.table(s.CODINGS), store.table(s.HUMAN_CODINGS))
+    topics = topics.copy()
+    topics[s.CODED_THEME] = None
+    topics[s.CODED_SHARE] = 0.0
+    if codings.empty:
+        return topics
+    primary = codings[codings[s.RANK] == 1][[s.SEGMENT_KEY, s.THEME]]
+    joined = assignments[[s.SEGMENT_KEY, s.TOPIC]].merge(primary, on=s.SEGMENT_KEY, how="inner")
+    if joined.empty:
+        return topics
+    counts = joined.groupby([s.TOPIC, s.THEME]).size().reset_index(name="n")
+    counts = counts.sort_values([s.TOPIC, "n", s.THEME], ascending=[True, False, True]).drop_duplicates(s.TOPIC)
+    best = counts.set_index(s.TOPIC)
+    sizes = topics.set_index(s.TOPIC)[s.SIZE]
+    topics[s.CODED_THEME] = topics[s.TOPIC].map(best[s.THEME])
+    topics[s.CODED_SHARE] = [
+        round(float(best.loc[t, "n"]) / float(sizes[t]), 4) if t in best.index else 0.0 for t in topics[s.TOPIC]
+    ]
+    return topics
+
+
+def save_topic_model(model, folder: Path) -> Path:
+    """Save the BERTopic model as safetensors + JSON (no pickle), replacing the old one only once written."""
+    from toolkit.models import embedder_path
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".topic_model-", dir=folder.parent))
+    try:
+        model.save(tmp, serialization="safetensors", save_ctfidf=True, save_embedding_model=str(embedder_path()))
+        old = folder.with_name(folder.name + ".old")
+        if folder.exists():
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        if old.exists():
+            shutil.rmtree(old)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def load_topic_model(config):
+    """The study's fitted BERTopic model, loaded from its safe format with the packaged embedder.
+
+    Examples
+    --------
+    >>> model = load_topic_model(load_config("interviews"))  # doctest: +SKIP
+    >>> model.get_topic_info().head()  # doctest: +SKIP
+    """
+    from bertopic import BERTopic
+
+    from toolkit.models import load_embedder
+
+    folder = model_dir(config)
+    if not (folder / "topics.json").exists():
+        raise NoSegmentsError(f"No fitted topic model in {folder}. Run 'toolkit topics {config.root}' first.")
+    return BERTopic.load(str(folder), embedding_model=load_embedder())
+
+
+def load_topic_stopwords(path: Path | None = None) -> frozenset[str]:
+    """Words left out of topic keywords: the toolkit's list, or a study's own file."""
+    from importlib import resources
+
+    from toolkit.errors import ConfigError
+
+    if path is None:
+        text = resources.files("toolkit.rules").joinpath("topic_stopwords.txt").read_text(encoding="utf-8")
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise ConfigError(f"topics.stopwords: cannot read {path} ({exc.strerror}). Fix the path in study.toml.") from None
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    )
+
+
+def _tokens(lemmas, text: str) -> list[str]:
+    from toolkit.topics.model import simple_tokens
+
+    if isinstance(lemmas, str):
+        return lemmas.split()
+    return simple_tokens(text)
+
+
+def _codebook(config):
+    from toolkit.codebook import load_codebook
+
+    return load_codebook(config.resolve(config.coding.codebook) if config.coding.codebook else None)
+
+
+def topic_distribution(store, by: str = s.PLACE, *, share: bool = False) -> pd.DataFrame:
+    """Segments per topic (rows, labelled) and ``by`` (columns: place, organisation_type, role, polarity).
+
+    ``polarity`` uses each segment's primary coding (human decisions over machine).
+    ``share=True`` gives each column's proportions instead of counts.
+
+    Examples
+    --------
+    >>> topic_distribution(Store(config.store_url), "place")  # doctest: +SKIP
+    """
+    assigned = store.table(s.SEGMENT_TOPICS)
+    topics = store.table(s.TOPICS)
+    if assigned.empty:
+        return pd.DataFrame()
+    if by == s.POLARITY:
+        from toolkit.coding import resolve_codings
+
+        codings = resolve_codings(store.table(s.CODINGS), store.table(s.HUMAN_CODINGS))
+        meta = codings[codings[s.RANK] == 1][[s.SEGMENT_KEY, s.POLARITY]] if not codings.empty else pd.DataFrame(
+            columns=[s.SEGMENT_KEY, s.POLARITY]
+        )
+        frame = assigned.merge(meta, on=s.SEGMENT_KEY, how="left").fillna({s.POLARITY: "uncoded"})
+    else:
+        meta = store.segments_frame(evidence_only=True)
+        if by not in meta.columns:
+            raise StoreError(f"Cannot group topics by '{by}'. Use place, organisation_type, role or polarity.")
+        frame = assigned.merge(meta[[s.SEGMENT_KEY, by]], on=s.SEGMENT_KEY, how="left")
+        frame[by] = frame[by].fillna("(unknown)")
+    table = pd.crosstab(frame[s.TOPIC], frame[by])
+    if share:
+        table = (table / table.sum(axis=0)).round(4)
+    labels = dict(zip(topics[s.TOPIC], topics[s.TOPIC_LABEL]))
+    table.index = [f"{t}: {labels.get(t, '')}" for t in table.index]
+    table.index.name = s.TOPIC
+    return table
+
+
+# --------------------------------------------------------------------------- researchers' edits
+def topic_members(store, topic: int) -> list[str]:
+    """The segment keys of a topic, as stored now."""
+    frame = store.table(s.SEGMENT_TOPICS)
+    if topic == s.OUTLIER_TOPIC:
+        raise StoreError("Topic -1 holds the outliers: it cannot be renamed, merged or split.")
+    members = frame.loc[frame[s.TOPIC] == int(topic), s.SEGMENT_KEY].tolist()
+    if not members:
+        known = sorted(t for t in frame[s.TOPIC].unique().tolist() if t != s.OUTLIER_TOPIC)
+        raise StoreError(f"There is no topic {topic}. Topics now: {', '.join(map(str, known)) or 'none (run toolkit topics)'}.")
+    return members
+
+
+def rename_topic(config, store, topic: int, label: str, *, author: str) -> int:
+    """Give a topic a researcher's name; kept across re-runs. Returns the edit id.
+
+    Examples
+    --------
+    >>> rename_topic(config, store, 3, "Trust built in co-located teams", author="R. Fairweather")  # doctest: +SKIP
+    """
+    label = (label or "").strip()
+    if not label:
+        raise StoreError("A topic's new name cannot be empty.")
+    edit = store.add_topic_edit("rename", [topic_members(store, topic)], author=author, label=label)
+    with store.transaction() as conn:
+        conn.execute(
+            _topics_table().update().where(_topics_table().c.topic == int(topic)).values(topic_label=label)
+        )
+    return edit
+
+
+def merge_topics(config, store, topics: list[int], *, author: str, label: str | None = None) -> TopicReport:
+    """Merge two or more topics into one (the first keeps its number); re-fits and returns the run's report."""
+    topics = list(dict.fromkeys(int(t) for t in topics))
+    if len(topics) < 2:
+        raise StoreError("Choose at least two topics to merge.")
+    store.add_topic_edit("merge", [topic_members(store, t) for t in topics], author=author, label=label)
+    return model_topics(config, store)
+
+
+def split_topic(config, store, topic: int, parts: int = 2, *, author: str) -> TopicReport:
+    """Split a topic into ``parts`` by its segments' meaning (seeded k-means); re-fits and returns the report."""
+    if int(parts) < 2:
+        raise StoreError("A topic is split into at least two parts.")
+    store.add_topic_edit("split", [topic_members(store, topic)], author=author, parts=int(parts))
+    return model_topics(config, store)
+
+
+def _topics_table():
+    from toolkit.store import topics
+
+    return topics
