@@ -24,7 +24,7 @@ def study(tmp_path_factory):
 def test_run_codes_every_place_with_barriers_and_enablers(study, capsys):
     assert main(["run", str(study)]) == 0
     out = capsys.readouterr().out
-    assert "15 unchanged" in out and "Coding is up to date" in out
+    assert "15 unchanged" in out and "Coding is up to date" in out and "Topics are up to date" in out
     import sqlite3
 
     con = sqlite3.connect(study / "store" / "study.sqlite")
@@ -36,6 +36,38 @@ def test_run_codes_every_place_with_barriers_and_enablers(study, capsys):
     for place in ("Brackenford", "Fernmouth", "Hollowmere"):
         rows = table[table.place == place].set_index("polarity")
         assert rows.loc["barrier", "themes"] >= 3 and rows.loc["enabler", "themes"] >= 3
+
+
+def test_run_finds_topics_mapped_to_themes_or_flagged_new_per_place(study, capsys):
+    import sqlite3
+
+    con = sqlite3.connect(study / "store" / "study.sqlite")
+    topics = pd.read_sql("select * from topics", con)
+    assigned = pd.read_sql(
+        "select t.topic, src.place from segment_topics t join segments g using (segment_key) "
+        "join sources src using (source_id)", con
+    )
+    real = topics[topics.topic >= 0]
+    assert len(real) >= 5
+    # each topic is mapped to a codebook theme or flagged as a candidate new theme
+    assert (real.nearest_theme.notna()).all()
+    assert real.seeded_theme.notna().any()
+    assert (real.candidate_new == (real.seeded_theme.isna() & (real.theme_similarity < 0.5))).all()
+    # outliers are a minority, and every place has segments in several topics
+    assert (assigned.topic == -1).mean() < 0.25
+    assert (assigned[assigned.topic >= 0].groupby("place").topic.nunique() >= 5).all()
+    assert (study / "store" / "topic_model" / "topics.json").exists()
+    assert main(["topics", str(study), "--by", "polarity"]) == 0
+    out = capsys.readouterr().out
+    assert "Topics are up to date" in out and "barrier" in out and "enabler" in out
+
+
+def test_topic_rename_survives_a_forced_refit(study, capsys):
+    assert main(["topics", str(study), "--rename", "0", "Everyday partnership work", "--author", "tester"]) == 0
+    assert main(["topics", str(study), "--force"]) == 0
+    assert "Everyday partnership work" in capsys.readouterr().out
+    assert main(["topics", str(study), "--rename", "-1", "x"]) == 2
+    assert "outliers" in capsys.readouterr().err
 
 
 def test_code_text_adds_columns(tmp_path, capsys):
