@@ -23,3 +23,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
 fi
+# A Jupyter kernel named "toolkit" inside the venv, so `.venv/bin/jupyter lab notebooks/` finds it.
+if [ ! -f .venv/share/jupyter/kernels/toolkit/kernel.json ]; then
+  .venv/bin/python -m ipykernel install --sys-prefix --name toolkit --display-name "Python (toolkit)" >/dev/null
+fi
