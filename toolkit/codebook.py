@@ -246,12 +246,14 @@ def default_codebook_path() -> Path:
     return Path(str(resources.files(_RULES_PACKAGE).joinpath(DEFAULT_CODEBOOK)))
 
 
-def load_codebook(path: str | Path | None = None) -> Codebook:
+def load_codebook(path: str | Path | None = None, *, check_patterns: bool = True) -> Codebook:
     """Read and validate a codebook; ``None`` reads the toolkit's default codebook.
 
     Parameters
     ----------
     path : a codebook YAML file, e.g. the study's ``coding.codebook``.
+    check_patterns : check token patterns with spaCy's own validator (imports spaCy, a few
+        seconds); readers that only show the codebook (the dashboard) turn it off.
 
     Raises
     ------
@@ -284,7 +286,7 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
         except UnicodeDecodeError:
             raise ConfigError(f"{source.name}: not UTF-8 text. Save the codebook again as UTF-8.") from None
     data = _parse_yaml(text, source.name)
-    book = codebook_from_dict(data, source=source)
+    book = codebook_from_dict(data, source=source, check_patterns=check_patterns)
     log.debug("codebook %s (%d themes) read from %s", book.version, len(book.themes), source)
     return book
 
@@ -329,7 +331,7 @@ def save_codebook(codebook: Codebook, path: str | Path) -> Path:
 
 
 # --------------------------------------------------------------------------- validation
-def codebook_from_dict(data: Any, *, source: str | Path | None = None) -> Codebook:
+def codebook_from_dict(data: Any, *, source: str | Path | None = None, check_patterns: bool = True) -> Codebook:
     """Validate a parsed codebook (a dict, as YAML gives it) into a :class:`Codebook`.
 
     ``source`` is the file it came from, named in error messages and kept as ``path``.
@@ -389,7 +391,8 @@ def codebook_from_dict(data: Any, *, source: str | Path | None = None) -> Codebo
             )
         first_at[theme.id] = position
         themes.append(theme)
-    _check_token_patterns(themes, where)
+    if check_patterns:
+        _check_token_patterns(themes, where)
     return Codebook(
         version=version.strip(),
         name=name,

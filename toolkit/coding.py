@@ -404,46 +404,52 @@ def resolve_codings(machine: pd.DataFrame, human: pd.DataFrame) -> pd.DataFrame:
     For each segment, the most recent human decision (any coder) applies: ``reject``
     removes the machine's coding, ``accept`` keeps it (marked reviewed), ``recode`` and
     ``add`` replace it with the human's theme and polarity. Segments nobody reviewed
-    keep the machine's codings. Adds a ``status`` column: machine, accepted, recoded.
+    keep the machine's codings. Adds a ``status`` column (machine, accepted, recoded)
+    and ``reviewed_by``. Vectorised: linear in the store's size (the dashboard
+    re-resolves after every decision).
+
+    Examples
+    --------
+    >>> resolved = resolve_codings(store.table("codings"), store.table("human_codings"))  # doctest: +SKIP
     """
     machine = machine[machine[s.THEME].notna()].copy() if not machine.empty else machine.copy()
-    machine["status"] = "machine"
+    machine[s.STATUS] = "machine"
     machine["reviewed_by"] = None
     latest = latest_human(human)
     if latest.empty:
         return machine.reset_index(drop=True)
-    last = latest.sort_values([s.CREATED_AT, s.CODING_ID]).groupby(s.SEGMENT_KEY).tail(1).set_index(s.SEGMENT_KEY)
-    keep = machine[~machine[s.SEGMENT_KEY].isin(last.index)]
-    reviewed = []
-    for key, decision in last.iterrows():
-        if decision[s.DECISION] == "reject":
-            continue
-        if decision[s.DECISION] == "accept":
-            rows = machine[machine[s.SEGMENT_KEY] == key].copy()
-            rows["status"] = "accepted"
-            rows["reviewed_by"] = decision[s.CODER]
-            reviewed.append(rows)
-            continue
-        reviewed.append(
-            pd.DataFrame(
-                [
-                    {
-                        s.SEGMENT_KEY: key,
-                        s.THEME: decision[s.THEME],
-                        s.POLARITY: decision[s.POLARITY],
-                        s.CONFIDENCE: 1.0,
-                        s.RANK: 1,
-                        s.GOOD_PRACTICE: bool(decision.get(s.GOOD_PRACTICE) or False),
-                        s.EVIDENCE: json.dumps({"fired": ["human"], "note": decision.get(s.NOTE)}),
-                        s.CODER: decision[s.CODER],
-                        "status": "recoded",
-                        "reviewed_by": decision[s.CODER],
-                    }
-                ]
-            )
-        )
-    frames = [keep] + [r for r in reviewed if not r.empty]
-    return pd.concat(frames, ignore_index=True) if frames else keep
+    last = latest.sort_values([s.CREATED_AT, s.CODING_ID]).groupby(s.SEGMENT_KEY).tail(1)
+    keep = machine[~machine[s.SEGMENT_KEY].isin(set(last[s.SEGMENT_KEY]))]
+    frames = [keep]
+    order = {key: i for i, key in enumerate(last[s.SEGMENT_KEY])}
+    accepted = last[last[s.DECISION] == "accept"].set_index(s.SEGMENT_KEY)
+    rows = machine[machine[s.SEGMENT_KEY].isin(set(accepted.index))].copy()
+    rows[s.STATUS] = "accepted"
+    rows["reviewed_by"] = rows[s.SEGMENT_KEY].map(accepted[s.CODER])
+    rows["_order"] = rows[s.SEGMENT_KEY].map(order)
+    recoded = last[~last[s.DECISION].isin(("accept", "reject"))]
+    notes = recoded[s.NOTE] if s.NOTE in recoded.columns else pd.Series(None, index=recoded.index)
+    flags = recoded[s.GOOD_PRACTICE] if s.GOOD_PRACTICE in recoded.columns else pd.Series(None, index=recoded.index)
+    human_rows = pd.DataFrame(
+        {
+            s.SEGMENT_KEY: recoded[s.SEGMENT_KEY].values,
+            s.THEME: recoded[s.THEME].values,
+            s.POLARITY: recoded[s.POLARITY].values,
+            s.CONFIDENCE: 1.0,
+            s.RANK: 1,
+            s.GOOD_PRACTICE: [bool(v or False) for v in flags],
+            s.EVIDENCE: [json.dumps({"fired": ["human"], "note": n}) for n in notes],
+            s.CODER: recoded[s.CODER].values,
+            s.STATUS: "recoded",
+            "reviewed_by": recoded[s.CODER].values,
+        }
+    )
+    human_rows["_order"] = human_rows[s.SEGMENT_KEY].map(order)
+    reviewed = pd.concat([r for r in (rows, human_rows) if not r.empty], ignore_index=True) if not (
+        rows.empty and human_rows.empty) else None
+    if reviewed is not None:
+        frames.append(reviewed.sort_values("_order", kind="stable").drop(columns="_order"))
+    return pd.concat(frames, ignore_index=True)
 
 
 # --------------------------------------------------------------------------- the stage

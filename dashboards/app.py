@@ -1,0 +1,51 @@
+"""The study dashboard: ``streamlit run dashboards/app.py [-- --study PATH]``.
+
+The study folder comes from ``--study PATH`` after ``--``, else ``$TOOLKIT_STUDY``,
+else the sample study ``interviews/``. Who is signed in comes from
+``dashboards/access.py`` (``current_user()``); without it the dashboard runs for
+one local researcher. Pages only lay out widgets; data comes through ``loaders``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # streamlit adds it; AppTest and other runners may not
+    sys.path.insert(0, str(HERE))
+
+import loaders  # noqa: E402
+
+st.set_page_config(page_title="Qualitative toolkit", page_icon=":material/forum:", layout="wide")
+
+try:
+    from access import current_user
+except ModuleNotFoundError as exc:  # only a missing access module falls back; other errors surface
+    if exc.name != "access":
+        raise
+
+    def current_user() -> loaders.LocalUser:
+        return loaders.LocalUser()
+
+
+st.session_state["user"] = current_user()
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("pages/themes.py", title="Themes", icon=":material/grid_on:"),
+    st.Page("pages/quotes.py", title="Quotes", icon=":material/format_quote:"),
+    st.Page("pages/topics.py", title="Topics", icon=":material/bubble_chart:"),
+    st.Page("pages/surveys.py", title="Surveys", icon=":material/bar_chart:"),
+    st.Page("pages/review.py", title="Review", icon=":material/fact_check:"),
+    st.Page("pages/good_practice.py", title="Good practice", icon=":material/thumb_up:"),
+    st.Page("pages/export.py", title="Export", icon=":material/download:"),
+]
+page = st.navigation(PAGES)
+with st.sidebar:
+    person = loaders.user()
+    st.caption(f"Signed in as **{person.name}** ({person.role})")
+    st.caption(f"Study folder: `{loaders.study_path()}`")
+page.run()

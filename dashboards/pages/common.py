@@ -1,0 +1,97 @@
+"""Widgets several pages share: a quote card, a paginated quote list, the empty-study message.
+
+Layout only: the data comes from ``loaders``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+import loaders
+from toolkit import api
+from toolkit import schema as s
+
+POLARITY_MARK = {s.BARRIER: ":orange-badge[barrier]", s.ENABLER: ":blue-badge[enabler]",
+                 s.NEUTRAL: ":gray-badge[neutral]"}
+
+
+def need_segments(what: str = "this page") -> pd.DataFrame:
+    """The segments, or a message that says what to run (and the page stops)."""
+    frame = loaders.segments()
+    if frame.empty:
+        counts = loaders.status().counts
+        if counts.get(s.SOURCES, 0) == 0:
+            st.info(f"No sources yet: run `{loaders.command('ingest')}` to read the study's files, then "
+                    f"`{loaders.command('code')}`.")
+        else:
+            st.info(f"Nothing is coded yet, so {what} has nothing to show: run `{loaders.command('code')}`.")
+        st.stop()
+    return frame
+
+
+def quote_card(row: dict, *, key: str, show_context: bool = True) -> None:
+    """One quote: its text, coding, a copyable reference, and on demand the turns around it."""
+    with st.container(border=True):
+        st.markdown(f"> {row[s.TEXT]}")
+        bits = []
+        if row.get(api.THEME_NAME) and not pd.isna(row.get(api.THEME_NAME)):
+            bits.append(f"**{row[api.THEME_NAME]}**")
+        polarity = row.get(s.POLARITY)
+        if isinstance(polarity, str):
+            bits.append(POLARITY_MARK.get(polarity, polarity))
+        bits.append(f"status: {row.get(s.STATUS)}")
+        if isinstance(row.get(api.REVIEWED_BY), str):
+            bits.append(f"last decision by {row[api.REVIEWED_BY]}")
+        if row.get(s.TOPIC_LABEL) and isinstance(row.get(s.TOPIC_LABEL), str):
+            bits.append(f"topic: {row[s.TOPIC_LABEL]}")
+        st.caption(" · ".join(bits))
+        st.code(row[api.REFERENCE], language=None)
+        if show_context and st.toggle("Show the turns around it", key=f"ctx-{key}"):
+            context_table(row[s.SEGMENT_KEY])
+
+
+def context_table(segment_key: str, window: int = 2) -> None:
+    ctx = loaders.context(segment_key, window)
+    for turn in ctx.to_dict("records"):
+        who = turn.get(s.SPEAKER) if isinstance(turn.get(s.SPEAKER), str) else turn.get(s.SPEAKER_ROLE)
+        text = f"**{who}:** {turn[s.TEXT]}"
+        if turn[api.IS_SEGMENT]:
+            st.markdown(f":blue-background[{text}]")
+        else:
+            st.markdown(text)
+
+
+def quote_list(frame: pd.DataFrame, *, key: str, page_size: int = loaders.PAGE_SIZE) -> pd.DataFrame:
+    """Paginated quote cards; returns the rows shown."""
+    if frame.empty:
+        st.info("No quotes match.")
+        return frame
+    pages = max(1, math.ceil(len(frame) / page_size))
+    page = 1
+    if pages > 1:
+        page = int(st.number_input(f"Page (of {pages})", 1, pages, 1, key=f"page-{key}"))
+    shown = frame.iloc[(page - 1) * page_size : page * page_size]
+    st.caption(f"Showing {len(shown)} of {len(frame)} quotes ({(page - 1) * page_size + 1}–"
+               f"{(page - 1) * page_size + len(shown)}).")
+    for row in shown.to_dict("records"):
+        quote_card(row, key=f"{key}-{row[s.SEGMENT_KEY]}")
+    return shown
+
+
+def comment_box(*, key: str, segment_key: str | None = None, theme: str | None = None,
+                topic: int | None = None, label: str = "Add a comment") -> None:
+    """A comment form (reviewers and researchers both comment)."""
+    with st.form(f"comment-{key}", clear_on_submit=True):
+        text = st.text_area(label, key=f"comment-text-{key}")
+        if st.form_submit_button("Save comment") and text.strip():
+            loaders.add_comment(text, segment_key=segment_key, theme=theme, topic=topic)
+            st.success("Comment saved.")
+
+
+def theme_label(theme_id: str | None) -> str:
+    if theme_id is None:
+        return "(any)"
+    return loaders.theme_names().get(theme_id, theme_id)

@@ -1,0 +1,233 @@
+"""Every dashboard page, driven with Streamlit's AppTest on a tiny hand-built study (no models)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.conftest import APP, PAGES, build_tiny_study
+from dashboards.access import SESSION_KEY
+from toolkit import schema as s
+from toolkit.store import Store
+
+
+def open_page(page: str, study, monkeypatch, user=None, timeout: float = 60) -> AppTest:
+    monkeypatch.setenv("TOOLKIT_STUDY", str(study))
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    if user is not None:
+        at.session_state[SESSION_KEY] = user
+    at.run()
+    if page != "overview":
+        at.switch_page(f"pages/{page}.py")
+        at.run()
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "success", "code",
+                                  "metric") for e in getattr(at, kind) if isinstance(getattr(e, "value", None), str)]
+    parts += [e.label for e in at.metric]
+    return "\n".join(parts)
+
+
+def human_codings(study) -> pd.DataFrame:
+    return Store(f"sqlite:///{study / 'store' / 'study.sqlite'}").table(s.HUMAN_CODINGS)
+
+
+EXPECTED = {
+    "overview": "Tiny study",
+    "themes": "Framework matrix",
+    "quotes": "6 of 6 quotes",
+    "topics": "Trust and meetings",
+    "surveys": "Agreement by place",
+    "review": "segments reviewed",
+    "good_practice": "Our IG lead answers the same day.",
+    "export": "pseudonymised text only",
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_the_tiny_study(page, tiny_study, monkeypatch, as_user):
+    user = as_user("ana", "researcher")
+    at = open_page(page, tiny_study, monkeypatch, user)
+    assert not at.exception, at.exception
+    assert EXPECTED[page] in texts(at) + "\n".join(p.proto.text for p in at.progress)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_on_an_empty_store_says_what_to_run(page, empty_study, monkeypatch, as_user):
+    user = as_user("ana", "researcher")
+    at = open_page(page, empty_study, monkeypatch, user)
+    assert not at.exception, at.exception
+    assert "toolkit ingest" in texts(at)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_on_an_ingested_but_uncoded_study(page, tmp_path, monkeypatch, as_user):
+    study = build_tiny_study(tmp_path / "half", coded=False)
+    user = as_user("ana", "researcher")
+    at = open_page(page, study, monkeypatch, user)
+    assert not at.exception, at.exception
+    if page in ("themes", "quotes", "topics", "review", "good_practice"):
+        assert "toolkit code" in texts(at)
+
+
+def test_topics_page_without_topics_says_what_to_run(tmp_path, monkeypatch, as_user):
+    study = build_tiny_study(tmp_path / "notopics", topics=False)
+    user = as_user()
+    at = open_page("topics", study, monkeypatch, user)
+    assert not at.exception
+    assert "No topics yet: run `toolkit topics" in texts(at)
+
+
+def test_quote_filters_narrow_the_list(tiny_study, monkeypatch, as_user):
+    user = as_user()
+    at = open_page("quotes", tiny_study, monkeypatch, user)
+    at.multiselect(key="q-place").set_value(["Fernmouth"]).run()
+    assert "3 of 6 quotes" in texts(at)
+    at.multiselect(key="q-theme").set_value(["trust_relationships"]).run()  # k5 (second coding) and k6
+    assert "2 of 6 quotes" in texts(at)
+    at.multiselect(key="q-polarity").set_value([s.BARRIER]).run()
+    assert "1 of 6 quotes" in texts(at)
+    assert "Nobody trusts the forms." in texts(at)
+    at.text_input(key="q-search").set_value("GMC").run()
+    assert "0 of 6 quotes" in texts(at)
+    assert not at.exception
+
+
+def test_quote_shows_its_context_and_reference(tiny_study, monkeypatch, as_user):
+    user = as_user()
+    at = open_page("quotes", tiny_study, monkeypatch, user)
+    at.text_input(key="q-search").set_value("trust [PERSON_03]").run()
+    assert "1 of 6 quotes" in texts(at)
+    assert any("interview 12:34" in c.value for c in at.code)
+    at.toggle(key="ctx-quotes-k3").set_value(True).run()
+    assert "And trust?" in texts(at)  # the interviewer's question before it
+
+
+def test_topic_filter_on_quotes(tiny_study, monkeypatch, as_user):
+    user = as_user()
+    at = open_page("quotes", tiny_study, monkeypatch, user)
+    at.multiselect(key="q-topic").set_value([1]).run()
+    assert "2 of 6 quotes" in texts(at)
+
+
+def test_accept_on_review_lands_in_human_codings_with_the_reviewers_name(fresh_study, monkeypatch, as_user):
+    user = as_user("ana", "researcher")
+    at = open_page("review", fresh_study, monkeypatch, user)
+    assert human_codings(fresh_study).empty
+    at.button(key="review-accept").click().run()
+    assert not at.exception
+    saved = human_codings(fresh_study)
+    assert saved[[s.SEGMENT_KEY, s.CODER, s.DECISION]].values.tolist() == [["k1", "ana", "accept"]]
+    assert saved[s.THEME].iloc[0] == "agreements_protocols"
+    assert at.progress[0].proto.text == "1 of 6 segments reviewed"
+    # the queue moved on: the first unreviewed segment is now k2
+    assert "But the systems don't talk to each other." in texts(at)
+
+
+def test_recode_with_a_note(fresh_study, monkeypatch, as_user):
+    user = as_user("ana", "researcher")
+    at = open_page("review", fresh_study, monkeypatch, user)
+    at.selectbox(key="review-theme-k1").set_value("trust_relationships")
+    at.selectbox(key="review-polarity-k1").set_value(s.BARRIER)
+    at.text_input(key="review-note-k1").set_value("about trust, not the charter")
+    at.button(key="review-recode").click().run()
+    saved = human_codings(fresh_study).iloc[-1]
+    assert (saved[s.DECISION], saved[s.THEME], saved[s.POLARITY], saved[s.NOTE]) == (
+        "recode", "trust_relationships", s.BARRIER, "about trust, not the charter")
+
+
+def test_two_reviewers_never_overwrite_each_other(fresh_study, monkeypatch, as_user):
+    user = as_user("ana", "researcher")
+    first = open_page("review", fresh_study, monkeypatch, user)
+    user = as_user("carl", "researcher")
+    second = open_page("review", fresh_study, monkeypatch, user)
+    first.button(key="review-accept").click().run()
+    second.button(key="review-reject").click().run()  # same segment, opened before ana's decision
+    saved = human_codings(fresh_study)
+    assert saved[[s.CODER, s.DECISION]].values.tolist() == [["ana", "accept"], ["carl", "reject"]]
+    second.switch_page("pages/review.py").run()
+    history = second.tabs[2]
+    assert not second.exception
+    assert history is not None
+
+
+def test_bulk_accept_of_a_whole_page(fresh_study, monkeypatch, as_user):
+    user = as_user("ana", "researcher")
+    at = open_page("review", fresh_study, monkeypatch, user)
+    at.checkbox(key="review-bulk-all").check().run()
+    at.button(key="review-bulk-accept").click().run()
+    saved = human_codings(fresh_study)
+    assert sorted(saved[s.SEGMENT_KEY]) == ["k1", "k2", "k3", "k4", "k5", "k6"]
+    assert set(saved[s.CODER]) == {"ana"}
+    assert "Nothing left to review" in texts(at)
+
+
+def test_a_reviewer_sees_no_decision_buttons_and_can_comment(fresh_study, monkeypatch, as_user):
+    user = as_user("bo", "reviewer")
+    at = open_page("review", fresh_study, monkeypatch, user)
+    assert not at.exception
+    keys = {b.key for b in at.button}
+    assert not keys & {"review-accept", "review-reject", "review-recode", "review-bulk-accept", "review-bulk-reject"}
+    assert "reviewer" in texts(at)
+    at.text_area(key="comment-text-review-k1").set_value("Is this about consent?")
+    at.button[[b.label for b in at.button].index("Save comment")].click().run()
+    comments = Store(f"sqlite:///{fresh_study / 'store' / 'study.sqlite'}").table(s.COMMENTS)
+    assert comments[[s.AUTHOR, s.AUTHOR_ROLE, s.SEGMENT_KEY]].values.tolist() == [["bo", "reviewer", "k1"]]
+    assert human_codings(fresh_study).empty
+
+
+def test_reviewer_cannot_edit_summaries_curate_or_export_full_data(tiny_study, monkeypatch, as_user):
+    user = as_user("bo", "reviewer")
+    themes = open_page("themes", tiny_study, monkeypatch, user)
+    assert "Save summary" not in [b.label for b in themes.button]
+    practice = open_page("good_practice", tiny_study, monkeypatch, user)
+    assert "Curate" not in texts(practice)
+    export = open_page("export", tiny_study, monkeypatch, user)
+    labels = [b.label for b in export.get("download_button")]
+    assert labels and all("Findings report" in label for label in labels)
+
+
+def test_themes_cell_lists_its_quotes_and_saves_a_summary(fresh_study, monkeypatch, as_user):
+    user = as_user("ana", "researcher")
+    at = open_page("themes", fresh_study, monkeypatch, user)
+    at.selectbox(key="themes-cell-row").set_value("Fernmouth")
+    at.selectbox(key="themes-cell-theme").set_value("trust_relationships").run()
+    assert "Quotes behind this cell** (2)" in texts(at)
+    assert "Nobody trusts the forms." in texts(at)
+    at.text_area(key="summary-text-place-Fernmouth-trust_relationships").set_value("Trust is low in surveys.")
+    at.button[[b.label for b in at.button].index("Save summary")].click().run()
+    assert not at.exception
+    summaries = Store(f"sqlite:///{fresh_study / 'store' / 'study.sqlite'}").table(s.SUMMARIES)
+    assert summaries[[s.ROW_VALUE, s.THEME, s.TEXT, s.AUTHOR]].values.tolist() == [
+        ["Fernmouth", "trust_relationships", "Trust is low in surveys.", "ana"]]
+
+
+def test_topic_editing_calls_the_topics_module_or_says_it_is_coming(tiny_study, monkeypatch, as_user):
+    import toolkit.topics
+
+    user = as_user("ana", "researcher")
+    monkeypatch.delattr(toolkit.topics, "rename_topic", raising=False)
+    at = open_page("topics", tiny_study, monkeypatch, user)
+    at.button(key="topic-rename").click().run()
+    assert "Topic editing arrives with the topics stage" in texts(at)
+
+    calls = []
+    monkeypatch.setattr(toolkit.topics, "rename_topic", lambda config, store, topic, label, author: calls.append(
+        (topic, label, author)), raising=False)
+    at.text_input(key="topic-rename-label").set_value("Trust")
+    at.button(key="topic-rename").click().run()
+    assert calls == [(0, "Trust", "ana")]
+
+
+def test_good_practice_curation(fresh_study, monkeypatch, as_user):
+    user = as_user("ana", "researcher")
+    at = open_page("good_practice", fresh_study, monkeypatch, user)
+    assert "2 practices" in texts(at)
+    at.selectbox(key="gp-key").set_value("k5").run()
+    at.checkbox[[c.label for c in at.checkbox].index("In the library")].uncheck()
+    at.button[[b.label for b in at.button].index("Save")].click().run()
+    assert not at.exception
+    assert "1 practices" in texts(at)

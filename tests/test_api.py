@@ -1,0 +1,263 @@
+"""The public API on a tiny hand-built study: resolved codings, traceable numbers, decisions, empty stores."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.dashboard.conftest import SURVEY_TEXT, build_tiny_study
+from toolkit import api
+from toolkit import schema as s
+from toolkit.errors import ConfigError, InputDataError
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> api.Study:
+    return api.open_study(build_tiny_study(tmp_path_factory.mktemp("api") / "study"))
+
+
+@pytest.fixture
+def fresh(tmp_path) -> api.Study:
+    return api.open_study(build_tiny_study(tmp_path / "study"))
+
+
+@pytest.fixture
+def empty(tmp_path) -> api.Study:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    return api.open_study(folder)
+
+
+def test_segments_hold_the_primary_coding_and_leave_out_interviewer_turns(study):
+    seg = study.segments().set_index(s.SEGMENT_KEY)
+    assert list(seg.index) == ["k1", "k2", "k3", "k4", "k5", "k6"]  # q0 is the interviewer's, not evidence
+    assert seg.at["k5", s.THEME] == "ig_capacity_advice"  # rank 1 wins over the rank-2 coding
+    assert seg.at["k5", api.THEME_NAME] != "ig_capacity_advice"  # a readable name from the codebook
+    assert set(seg[s.STATUS]) == {"machine"} and set(seg[api.REVIEW_STATUS]) == {api.UNREVIEWED}
+    assert seg.at["k3", s.TOPIC] == 0 and seg.at["k3", s.TOPIC_LABEL] == "Trust and meetings"
+    assert seg.at["k6", api.PARTICIPANT] == "Fernmouth_R001"
+
+
+def test_references_say_who_where_and_when(study):
+    assert study.reference("k3") == "BK01, Brackenford, Local authority (Programme lead), interview 12:34"
+    assert study.reference("k6").startswith("survey respondent Fernmouth_R001, Fernmouth, GP practice (GP), survey")
+    assert "characters" in study.reference("k4")  # no timestamps in that transcript: character offsets
+
+
+def test_context_marks_the_segments_turn(study):
+    ctx = study.context("k2", window=1)
+    assert ctx[s.TEXT].tolist() == ["And the systems?", "But the systems don't talk to each other.", "And trust?"]
+    assert ctx[api.IS_SEGMENT].tolist() == [False, True, False]
+    survey = study.context("k6")
+    assert survey[s.TEXT].tolist() == [SURVEY_TEXT] and survey[api.IS_SEGMENT].all()
+    with pytest.raises(InputDataError, match="no evidence segment with key 'nope'"):
+        study.context("nope")
+
+
+def test_decisions_resolve_latest_first_and_across_coders(fresh):
+    fresh.record_decision("k2", "reject", "ana")
+    fresh.record_decision("k3", "recode", "ana", theme="colocation_joint_teams", polarity=s.ENABLER, note="weekly")
+    fresh.record_decision("k1", "accept", "ana")
+    fresh.record_decision("k1", "reject", "carl")  # a second person, later: the latest decision wins
+    seg = fresh.segments().set_index(s.SEGMENT_KEY)
+    assert seg.at["k2", s.STATUS] == api.REJECTED and pd.isna(seg.at["k2", s.THEME])
+    assert (seg.at["k3", s.STATUS], seg.at["k3", s.THEME]) == ("recoded", "colocation_joint_teams")
+    assert (seg.at["k1", s.STATUS], seg.at["k1", api.REVIEWED_BY]) == (api.REJECTED, "carl")
+    assert seg.at["k4", api.REVIEW_STATUS] == api.UNREVIEWED
+    history = fresh.decisions("k1")
+    assert history[[s.CODER, s.DECISION]].values.tolist() == [["ana", "accept"], ["carl", "reject"]]
+    assert history[s.THEME].iloc[0] == "agreements_protocols"  # an accept stores what was accepted
+    codings = fresh.codings()
+    assert "k2" not in set(codings[s.SEGMENT_KEY]) and "k1" not in set(codings[s.SEGMENT_KEY])
+    assert fresh.review_progress().iloc[0][[api.REVIEWED, api.UNREVIEWED]].tolist() == [3, 3]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"decision": "approve"}, InputDataError, "unknown decision 'approve'"),
+        ({"decision": "recode", "theme": "trust"}, ConfigError, "no theme 'trust'.*Did you mean 'trust_relationships'"),
+        ({"decision": "recode", "theme": "trust_relationships"}, InputDataError, "needs a theme and a polarity"),
+        ({"decision": "add", "theme": "trust_relationships", "polarity": "good"}, InputDataError, "unknown polarity"),
+        ({"decision": "accept", "coder": " "}, InputDataError, "name of the person"),
+        ({"decision": "accept", "segment_key": "zzz"}, InputDataError, "unknown segment key"),
+    ],
+)
+def test_bad_decisions_are_refused_and_nothing_is_written(fresh, kwargs, error, match):
+    args = {"segment_key": "k1", "coder": "ana", **kwargs}
+    with pytest.raises(error, match=match):
+        fresh.record_decision(**args)
+    assert fresh.decisions().empty
+
+
+def test_quotes_filter_on_any_coding_and_text(study):
+    keys = lambda frame: sorted(frame[s.SEGMENT_KEY])  # noqa: E731
+    assert keys(study.quotes(theme="trust_relationships")) == ["k3", "k5", "k6"]  # k5's second coding counts
+    assert keys(study.quotes(theme="trust_relationships", polarity=s.BARRIER)) == ["k6"]
+    assert keys(study.quotes(place=["Fernmouth"], search="gmc")) == ["k4"]
+    assert keys(study.quotes(topic=1)) == ["k1", "k2"]
+    assert keys(study.quotes(status="unreviewed", organisation_type="Local authority")) == ["k1", "k2", "k3"]
+    assert study.quotes(source="nowhere.docx").empty
+
+
+def test_framework_matrix_counts_people_and_keeps_the_segments_behind_each_cell(fresh):
+    matrix = fresh.framework_matrix("place")
+    assert len(matrix) == 2 * len(fresh.codebook.themes)  # every place × every theme, zero cells included
+    cell = matrix[(matrix[s.PLACE] == "Fernmouth") & (matrix[s.THEME] == "trust_relationships")].iloc[0]
+    assert (cell[api.PARTICIPANTS], cell[s.BARRIER], cell[s.ENABLER]) == (2, 1, 1)  # FM01 and a survey respondent
+    assert cell[api.SEGMENT_KEYS] == ["k5", "k6"]
+    empty_cell = matrix[(matrix[s.PLACE] == "Brackenford") & (matrix[s.THEME] == "ig_capacity_advice")].iloc[0]
+    assert (empty_cell[api.PARTICIPANTS], empty_cell[api.SEGMENT_KEYS]) == (0, [])
+    fresh.add_summary("place", "Fernmouth", "trust_relationships", "first", "ana")
+    fresh.add_summary("place", "Fernmouth", "trust_relationships", "second", "carl")
+    matrix = fresh.framework_matrix("place")
+    assert matrix.loc[(matrix[s.PLACE] == "Fernmouth") & (matrix[s.THEME] == "trust_relationships"),
+                      s.SUMMARY].item() == "second"
+    wide = api.matrix_cells(matrix)
+    assert list(wide.index) == ["Brackenford", "Fernmouth"]
+    assert "2 people · 1 barrier / 1 enabler" in wide.loc["Fernmouth"].tolist()
+    with pytest.raises(ConfigError, match="rows are one of"):
+        fresh.framework_matrix("speaker")
+
+
+def test_theme_counts_and_cooccurrence(study):
+    counts = study.theme_counts("organisation_type")
+    row = counts[(counts[s.ORGANISATION_TYPE] == "Integrated care board") & (counts[s.THEME] == "trust_relationships")]
+    assert row[[api.SEGMENTS_COL, api.PARTICIPANTS]].values.tolist() == [[1, 1]]
+    co = study.cooccurrence()
+    assert co.loc["ig_capacity_advice", "trust_relationships"] == co.loc["trust_relationships", "ig_capacity_advice"] == 1
+    assert co.loc["trust_relationships", "trust_relationships"] == 3
+    people = study.cooccurrence("participant")
+    assert people.loc["agreements_protocols", "it_systems_access"] == 1  # BK01 raised both, in different segments
+    assert study.cooccurring_segments("ig_capacity_advice", "trust_relationships") == ["k5"]
+
+
+def test_surveys(study):
+    pct = study.likert_percentages()
+    assert pct[["Disagree", "Neutral", "Agree", "n"]].round(1).values.tolist() == [[33.3, 33.3, 33.3, 3]]
+    answers = study.text_answers()
+    assert answers[[s.SEGMENT_KEY, s.THEME, s.TEXT]].values.tolist() == [["k6", "trust_relationships", SURVEY_TEXT]]
+
+
+def test_topics_and_their_distribution(study):
+    topics = study.topics()
+    assert topics[s.TOPIC].tolist() == [-1, 0, 1]
+    assert topics.loc[topics[s.TOPIC] == 0, s.KEYWORDS].item() == ["trust", "meet"]
+    dist = study.topic_distribution("place")
+    assert dist.groupby(s.PLACE)[api.SHARE].sum().round(6).tolist() == [1.0, 1.0]
+    fern = dist[(dist[s.PLACE] == "Fernmouth") & (dist[s.TOPIC] == 0)].iloc[0]
+    assert (fern[api.SEGMENTS_COL], sorted(fern[api.SEGMENT_KEYS])) == (2, ["k5", "k6"])
+    assert set(study.topic_distribution("polarity")[s.POLARITY]) == {s.BARRIER, s.ENABLER}
+
+
+def test_good_practice_library_and_curation(fresh):
+    assert sorted(fresh.good_practice()[s.SEGMENT_KEY]) == ["k1", "k5"]  # enablers the coder flagged
+    fresh.curate_practice("k3", True, "ana", title="Weekly meeting")
+    fresh.curate_practice("k5", False, "ana")
+    fresh.curate_practice("k5", True, "carl", title="Same-day IG answers")  # the latest choice wins
+    fresh.curate_practice("k1", False, "carl")
+    library = fresh.good_practice().set_index(s.SEGMENT_KEY)
+    assert sorted(library.index) == ["k3", "k5"]
+    assert (library.at["k5", s.TITLE], library.at["k5", s.AUTHOR], library.at["k5", api.ORIGIN]) == (
+        "Same-day IG answers", "carl", "curated")
+    assert "k1" in set(fresh.good_practice(include_excluded=True)[s.SEGMENT_KEY])
+    with pytest.raises(ConfigError, match="no theme"):
+        fresh.curate_practice("k3", True, "ana", theme="nonsense")
+
+
+def test_comments_and_the_stamp_that_tells_caches_to_reload(fresh):
+    before = fresh.stamp()
+    seg = fresh.segments()
+    fresh.add_comment("Is this consent?", "bo", "reviewer", segment_key="k1")
+    assert fresh.stamp() != before
+    assert fresh.comments(segment_key="k1")[[s.AUTHOR, s.AUTHOR_ROLE]].values.tolist() == [["bo", "reviewer"]]
+    fresh.record_decision("k4", "accept", "ana")
+    assert fresh.segments().set_index(s.SEGMENT_KEY).at["k4", s.STATUS] == "accepted"  # not a stale memo
+    assert seg.set_index(s.SEGMENT_KEY).at["k4", s.STATUS] == "machine"  # frames handed out are copies
+
+
+def test_an_empty_store_gives_empty_frames_with_their_columns(empty):
+    assert list(empty.segments().columns) == api.SEGMENT_COLUMNS and empty.segments().empty
+    assert list(empty.codings().columns) == api.CODING_COLUMNS
+    assert empty.quotes(place="x", theme="trust_relationships", search="y").empty
+    for frame in (empty.framework_matrix(), empty.theme_counts(), empty.cooccurrence(), empty.likert(),
+                  empty.likert_percentages(), empty.text_answers(), empty.topics(), empty.topic_distribution(),
+                  empty.review_queue(), empty.good_practice(), empty.summaries(), empty.comments(), empty.decisions()):
+        assert frame.empty
+    assert list(empty.topics().columns) == api.TOPIC_COLUMNS
+    assert empty.review_progress()[api.SEGMENTS_COL].tolist() == [0]
+    assert empty.status().next_command.startswith("toolkit ingest")
+
+
+def test_an_ingested_but_uncoded_study(tmp_path):
+    half = api.open_study(build_tiny_study(tmp_path / "half", coded=False))
+    assert half.segments().empty
+    assert half.status().next_command.startswith("toolkit code")
+    answers = half.text_answers()
+    assert answers[[s.TEXT, s.STATUS]].values.tolist() == [[SURVEY_TEXT, api.UNCODED]]
+    assert len(half.likert()) == 3
+    assert (half.framework_matrix()[api.PARTICIPANTS] == 0).all()
+
+
+def test_status_says_topics_come_next_when_there_are_none(tmp_path):
+    study = api.open_study(build_tiny_study(tmp_path / "notopics", topics=False))
+    assert study.status().next_command.startswith("toolkit topics")
+    assert study.topic_distribution().empty and study.segments()[s.TOPIC].isna().all()
+
+
+def test_run_rejects_unknown_stages(study):
+    with pytest.raises(ConfigError, match="Unknown stage"):
+        study.run(["transmogrify"])
+
+
+def _resolve_one_by_one(machine, human):
+    """The obvious, slow resolution (one segment at a time): the oracle for the vectorised one."""
+    import json
+
+    from toolkit.coding import latest_human
+
+    machine = machine[machine[s.THEME].notna()].copy()
+    machine["status"], machine["reviewed_by"] = "machine", None
+    latest = latest_human(human)
+    if latest.empty:
+        return machine.reset_index(drop=True)
+    last = latest.sort_values([s.CREATED_AT, s.CODING_ID]).groupby(s.SEGMENT_KEY).tail(1).set_index(s.SEGMENT_KEY)
+    frames = [machine[~machine[s.SEGMENT_KEY].isin(last.index)]]
+    for key, decision in last.iterrows():
+        if decision[s.DECISION] == "reject":
+            continue
+        if decision[s.DECISION] == "accept":
+            rows = machine[machine[s.SEGMENT_KEY] == key].copy()
+            rows["status"], rows["reviewed_by"] = "accepted", decision[s.CODER]
+            frames.append(rows)
+            continue
+        frames.append(pd.DataFrame([{
+            s.SEGMENT_KEY: key, s.THEME: decision[s.THEME], s.POLARITY: decision[s.POLARITY], s.CONFIDENCE: 1.0,
+            s.RANK: 1, s.GOOD_PRACTICE: bool(decision.get(s.GOOD_PRACTICE) or False),
+            s.EVIDENCE: json.dumps({"fired": ["human"], "note": decision.get(s.NOTE)}), s.CODER: decision[s.CODER],
+            "status": "recoded", "reviewed_by": decision[s.CODER]}]))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_resolution_equals_the_one_by_one_oracle(tmp_path):
+    import random
+
+    from toolkit.coding import resolve_codings
+
+    study = api.open_study(build_tiny_study(tmp_path / "resolve"))
+    rng = random.Random(7)
+    for i in range(40):
+        key = rng.choice(["k1", "k2", "k3", "k4", "k5", "k6"])
+        decision = rng.choice(s.DECISIONS)
+        theme = "trust_relationships" if decision in ("recode", "add") else None
+        try:
+            study.record_decision(key, decision, rng.choice(["ana", "carl"]), theme=theme,
+                                  polarity=s.BARRIER if theme else None, note=rng.choice([None, f"note {i}"]),
+                                  good_practice=rng.choice([None, True, False]))
+        except InputDataError:  # accepting a segment whose coding was rejected: refused, as it should be
+            continue
+    machine, human = study.store.table(s.CODINGS), study.store.table(s.HUMAN_CODINGS)
+    expected = _resolve_one_by_one(machine, human)
+    got = resolve_codings(machine, human)
+    pd.testing.assert_frame_equal(got[expected.columns], expected, check_dtype=False)
+    assert resolve_codings(machine, human.iloc[0:0]).shape[0] == len(machine)
