@@ -1,18 +1,23 @@
 # The two commands of the README:
-#   make run    set up .venv and run the whole pipeline on the sample study in interviews/
-#   make test   set up .venv and run the whole test suite
+#   make run    set up .venv, run the whole pipeline on the sample study in interviews/, then serve the dashboard
+#   make test   set up .venv (and Chromium for the browser tests) and run the whole test suite
 STUDY ?= interviews
 
-.PHONY: run test setup clean-store
+.PHONY: run test setup dashboard clean-store
 
 setup:
 	@bash scripts/setup.sh
 
 run: setup
 	.venv/bin/toolkit run $(STUDY)
+	.venv/bin/toolkit dashboard $(STUDY)
 
 test: setup
+	@bash scripts/setup-browser.sh
 	.venv/bin/python -m pytest
+
+dashboard: setup
+	.venv/bin/toolkit dashboard $(STUDY)
 
 clean-store:
 	rm -rf $(STUDY)/store

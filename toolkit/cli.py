@@ -18,6 +18,7 @@ from typing import Any
 
 from toolkit import __version__
 from toolkit.errors import ToolkitError
+from toolkit.schema import ROLES
 
 log = logging.getLogger("toolkit.cli")
 
@@ -149,7 +150,75 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="show what is in the study's store")
     p.add_argument("study", nargs="?", help=study_help)
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("dashboard", help="open the study's dashboard (this machine only, unless --host)")
+    p.add_argument("study", nargs="?", help=study_help)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only); 0.0.0.0 shares it on the "
+                        "network and then everyone must log in (see `toolkit users`)")
+    p.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
+    p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("users", help="who may log in to a shared dashboard: add, remove, list")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = actions.add_parser("add", help="add a user, or give an existing one a new role and password")
+    q.add_argument("name")
+    q.add_argument("--role", required=True, choices=ROLES,
+                   help="researcher: decides and exports; reviewer: reads and comments")
+    q.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin (scripts)")
+    q.set_defaults(func=cmd_users_add)
+    q = actions.add_parser("remove", help="remove a user")
+    q.add_argument("name")
+    q.set_defaults(func=cmd_users_remove)
+    q = actions.add_parser("list", help="list the users and their roles (never their passwords)")
+    q.set_defaults(func=cmd_users_list)
     return parser
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from toolkit.config import load_config
+    from toolkit.serve import serve_dashboard
+
+    # Streamlit prints the address to open; Ctrl+C stops it (exit code 130, "interrupted").
+    return serve_dashboard(load_config(args.study), host=args.host, port=args.port)
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    from toolkit import auth
+    from toolkit.errors import ConfigError
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"Password for {args.name} (at least {auth.MIN_PASSWORD_LENGTH} characters): ")
+        if getpass.getpass("The same password again: ") != password:
+            raise ConfigError("the two passwords differ; nothing was changed. Run the command again.")
+    auth.add_user(args.name, args.role, password)
+    print(f"{args.name} ({args.role}) can now log in to a shared dashboard. Users file: {auth.users_path()}")
+    return 0
+
+
+def cmd_users_remove(args: argparse.Namespace) -> int:
+    from toolkit import auth
+
+    auth.remove_user(args.name)
+    print(f"{args.name} removed from {auth.users_path()}; they are logged out on their next click.")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from toolkit import auth
+
+    users = auth.list_users()
+    if not users:
+        print(f"No users in {auth.users_path()}. Add one: toolkit users add NAME --role researcher")
+        return 0
+    width = max(len(u["name"]) for u in users)
+    for user in users:
+        print(f"{user['name']:<{width}}  {user['role']}")
+    return 0
 
 
 def _setup_logging(verbose: int, debug: bool) -> None:

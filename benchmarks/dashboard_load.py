@@ -1,0 +1,305 @@
+"""How long the dashboard's pages take to show on a study-scale store (~25,000 evidence segments).
+
+    python benchmarks/dashboard_load.py [STUDY_COPY] [--segments 25000] [--no-browser] [--repeat 2]
+
+STUDY_COPY is a folder for the enlarged study (default: a temporary folder). If it already holds
+``store/study.sqlite`` it is reused as it is; otherwise the sample study ``interviews/`` is copied
+there (its store must be built: ``make run``) and its evidence segments are **multiplied**: each copy
+gets a new segment key and the text and codings (machine and human) of another, randomly drawn
+segment of the sample, so the store has realistic texts and codings in realistic proportions, but
+repeated ones. It is a load test, not a study.
+
+Measured:
+* AppTest (``streamlit.testing.v1``, no browser): each page's first run after clearing the caches
+  (cold) and a second run (warm), and the rerun after a filter change on Quotes.
+* A real headless Chromium (``/usr/bin/chromium``, skipped when absent): each page from a fresh
+  browser session until the script has finished and the page painted, first visit (cold caches in a
+  new server) and second visit; and the filter change on Quotes.
+
+Figures are seconds, printed as a table. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "interviews"
+STORE = Path("store") / "study.sqlite"
+APP = REPO / "dashboards" / "app.py"
+CHROMIUM = Path(os.environ.get("TOOLKIT_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FILTER = ("Polarity", "barrier")
+"""The filter change timed on Quotes: this multiselect, this value."""
+
+sys.path.insert(0, str(REPO))
+
+
+# --- the enlarged store --------------------------------------------------------------------------
+
+
+def _copy_rows(db: sqlite3.Connection, table: str, rows: list[tuple], columns: list[str]) -> None:
+    marks = ", ".join("?" for _ in columns)
+    db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+def build_study(target: Path, segments: int, seed: int = 7) -> str:
+    """Copy the sample study to ``target`` and multiply its evidence segments to about ``segments``."""
+    source_store = SAMPLE / STORE
+    if not source_store.exists():
+        sys.exit(f"error: {source_store} is missing; build the sample study first with `make run`.")
+    if target.exists() and any(target.iterdir()):
+        sys.exit(f"error: {target} exists and has no {STORE}; give an empty or new folder.")
+    shutil.copytree(SAMPLE, target, ignore=shutil.ignore_patterns("exports", "private"), dirs_exist_ok=True)
+    db = sqlite3.connect(target / STORE)
+    seg_cols = [r[1] for r in db.execute("PRAGMA table_info(segments)")]
+    cod_cols = [r[1] for r in db.execute("PRAGMA table_info(codings)") if r[1] != "coding_id"]
+    hum_cols = [r[1] for r in db.execute("PRAGMA table_info(human_codings)") if r[1] != "coding_id"]
+    evidence = db.execute(f"SELECT {', '.join(seg_cols)} FROM segments WHERE is_evidence").fetchall()
+    if not evidence:
+        sys.exit(f"error: {source_store} has no coded evidence segments; run `toolkit code` first.")
+    codings: dict[str, list[tuple]] = {}
+    for row in db.execute(f"SELECT {', '.join(cod_cols)} FROM codings"):
+        codings.setdefault(row[cod_cols.index("segment_key")], []).append(row)
+    human: dict[str, list[tuple]] = {}
+    for row in db.execute(f"SELECT {', '.join(hum_cols)} FROM human_codings"):
+        human.setdefault(row[hum_cols.index("segment_key")], []).append(row)
+
+    rng = random.Random(seed)
+    i_key, i_text, i_id, i_index = (seg_cols.index(c) for c in ("segment_key", "text", "segment_id", "segment_index"))
+    i_lemmas = seg_cols.index("lemmas") if "lemmas" in seg_cols else None
+    next_id = db.execute("SELECT MAX(segment_id) FROM segments").fetchone()[0] + 1
+    copies = max(1, round(segments / len(evidence)))
+    new_segments, new_codings, new_human = [], [], []
+    for k in range(1, copies):
+        for row in evidence:
+            donor = rng.choice(evidence)  # text and codings from another segment of the sample
+            key = hashlib.sha1(f"{row[i_key]}:{k}".encode()).hexdigest()[: len(row[i_key])]
+            new = list(row)
+            new[i_id], new[i_key], new[i_text] = next_id, key, donor[i_text]
+            new[i_index] = row[i_index] + 100_000 * k
+            if i_lemmas is not None:
+                new[i_lemmas] = donor[i_lemmas]
+            next_id += 1
+            new_segments.append(tuple(new))
+            for coding in codings.get(donor[i_key], []):
+                c = list(coding)
+                c[cod_cols.index("segment_key")] = key
+                new_codings.append(tuple(c))
+            for coding in human.get(donor[i_key], []):
+                c = list(coding)
+                c[hum_cols.index("segment_key")] = key
+                new_human.append(tuple(c))
+    with db:
+        _copy_rows(db, "segments", new_segments, seg_cols)
+        _copy_rows(db, "codings", new_codings, cod_cols)
+        _copy_rows(db, "human_codings", new_human, hum_cols)
+    total = db.execute("SELECT COUNT(*) FROM segments WHERE is_evidence").fetchone()[0]
+    db.execute("VACUUM")
+    db.close()
+    return (
+        f"built {target}: the sample's {len(evidence)} evidence segments x {copies} = {total} evidence segments; "
+        f"copies carry new keys and the text and codings of randomly drawn sample segments "
+        f"(+{len(new_codings)} machine codings, +{len(new_human)} human codings)"
+    )
+
+
+def describe(study: Path) -> str:
+    db = sqlite3.connect(study / STORE)
+    n = db.execute("SELECT COUNT(*) FROM segments WHERE is_evidence").fetchone()[0]
+    c = db.execute("SELECT COUNT(*) FROM codings").fetchone()[0]
+    h = db.execute("SELECT COUNT(*) FROM human_codings").fetchone()[0]
+    db.close()
+    return f"reusing {study}: {n} evidence segments, {c} machine codings, {h} human codings"
+
+
+# --- AppTest -------------------------------------------------------------------------------------
+
+
+def page_files() -> list[tuple[str, str]]:
+    """(title, script path relative to dashboards/) of each page, read from the app's st.Page calls."""
+    import re
+
+    text = APP.read_text(encoding="utf-8")
+    return [(m.group(2), m.group(1)) for m in re.finditer(r'st\.Page\(\s*"([^"]+)"\s*,\s*title="([^"]+)"', text)]
+
+
+def apptest_figures(study: Path, repeat: int) -> dict[str, dict[str, float]]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["TOOLKIT_STUDY"] = str(study)
+    os.environ.pop("TOOLKIT_AUTH", None)
+    figures: dict[str, dict[str, float]] = {}
+    for title, path in page_files():
+        cold, warm = [], []
+        for _ in range(repeat):
+            st.cache_data.clear()
+            st.cache_resource.clear()
+            at = AppTest.from_file(str(APP), default_timeout=600)
+            at.switch_page(path)
+            start = time.perf_counter()
+            at.run()
+            cold.append(time.perf_counter() - start)
+            failed = [e.value for e in at.exception]
+            start = time.perf_counter()
+            at.run()
+            warm.append(time.perf_counter() - start)
+        figures[title] = {"cold": statistics.median(cold), "warm": statistics.median(warm)}
+        if failed:
+            figures[title]["error"] = str(failed[0])[:200]
+        if title == "Quotes":
+            label, value = FILTER
+            widget = next((w for w in at.multiselect if w.label == label), None)
+            if widget is not None:
+                start = time.perf_counter()
+                widget.select(value).run()
+                figures[title]["filter"] = time.perf_counter() - start
+    return figures
+
+
+# --- the browser ---------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_rendered(page, timeout_ms: int = 600_000) -> None:
+    page.wait_for_selector('[data-testid="stMain"] [data-testid="stElementContainer"]', timeout=timeout_ms)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stSkeleton"]')""", timeout=timeout_ms
+    )
+
+
+def browser_figures(study: Path) -> dict[str, dict[str, float]] | str:
+    if not CHROMIUM.exists():
+        return f"no Chromium at {CHROMIUM} (scripts/setup-browser.sh installs it)"
+    from playwright.sync_api import sync_playwright
+
+    from toolkit.serve import dashboard_command
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k != "TOOLKIT_AUTH"}
+    log = tempfile.NamedTemporaryFile(prefix="dashboard-bench-", suffix=".log", delete=False)
+    server = subprocess.Popen(dashboard_command(study, port=port), env=env, stdout=log, stderr=subprocess.STDOUT)
+    figures: dict[str, dict[str, float]] = {}
+    try:
+        start = time.perf_counter()
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.perf_counter() - start > 120:
+                    return f"the server did not start; see {log.name}"
+                time.sleep(0.2)
+        figures["(server start)"] = {"cold": time.perf_counter() - start}
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            first = browser.new_page(viewport={"width": 1400, "height": 900})
+            start = time.perf_counter()
+            first.goto(url + "/", wait_until="commit")
+            _wait_rendered(first)
+            figures["(first visit)"] = {"cold": time.perf_counter() - start}  # fills the server's caches
+            links = [(a.get_attribute("href"), a.evaluate(
+                """e => { const c = e.cloneNode(true);
+                          c.querySelectorAll('[data-testid="stIconMaterial"]').forEach(i => i.remove());
+                          return c.textContent.trim(); }"""))
+                for a in first.locator('[data-testid="stSidebarNavLink"]').all()]
+            first.close()
+            for visit in ("cold", "warm"):  # "cold" here: this page's first visit, shared caches already filled
+                for href, title in links:
+                    context = browser.new_context(viewport={"width": 1400, "height": 900})
+                    page = context.new_page()
+                    start = time.perf_counter()
+                    page.goto(href, wait_until="commit")
+                    _wait_rendered(page)
+                    figures.setdefault(title, {})[visit] = time.perf_counter() - start
+                    if title == "Quotes" and visit == "warm":
+                        figures[title]["filter"] = _browser_filter(page)
+                    context.close()
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return figures
+
+
+def _browser_filter(page) -> float:
+    label, value = FILTER
+    box = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label).first
+    box.click()
+    option = page.get_by_role("option", name=value, exact=True)
+    start = time.perf_counter()
+    option.click()
+    page.wait_for_timeout(50)  # the rerun starts
+    _wait_rendered(page)
+    return time.perf_counter() - start
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def table(name: str, figures: dict[str, dict[str, float]] | str) -> str:
+    if isinstance(figures, str):
+        return f"{name}: skipped, {figures}"
+    lines = [name, f"{'page':<16} {'first paint, cold':>18} {'warm':>8} {'filter change':>14}"]
+    for page, f in figures.items():
+        cells = [f"{f[k]:.2f}" if k in f else "" for k in ("cold", "warm", "filter")]
+        line = f"{page:<16} {cells[0]:>18} {cells[1]:>8} {cells[2]:>14}"
+        if "error" in f:
+            line += f"   EXCEPTION: {f['error']}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("study", nargs="?", type=Path, help="folder of the enlarged study (built if absent)")
+    parser.add_argument("--segments", type=int, default=25_000, help="evidence segments to reach (about)")
+    parser.add_argument("--repeat", type=int, default=1, help="AppTest runs per page (median)")
+    parser.add_argument("--no-browser", action="store_true", help="AppTest only")
+    args = parser.parse_args(argv)
+    if not APP.exists():
+        sys.exit(f"error: {APP} is missing")
+    study = (args.study or Path(tempfile.mkdtemp(prefix="dashboard-bench-")) / "study").resolve()
+    start = time.perf_counter()
+    note = describe(study) if (study / STORE).exists() else build_study(study, args.segments)
+    print(f"{note} ({time.perf_counter() - start:.1f} s)")
+    print("The copies repeat sample texts under new keys: a load test, not a study.")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"Machine: {os.cpu_count()} CPUs, load average {load} (other work on the machine inflates every figure)\n")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    print(table("AppTest (seconds; cold = first run after clearing st.cache_data and st.cache_resource)",
+                apptest_figures(study, args.repeat)))
+    print()
+    if args.no_browser:
+        return 0
+    print(table("Chromium (seconds from navigation to the finished script run, each page in a new browser session;"
+                " (first visit) = the home page on a new server, cold caches; then every page twice, with the"
+                f" server's caches filled; filter = Quotes, {FILTER[0]} = {FILTER[1]})", browser_figures(study)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

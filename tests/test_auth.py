@@ -1,0 +1,189 @@
+"""Dashboard users: password hashing, the users file, its permissions and its error messages."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from toolkit import auth
+from toolkit.auth import User
+from toolkit.errors import ConfigError
+
+PASSWORD = "a long passphrase"
+
+
+@pytest.fixture(autouse=True)
+def cheap_scrypt(monkeypatch):
+    """A low scrypt cost keeps the tests fast; hashes record their own cost, so checks still work."""
+    monkeypatch.setattr(auth, "SCRYPT_N", 2**8)
+    monkeypatch.setattr(auth, "SCRYPT_P", 1)
+    monkeypatch.setattr(auth, "_DUMMY_HASH", None)
+
+
+@pytest.fixture
+def users(tmp_path):
+    return tmp_path / "cfg" / "users.toml"
+
+
+def test_hash_is_self_describing_salted_and_checks_round_trip(monkeypatch):
+    monkeypatch.setattr(auth, "SCRYPT_N", 2**15)  # the real cost, once
+    monkeypatch.setattr(auth, "SCRYPT_P", 3)
+    first, second = auth.hash_password(PASSWORD), auth.hash_password(PASSWORD)
+    kind, n, r, p, salt, digest = first.split("$")
+    assert (kind, n, r, p) == ("scrypt", "32768", "8", "3")
+    assert first != second  # a random salt per hash
+    assert PASSWORD not in first
+    assert auth.check_password(PASSWORD, first) and auth.check_password(PASSWORD, second)
+    assert not auth.check_password(PASSWORD + "x", first)
+    assert not auth.check_password(PASSWORD, "scrypt$garbage")
+    assert not auth.check_password(PASSWORD, "")
+
+
+def test_add_verify_list_remove(users):
+    auth.add_user("asha", "researcher", PASSWORD, path=users)
+    auth.add_user("ben", "reviewer", "another long one", path=users)
+    assert auth.verify("asha", PASSWORD, path=users) == User("asha", "researcher")
+    assert auth.verify("ben", "another long one", path=users) == User("ben", "reviewer")
+    listed = auth.list_users(path=users)
+    assert listed == [{"name": "asha", "role": "researcher"}, {"name": "ben", "role": "reviewer"}]
+    auth.remove_user("asha", path=users)
+    assert auth.list_users(path=users) == [{"name": "ben", "role": "reviewer"}]
+    assert auth.verify("asha", PASSWORD, path=users) is None
+
+
+def test_wrong_password_and_unknown_user_are_refused_alike(users):
+    auth.add_user("asha", "researcher", PASSWORD, path=users)
+    assert auth.verify("asha", "not the password", path=users) is None
+    assert auth.verify("nobody", PASSWORD, path=users) is None
+    assert auth.verify("ASHA", PASSWORD, path=users) is None  # names are exact
+    assert auth.verify("asha", "", path=users) is None
+
+
+def test_adding_again_changes_role_and_password(users):
+    auth.add_user("asha", "researcher", PASSWORD, path=users)
+    auth.add_user("asha", "reviewer", "a brand new passphrase", path=users)
+    assert auth.verify("asha", PASSWORD, path=users) is None
+    assert auth.verify("asha", "a brand new passphrase", path=users) == User("asha", "reviewer")
+    assert len(auth.list_users(path=users)) == 1
+
+
+def test_list_never_returns_hashes(users):
+    auth.add_user("asha", "researcher", PASSWORD, path=users)
+    (entry,) = auth.list_users(path=users)
+    assert set(entry) == {"name", "role"}
+    assert "scrypt$" not in repr(auth.list_users(path=users))
+
+
+def test_file_is_private_and_holds_no_password(users):
+    auth.add_user("asha", "researcher", PASSWORD, path=users)
+    assert stat.S_IMODE(os.stat(users).st_mode) == 0o600
+    text = users.read_text(encoding="utf-8")
+    assert PASSWORD not in text and "scrypt$" in text
+    assert [p.name for p in users.parent.iterdir()] == ["users.toml"]  # no temporary file left behind
+
+
+def test_write_is_atomic_when_it_fails(users, monkeypatch):
+    auth.add_user("asha", "researcher", PASSWORD, path=users)
+    before = users.read_bytes()
+
+    def broken_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(auth.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="No space"):
+        auth.add_user("ben", "reviewer", "another long one", path=users)
+    assert users.read_bytes() == before
+    assert [p.name for p in users.parent.iterdir()] == ["users.toml"]
+
+
+def test_users_path_default_and_env(monkeypatch, tmp_path):
+    monkeypatch.delenv("TOOLKIT_USERS", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert auth.users_path() == tmp_path / ".config" / "toolkit" / "users.toml"
+    monkeypatch.setenv("TOOLKIT_USERS", str(tmp_path / "elsewhere.toml"))
+    assert auth.users_path() == tmp_path / "elsewhere.toml"
+    auth.add_user("asha", "researcher", PASSWORD)
+    assert auth.verify("asha", PASSWORD) == User("asha", "researcher")
+    assert (tmp_path / "elsewhere.toml").exists()
+
+
+def test_missing_file_means_no_users(users):
+    assert auth.list_users(path=users) == []
+    assert auth.verify("asha", PASSWORD, path=users) is None
+
+
+@pytest.mark.parametrize(
+    "password, match",
+    [("short", "at least 10 characters"), ("123456789", "at least 10 characters"), (" padded password ", "space")],
+)
+def test_weak_passwords_refused(users, password, match):
+    with pytest.raises(ConfigError, match=match):
+        auth.add_user("asha", "researcher", password, path=users)
+    assert not users.exists()
+
+
+def test_password_equal_to_name_refused(users):
+    with pytest.raises(ConfigError, match="user name"):
+        auth.add_user("asha.mukherjee", "researcher", "Asha.Mukherjee", path=users)
+
+
+def test_bad_role_and_bad_name_refused(users):
+    with pytest.raises(ConfigError, match="expected one of researcher, reviewer"):
+        auth.add_user("asha", "admin", PASSWORD, path=users)
+    with pytest.raises(ConfigError, match="user name"):
+        auth.add_user("", "researcher", PASSWORD, path=users)
+    with pytest.raises(ConfigError, match="user name"):
+        auth.add_user('a"b\n[[user]]', "researcher", PASSWORD, path=users)
+
+
+def test_remove_unknown_user_lists_known_ones(users):
+    auth.add_user("asha", "researcher", PASSWORD, path=users)
+    with pytest.raises(ConfigError, match=r"no user 'ben'. Users: asha"):
+        auth.remove_user("ben", path=users)
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("[[user]\nname = ", "not a readable TOML users file"),
+        ('[[user]]\nname = "asha"\nrole = "admin"\npassword = "x"\n', "role 'admin'"),
+        (
+            '[[user]]\nname = "asha"\nrole = "reviewer"\npassword = "plain text"\n',
+            "toolkit users add asha --role reviewer",
+        ),
+        ('[[user]]\nrole = "reviewer"\n', "no name"),
+        ('[users]\nasha = 1\n', r"expected only \[\[user\]\] tables"),
+    ],
+)
+def test_bad_file_names_the_file_and_the_fix(users, text, match):
+    users.parent.mkdir(parents=True)
+    users.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=match) as info:
+        auth.list_users(path=users)
+    assert str(users) in str(info.value)
+    assert "toolkit users add" in str(info.value)
+
+
+def test_duplicate_user_in_file_is_an_error(users):
+    auth.add_user("asha", "researcher", PASSWORD, path=users)
+    users.write_text(users.read_text() * 2, encoding="utf-8")
+    with pytest.raises(ConfigError, match="'asha' appears twice"):
+        auth.verify("asha", PASSWORD, path=users)
+
+
+def test_unwritable_folder_is_a_config_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ConfigError, match="cannot write the dashboard users file"):
+        auth.add_user("asha", "researcher", PASSWORD, path=blocker / "users.toml")
+
+
+def test_passwords_are_never_logged(users, caplog):
+    caplog.set_level("DEBUG", logger="toolkit.auth")
+    auth.add_user("asha", "researcher", PASSWORD, path=users)
+    auth.verify("asha", "the wrong secret", path=users)
+    auth.verify("the wrong secret", PASSWORD, path=users)  # a password typed into the name box
+    assert caplog.records
+    assert PASSWORD not in caplog.text and "the wrong secret" not in caplog.text

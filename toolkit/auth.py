@@ -1,0 +1,349 @@
+"""Dashboard users: who may log in, with which role, checked against a password hash.
+
+The users file is TOML kept **outside the repository and the study** (default
+``~/.config/toolkit/users.toml``; set ``TOOLKIT_USERS`` to use another file), so it is
+never committed, exported or copied with a store. It holds one table per user::
+
+    [[user]]
+    name = "asha"
+    role = "researcher"
+    password = "scrypt$32768$8$3$<salt, base64>$<hash, base64>"
+
+Passwords are never stored: each one is hashed with :func:`hashlib.scrypt` and a random
+16-byte salt, and the string says how it was made, so the cost can be raised later
+without breaking old entries. Checks use :func:`hmac.compare_digest`. Writes go to a
+temporary file in the same folder that then replaces the old one (readable by its owner
+only, mode 0600), so a crash never leaves half a file.
+
+The dashboard asks for a login only when it is served beyond this machine
+(``toolkit dashboard --host 0.0.0.0``); see ``dashboards/access.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.errors import ConfigError
+from toolkit.schema import ROLES
+
+__all__ = [
+    "User",
+    "MIN_PASSWORD_LENGTH",
+    "users_path",
+    "add_user",
+    "remove_user",
+    "list_users",
+    "verify",
+    "hash_password",
+    "check_password",
+]
+
+log = logging.getLogger(__name__)
+
+USERS_ENV = "TOOLKIT_USERS"
+MIN_PASSWORD_LENGTH = 10
+
+# OWASP's scrypt setting "N=2^15, r=8, p=3" (about 32 MiB and a tenth of a second per check).
+SCRYPT_N = 2**15
+SCRYPT_R = 8
+SCRYPT_P = 3
+_SALT_BYTES = 16
+_HASH_BYTES = 32
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@ -]{0,63}$")
+_FIX = (
+    f"Fix or delete the file, or point {USERS_ENV} at another one, "
+    "then add users with `toolkit users add NAME --role researcher`."
+)
+
+
+@dataclass(frozen=True)
+class User:
+    """A person using the dashboard.
+
+    Examples
+    --------
+    >>> User("asha", "researcher").can_decide
+    True
+    """
+
+    name: str
+    role: str
+
+    @property
+    def can_decide(self) -> bool:
+        """Whether this user may accept, reject or recode codings (researchers only)."""
+        return self.role == "researcher"
+
+
+def users_path() -> Path:
+    """The users file: ``$TOOLKIT_USERS`` if set, else ``~/.config/toolkit/users.toml``.
+
+    Examples
+    --------
+    >>> users_path().name  # doctest: +SKIP
+    'users.toml'
+    """
+    env = os.environ.get(USERS_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".config" / "toolkit" / "users.toml"
+
+
+# --- hashing -------------------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
+    # maxmem must cover 128 * r * n bytes (plus slack), or OpenSSL refuses.
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=length, maxmem=256 * r * n + 2**20
+    )
+
+
+def hash_password(password: str) -> str:
+    """Hash ``password`` with scrypt and a new random salt, as ``scrypt$n$r$p$salt$hash``.
+
+    Examples
+    --------
+    >>> hash_password("correct horse battery").startswith("scrypt$32768$8$3$")
+    True
+    """
+    salt = secrets.token_bytes(_SALT_BYTES)
+    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, _HASH_BYTES)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def _parse_hash(encoded: str) -> tuple[int, int, int, bytes, bytes]:
+    parts = encoded.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        raise ValueError("not a scrypt$n$r$p$salt$hash string")
+    n, r, p = (int(x) for x in parts[1:4])
+    if n < 2 or n & (n - 1) or not (1 <= r <= 64) or not (1 <= p <= 64) or n > 2**22:
+        raise ValueError("scrypt settings out of range")
+    salt = base64.b64decode(parts[4], validate=True)
+    digest = base64.b64decode(parts[5], validate=True)
+    if not salt or not digest:
+        raise ValueError("empty salt or hash")
+    return n, r, p, salt, digest
+
+
+def check_password(password: str, encoded: str) -> bool:
+    """True if ``password`` matches the ``scrypt$...`` string (constant-time comparison).
+
+    Examples
+    --------
+    >>> h = hash_password("correct horse battery")
+    >>> check_password("correct horse battery", h), check_password("wrong horse battery", h)
+    (True, False)
+    """
+    try:
+        n, r, p, salt, digest = _parse_hash(encoded)
+    except ValueError:
+        return False
+    candidate = _scrypt(password, salt, n, r, p, len(digest))
+    return hmac.compare_digest(candidate, digest)
+
+
+# --- the file ------------------------------------------------------------------------------------
+
+
+def _resolve(path: str | Path | None) -> Path:
+    return Path(path).expanduser() if path is not None else users_path()
+
+
+def _read(path: Path) -> list[dict]:
+    """Every user entry in the file (with hashes); an absent file has none."""
+    if not path.exists():
+        return []
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, expected the dashboard users file (TOML). {_FIX}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not a readable TOML users file ({exc}). {_FIX}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the dashboard users file ({exc.strerror}). {_FIX}") from None
+    entries = data.get("user", [])
+    unknown = sorted(set(data) - {"user"})
+    if unknown or not isinstance(entries, list):
+        raise ConfigError(
+            f"{path}: expected only [[user]] tables, found {', '.join(unknown) or type(entries).__name__}. {_FIX}"
+        )
+    users: list[dict] = []
+    seen: set[str] = set()
+    for number, entry in enumerate(entries, start=1):
+        where = f"{path}, user {number}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a [[user]] table. {_FIX}")
+        name, role, password = entry.get("name"), entry.get("role"), entry.get("password")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{where}: no name. {_FIX}")
+        if role not in ROLES:
+            raise ConfigError(f"{where} ({name}): role {role!r}, expected one of {', '.join(ROLES)}. {_FIX}")
+        try:
+            _parse_hash(password if isinstance(password, str) else "")
+        except ValueError:
+            raise ConfigError(
+                f"{where} ({name}): the password entry is not a scrypt$n$r$p$salt$hash string. "
+                f"Set a new password with `toolkit users add {name} --role {role}`."
+            ) from None
+        if name in seen:
+            raise ConfigError(f"{where}: {name!r} appears twice. Remove one with a text editor. {_FIX}")
+        seen.add(name)
+        users.append({"name": name, "role": role, "password": password})
+    return users
+
+
+def _toml_string(value: str) -> str:
+    # JSON's escapes (\" \\ \n \t \uXXXX) are all valid in a TOML basic string.
+    return json.dumps(value, ensure_ascii=True)
+
+
+def _write(path: Path, users: list[dict]) -> None:
+    lines = [
+        "# Dashboard users of the qualitative toolkit. Manage with `toolkit users add|remove|list`.",
+        "# Passwords are stored as scrypt hashes only. Keep this file readable by you alone (mode 0600).",
+        "",
+    ]
+    for user in users:
+        lines += [
+            "[[user]]",
+            f"name = {_toml_string(user['name'])}",
+            f"role = {_toml_string(user['role'])}",
+            f"password = {_toml_string(user['password'])}",
+            "",
+        ]
+    text = "\n".join(lines)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot write the dashboard users file ({exc.strerror}). "
+            f"Check the folder's permissions or set {USERS_ENV} to a file you can write."
+        ) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp creates it with mode 0600
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _check_name(name: str) -> str:
+    clean = name.strip() if isinstance(name, str) else ""
+    if not _NAME_RE.match(clean):
+        raise ConfigError(
+            f"user name {name!r}: expected 1 to 64 letters, digits, spaces or . _ @ -, starting with a letter or "
+            "digit. Choose another name."
+        )
+    return clean
+
+
+def add_user(name: str, role: str, password: str, *, path: str | Path | None = None) -> None:
+    """Add a user, or set a new role and password for an existing one.
+
+    Parameters
+    ----------
+    name : the login name (1-64 letters, digits, spaces, ``. _ @ -``).
+    role : one of :data:`toolkit.schema.ROLES` (``researcher``, ``reviewer``).
+    password : at least :data:`MIN_PASSWORD_LENGTH` characters; only its hash is stored.
+    path : the users file (default: :func:`users_path`).
+
+    Examples
+    --------
+    >>> add_user("asha", "researcher", "a long passphrase", path=tmp / "users.toml")  # doctest: +SKIP
+    """
+    name = _check_name(name)
+    if role not in ROLES:
+        raise ConfigError(f"role {role!r} for {name}: expected one of {', '.join(ROLES)}.")
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise ConfigError(
+            f"password for {name}: too short; use at least {MIN_PASSWORD_LENGTH} characters "
+            "(a few unrelated words make a good one)."
+        )
+    if password.strip() != password or password.lower() == name.lower():
+        raise ConfigError(
+            f"password for {name}: must not start or end with a space, nor be the user name. Choose another."
+        )
+    target = _resolve(path)
+    users = [u for u in _read(target) if u["name"] != name]
+    users.append({"name": name, "role": role, "password": hash_password(password)})
+    _write(target, users)
+    log.info("users file %s: set user %s (%s)", target, name, role)
+
+
+def remove_user(name: str, *, path: str | Path | None = None) -> None:
+    """Remove a user; a name that is not in the file is an error that lists who is.
+
+    Examples
+    --------
+    >>> remove_user("asha", path=tmp / "users.toml")  # doctest: +SKIP
+    """
+    target = _resolve(path)
+    users = _read(target)
+    kept = [u for u in users if u["name"] != name]
+    if len(kept) == len(users):
+        known = ", ".join(u["name"] for u in users) or "nobody yet"
+        raise ConfigError(f"{target}: no user {name!r}. Users: {known}.")
+    _write(target, kept)
+    log.info("users file %s: removed user %s", target, name)
+
+
+def list_users(*, path: str | Path | None = None) -> list[dict]:
+    """The users as ``{"name", "role"}`` dicts, sorted by name; hashes are never returned.
+
+    Examples
+    --------
+    >>> list_users(path=tmp / "users.toml")  # doctest: +SKIP
+    [{'name': 'asha', 'role': 'researcher'}]
+    """
+    return sorted(({"name": u["name"], "role": u["role"]} for u in _read(_resolve(path))), key=lambda u: u["name"])
+
+
+# A hash to check against when the name is unknown, so that a wrong name takes as long as
+# a wrong password and the timing does not tell which one was wrong.
+_DUMMY_HASH: str | None = None
+
+
+def verify(name: str, password: str, *, path: str | Path | None = None) -> User | None:
+    """The :class:`User` if ``name`` and ``password`` match the users file, else None.
+
+    A wrong name and a wrong password take the same time and give the same answer.
+
+    Examples
+    --------
+    >>> verify("asha", "a long passphrase", path=tmp / "users.toml")  # doctest: +SKIP
+    User(name='asha', role='researcher')
+    """
+    global _DUMMY_HASH
+    name = name.strip() if isinstance(name, str) else ""
+    entry = next((u for u in _read(_resolve(path)) if u["name"] == name), None)
+    if entry is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = hash_password(secrets.token_hex(16))
+        check_password(password or "", _DUMMY_HASH)
+        log.info("dashboard login refused")  # never log what was typed: a password may be in the name box
+        return None
+    if not check_password(password or "", entry["password"]):
+        log.info("dashboard login refused")
+        return None
+    return User(name=entry["name"], role=entry["role"])
