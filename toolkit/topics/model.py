@@ -112,6 +112,7 @@ class TopicModeller:
         outliers: str = "reduce",
         outlier_threshold: float = 0.35,
         min_cluster_size: int = 10,
+        min_content_words: int = 3,
         edit_match: float = 0.5,
         top_n_words: int = 10,
         n_representative: int = 3,
@@ -126,6 +127,7 @@ class TopicModeller:
         self.outliers = outliers
         self.outlier_threshold = outlier_threshold
         self.min_cluster_size = min_cluster_size
+        self.min_content_words = min_content_words
         self.edit_match = edit_match
         self.top_n_words = top_n_words
         self.n_representative = n_representative
@@ -156,8 +158,13 @@ class TopicModeller:
         prototypes = np.vstack([t.vector for t in themes]).astype(np.float32) if themes else np.zeros((0, vectors.shape[1]), np.float32)
         prototypes = _unit(prototypes) if len(prototypes) else prototypes
 
+        tokens = self.lemmas(texts) if self.lemmas is not None else [simple_tokens(t) for t in texts]
+        self.tokens_ = tokens
         groups, how = self._seed(vectors, prototypes, themes)
-        self._cluster(vectors, groups, how)
+        # Segments with almost no content ("Um. Yeah, without saying too much.") are not
+        # clustered: they would pull topics together. They may still join a topic as outliers.
+        short = {i for i, words in enumerate(tokens) if len(words) < self.min_content_words}
+        self._cluster(vectors, groups, how, skip=short)
         if self.outliers == "reduce":
             _reduce_outliers(vectors, groups, how, self.outlier_threshold)
         labels: dict[str, str] = {}
@@ -174,7 +181,7 @@ class TopicModeller:
         self.probabilities_ = np.array(
             [float(vectors[i] @ centroids[t]) if t in centroids else 0.0 for i, t in enumerate(topics)], dtype=float
         )
-        self.model_ = self._represent(texts, vectors, topics)
+        self.model_ = self._represent(tokens, vectors, topics)
         self.topic_words_ = _topic_words(self.model_, self.top_n_words)
         self.topic_info_ = self._topic_table(texts, keys, vectors, topics, groups, topic_of_group, themes, prototypes, labels)
         return self
@@ -192,8 +199,11 @@ class TopicModeller:
                 how[i] = "theme"
         return groups, how
 
-    def _cluster(self, vectors: np.ndarray, groups: list[str], how: list[str]) -> None:
-        rest = [i for i, g in enumerate(groups) if not g]
+    def _cluster(self, vectors: np.ndarray, groups: list[str], how: list[str], skip=frozenset()) -> None:
+        for i in skip:
+            if not groups[i]:
+                how[i] = "outlier"
+        rest = [i for i, g in enumerate(groups) if not g and i not in skip]
         if not rest:
             return
         if self.clusterer is None or len(rest) < max(2 * self.min_cluster_size, 3):
@@ -214,7 +224,7 @@ class TopicModeller:
             else:
                 groups[i] = f"{CLUSTER_GROUP}{int(label)}"
 
-    def _represent(self, texts: list[str], vectors: np.ndarray, topics: np.ndarray):
+    def _represent(self, tokens: list[list[str]], vectors: np.ndarray, topics: np.ndarray):
         """c-TF-IDF (and KeyBERT-style refinement) through BERTopic, clusters given."""
         from bertopic import BERTopic
         from bertopic.cluster import BaseCluster
@@ -225,7 +235,6 @@ class TopicModeller:
 
         # c-TF-IDF counts lemmas: BERTopic gets each segment as its content lemmas
         # (joined per topic before counting), unigrams and bigrams.
-        tokens = self.lemmas(texts) if self.lemmas is not None else [simple_tokens(t) for t in texts]
         documents = [" ".join(words) for words in tokens]
         vectorizer = CountVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2), min_df=1)
         backend = _backend(self.embed) if self.embed is not None else None
@@ -275,7 +284,10 @@ class TopicModeller:
                 auto = " · ".join(words[:4]) or f"Topic {topic}"
             order = members
             if centroid is not None:
-                order = members[np.argsort(-(vectors[members] @ centroid), kind="stable")]
+                # representative quotes: closest to the centroid, preferring segments with content
+                full = np.array([len(self.tokens_[i]) >= 2 * self.min_content_words for i in members])
+                closeness = vectors[members] @ centroid
+                order = members[np.lexsort((-closeness, ~full))]
             rows.append(
                 {
                     s.TOPIC: int(topic),
