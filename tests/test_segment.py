@@ -75,3 +75,24 @@ def test_survey_answers_are_segmented_with_offsets_into_the_answer(nlp):
 
 def test_empty_input(nlp):
     assert segment_turns(turns_frame([]), nlp).empty
+
+
+def test_a_sentence_boundary_inside_a_pseudonym_tag_is_ignored():
+    import spacy
+    from spacy.language import Language
+
+    from toolkit.segment import segment_turns
+
+    @Language.component("split_in_tag")
+    def split_in_tag(doc):  # a model that wrongly starts a sentence inside "[PHONE_05]"
+        for token in doc:
+            token.is_sent_start = token.i == 0 or token.text == "PHONE_05" or doc[token.i - 1].text == "."
+        return doc
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("split_in_tag")
+    text = "Her number was wrong and [PHONE_05], was on our system. Then we rang the school nurse."
+    turns = pd.DataFrame({"turn_id": [1], "source_id": [1], "path": ["a.txt"], "start_char": [0], "text": [text],
+                          "speaker_role": ["participant"]})
+    segments = segment_turns(turns, nlp)[s.TEXT].tolist()
+    assert segments == ["Her number was wrong and [PHONE_05], was on our system.", "Then we rang the school nurse."]

@@ -410,6 +410,8 @@ class Study:
         --------
         >>> study.quotes(place="Fernmouth", polarity="barrier", search="consent")  # doctest: +SKIP
         """
+        for wanted in [theme] if isinstance(theme, str) else list(theme or []):
+            self.codebook.theme(wanted)  # an unknown theme is an error that suggests the right one
         return filter_quotes(
             self.segments(), self.codings(), place=place, organisation_type=organisation_type, role=role,
             theme=theme, polarity=polarity, topic=topic, source=source, status=status, search=search,
@@ -1010,7 +1012,7 @@ class Study:
                 status.next_step = f"{status.unreviewed} coded segments are not reviewed yet: review them."
         return status
 
-    def run(self, stages: Sequence[str] | None = None) -> Any:
+    def run(self, stages: Sequence[str] | None = None, progress=None) -> Any:
         """Run the pipeline on this study (the only method that loads language models).
 
         ``stages`` None runs every stage (:func:`toolkit.pipeline.run_study`); otherwise
@@ -1023,7 +1025,7 @@ class Study:
         from toolkit import pipeline
 
         self._memo.clear()
-        return pipeline.run_study(self.config, store=self.store, stages=stages)
+        return pipeline.run_study(self.config, store=self.store, stages=stages, progress=progress)
 
     def export(self, fmt: str, out: str | Path | None = None) -> list[Path]:
         """Write one export (xlsx, csv, parquet, qdpx, qdc, report); returns the files written.

@@ -15,6 +15,7 @@ evidence (``is_evidence = False``): they are never coded.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 
 import pandas as pd
@@ -151,10 +152,18 @@ def content_lemmas(doc, start: int, end: int) -> str:
     return " ".join(words)
 
 
+PSEUDONYM_TAG = re.compile(r"\[[A-Z]+(?:_[A-Z]+)*_\d+\]")
+"""A pseudonymisation tag such as ``[PERSON_07]``: never split between two segments."""
+
+
 def _sentence_spans(doc, min_words: int) -> list[tuple[int, int]]:
-    """Character spans of sentences, short ones joined to a neighbour."""
-    spans: list[list[int]] = []
-    pending: int | None = None  # start of short sentences waiting for the next one
+    """Character spans of sentences, short ones joined to a neighbour.
+
+    A sentence boundary the model puts inside a pseudonym tag ("...and [" / "PHONE_05], was
+    wrong") is removed: the two halves are one sentence.
+    """
+    raw: list[list[int]] = []  # [start, end, words]
+    tags = [m.span() for m in PSEUDONYM_TAG.finditer(doc.text)]
     for sent in doc.sents:
         text = sent.text.strip()
         if not text:
@@ -162,6 +171,14 @@ def _sentence_spans(doc, min_words: int) -> list[tuple[int, int]]:
         start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
         end = sent.start_char + len(sent.text.rstrip())
         words = sum(1 for token in sent if not (token.is_punct or token.is_space))
+        if raw and any(a < start < b or a < raw[-1][1] < b for a, b in tags):
+            raw[-1][1] = end
+            raw[-1][2] += words
+            continue
+        raw.append([start, end, words])
+    spans: list[list[int]] = []
+    pending: int | None = None  # start of short sentences waiting for the next one
+    for start, end, words in raw:
         if pending is not None:
             start = pending
             pending = None

@@ -86,6 +86,8 @@ class TopicModeller:
     min_cluster_size : smallest topic; also the least number of unseeded segments worth clustering.
     edit_match : the Jaccard overlap an edit needs with a topic to find it again.
     top_n_words : keywords per topic.
+    representation : ``"ctfidf"`` (c-TF-IDF over lemma unigrams and bigrams) or ``"keybert"`` (those
+        candidates re-ranked by similarity to the topic's embedding; needs ``embed``).
     seed : the random seed for every random step.
 
     Examples
@@ -113,6 +115,7 @@ class TopicModeller:
         outlier_threshold: float = 0.35,
         min_cluster_size: int = 10,
         min_content_words: int = 3,
+        representation: str = "ctfidf",
         edit_match: float = 0.5,
         top_n_words: int = 10,
         n_representative: int = 3,
@@ -128,6 +131,7 @@ class TopicModeller:
         self.outlier_threshold = outlier_threshold
         self.min_cluster_size = min_cluster_size
         self.min_content_words = min_content_words
+        self.representation = representation
         self.edit_match = edit_match
         self.top_n_words = top_n_words
         self.n_representative = n_representative
@@ -237,10 +241,13 @@ class TopicModeller:
         # (joined per topic before counting), unigrams and bigrams.
         documents = [" ".join(words) for words in tokens]
         vectorizer = CountVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2), min_df=1)
-        backend = _backend(self.embed) if self.embed is not None else None
+        if self.representation not in ("ctfidf", "keybert"):
+            raise ConfigError(f"topics.representation is '{self.representation}'; expected 'ctfidf' or 'keybert'.")
+        keybert = self.representation == "keybert" and self.embed is not None
+        backend = _backend(self.embed) if keybert else None
         representation = (
-            KeyBERTInspired(top_n_words=self.top_n_words, nr_repr_docs=5, random_state=self.seed)
-            if backend is not None
+            KeyBERTInspired(top_n_words=self.top_n_words, nr_repr_docs=5, nr_candidate_words=30, random_state=self.seed)
+            if keybert
             else None
         )
         model = BERTopic(
@@ -250,7 +257,7 @@ class TopicModeller:
             vectorizer_model=vectorizer,
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
             representation_model=representation,
-            top_n_words=self.top_n_words,
+            top_n_words=2 * self.top_n_words,  # room for the reversed bigrams _topic_words drops
             calculate_probabilities=False,
             # As many topics as we found: BERTopic keeps our numbers (no re-sorting, no reduction).
             nr_topics=len(set(topics.tolist())),
@@ -451,9 +458,16 @@ def _map_coordinates(centroids: dict[int, np.ndarray], ids: list[int], seed: int
 
 
 def _topic_words(model, top_n: int) -> dict[int, list[str]]:
+    """Each topic's keywords, best first; a bigram whose words were already shown the other way round is skipped."""
     words = {}
     for topic, pairs in model.get_topics().items():
-        words[int(topic)] = [w for w, score in pairs[:top_n] if w and score > 0]
+        seen, kept = set(), []
+        for word, score in pairs:
+            key = tuple(sorted(word.split()))
+            if word and score > 0 and key not in seen:
+                seen.add(key)
+                kept.append(word)
+        words[int(topic)] = kept[:top_n]
     return words
 
 

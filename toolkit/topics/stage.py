@@ -122,6 +122,7 @@ def model_topics(config, store, *, embedder=None, codebook=None, save_model: boo
         min_cluster_size=int(backends.notes[0].split("=")[1]),
         edit_match=options.edit_match,
         top_n_words=options.top_n_words,
+        representation=options.representation,
         seed=config.seed,
     ).fit(texts, vectors, themes=themes, keys=keys, edits=edits)
     topics = with_coded_themes(modeller.topic_info_, modeller.assignments(keys), store)
