@@ -263,3 +263,16 @@ def test_no_output_holds_text_that_is_not_in_the_snapshot(tiny_export, tmp_path)
         assert {r["Quote"] for r in _records(book[title])} <= snapshot, title
     for table in tables:
         assert set(table[s.TEXT]) <= snapshot
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised(tiny_export, tmp_path):
+    from dataclasses import replace
+
+    segments = tiny_export.segments.copy()
+    segments.loc[segments["segment_key"] == "k1", "text"] = '=HYPERLINK("http://example.invalid","x")'
+    segments.loc[segments["segment_key"] == "k2", "text"] = "- the systems don't talk"
+    data = replace(tiny_export, segments=segments)
+    written = write_long(data, tmp_path / "codings.csv")
+    text = written.read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text and "'- the systems" in text
+    assert '\n=HYPERLINK' not in text and ',=HYPERLINK' not in text

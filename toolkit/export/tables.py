@@ -313,10 +313,35 @@ def _write_table(frame: pd.DataFrame, path: str | Path, fmt: str) -> Path:
         raise ExportPathError(f"Unknown table format '{fmt}'. Choose one of: {', '.join(TABLE_FORMATS)}.")
     target = _target(path, suffixes=(f".{fmt}",), what=f"{fmt} file", strict=False)
     if fmt == "csv":
-        _write_atomically(target, lambda p: frame.to_csv(p, index=False, encoding=CSV_ENCODING))
+        safe = csv_safe(frame)
+        _write_atomically(target, lambda p: safe.to_csv(p, index=False, encoding=CSV_ENCODING))
     else:
         _write_atomically(target, lambda p: frame.to_parquet(p, index=False, engine="pyarrow"))
     return target
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""Text starting with these is run as a formula when a CSV is opened in Excel or LibreOffice."""
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (CSV injection).
+
+    A participant's "- the charter helped" or a crafted "=HYPERLINK(...)" in a survey answer
+    then shows as text. Parquet and the xlsx workbook keep the text exactly (they store types).
+
+    Examples
+    --------
+    >>> csv_safe(pd.DataFrame({"text": ["=1+1", "fine", "-maybe"]}))["text"].tolist()
+    ["'=1+1", 'fine', "'-maybe"]
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
+            out[column] = out[column].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
+            )
+    return out
 
 
 # --------------------------------------------------------------------------- frames
