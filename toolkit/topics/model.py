@@ -464,7 +464,7 @@ def _topic_words(model, top_n: int) -> dict[int, list[str]]:
         seen, kept = set(), []
         for word, score in pairs:
             key = tuple(sorted(word.split()))
-            if word and score > 0 and key not in seen:
+            if word and score > 0 and key not in seen and len(set(key)) == len(key):  # no "hub hub"
                 seen.add(key)
                 kept.append(word)
         words[int(topic)] = kept[:top_n]
