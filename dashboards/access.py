@@ -117,8 +117,9 @@ def _login_gate() -> None:
     """Show only the login page, whatever address was asked for, and stop the script.
 
     The login page is registered with ``st.navigation`` on purpose: a script run that never
-    calls ``st.navigation`` makes Streamlit list every file in ``dashboards/pages/`` as a page of
-    its own and run it directly at ``/NAME``, without this check.
+    calls ``st.navigation`` makes Streamlit fall back to listing every file in a ``pages/`` folder
+    beside the entry script as a page of its own, run directly at ``/NAME`` without this check.
+    The app's pages therefore live in ``dashboards/views/``, which Streamlit never lists by itself.
     """
     st.navigation([st.Page(_login_form, title="Log in", url_path="login", default=True)], position="hidden").run()
     st.stop()
@@ -174,7 +175,8 @@ def _login_form_body() -> None:
 
 
 def _sidebar(user: User) -> None:
-    with st.sidebar:  # the app's sidebar says who is signed in; this adds only the way out
+    with st.sidebar:
+        st.caption(f"Signed in as **{user.name}** ({user.role})")
         # A callback, not `if st.button(...)`: with st.navigation a button drawn before the page runs
         # did not report its click in the browser (Streamlit 1.67); callbacks run before the script.
         st.button("Log out", key="toolkit_log_out", on_click=log_out)

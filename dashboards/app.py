@@ -3,7 +3,10 @@
 The study folder comes from ``--study PATH`` after ``--``, else ``$TOOLKIT_STUDY``,
 else the sample study ``interviews/``. Who is signed in comes from
 ``dashboards/access.py`` (``current_user()``); without it the dashboard runs for
-one local researcher. Pages only lay out widgets; data comes through ``loaders``.
+one local researcher, unless ``TOOLKIT_AUTH=required``, when it shows nothing. Pages
+live in ``views/`` (never ``pages/``: Streamlit would list a ``pages/`` folder by itself
+whenever a run stops before ``st.navigation``, around the login). Pages only lay out
+widgets; data comes through ``loaders``.
 """
 
 from __future__ import annotations
@@ -22,30 +25,36 @@ import loaders  # noqa: E402
 st.set_page_config(page_title="Qualitative toolkit", page_icon=":material/forum:", layout="wide")
 
 try:
-    from access import current_user
+    from access import auth_required, current_user
 except ModuleNotFoundError as exc:  # only a missing access module falls back; other errors surface
     if exc.name != "access":
         raise
 
     def current_user() -> loaders.LocalUser:
-        return loaders.LocalUser()
+        return loaders.user()  # a local researcher, or a stopped page when TOOLKIT_AUTH=required
+
+    def auth_required() -> bool:
+        return False
 
 
-st.session_state["user"] = current_user()
+# Forget last run's user first: while the login form shows (current_user() stops the run), nobody is signed in.
+st.session_state.pop(loaders.USER_KEY, None)
+st.session_state[loaders.USER_KEY] = current_user()
 
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
-    st.Page("pages/themes.py", title="Themes", icon=":material/grid_on:"),
-    st.Page("pages/quotes.py", title="Quotes", icon=":material/format_quote:"),
-    st.Page("pages/topics.py", title="Topics", icon=":material/bubble_chart:"),
-    st.Page("pages/surveys.py", title="Surveys", icon=":material/bar_chart:"),
-    st.Page("pages/review.py", title="Review", icon=":material/fact_check:"),
-    st.Page("pages/good_practice.py", title="Good practice", icon=":material/thumb_up:"),
-    st.Page("pages/export.py", title="Export", icon=":material/download:"),
+    st.Page("views/overview.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("views/themes.py", title="Themes", icon=":material/grid_on:"),
+    st.Page("views/quotes.py", title="Quotes", icon=":material/format_quote:"),
+    st.Page("views/topics.py", title="Topics", icon=":material/bubble_chart:"),
+    st.Page("views/surveys.py", title="Surveys", icon=":material/bar_chart:"),
+    st.Page("views/review.py", title="Review", icon=":material/fact_check:"),
+    st.Page("views/good_practice.py", title="Good practice", icon=":material/thumb_up:"),
+    st.Page("views/export.py", title="Export", icon=":material/download:"),
 ]
 page = st.navigation(PAGES)
 with st.sidebar:
-    person = loaders.user()
-    st.caption(f"Signed in as **{person.name}** ({person.role})")
+    if not auth_required():  # when shared, access.py shows who is signed in above its Log out button
+        person = loaders.user()
+        st.caption(f"Signed in as **{person.name}** ({person.role})")
     st.caption(f"Study folder: `{loaders.study_path()}`")
 page.run()

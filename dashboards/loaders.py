@@ -28,6 +28,9 @@ from toolkit.errors import ToolkitError
 
 RESEARCHER, REVIEWER = s.ROLES
 STUDY_ENV = "TOOLKIT_STUDY"
+AUTH_ENV = "TOOLKIT_AUTH"
+USER_KEY = "user"
+"""Where app.py puts the signed-in user for this script run (``access.current_user()``)."""
 STUDY_ARG = "--study"
 PAGE_SIZE = 25
 """Quotes per page in every list of quotes."""
@@ -64,9 +67,29 @@ def study_path() -> str:
     return str(find_study(study_arg()))
 
 
+def _login_required() -> bool:
+    try:
+        from access import auth_required
+    except ModuleNotFoundError as exc:
+        if exc.name != "access":
+            raise
+        return os.environ.get(AUTH_ENV, "").strip().lower() == "required"
+    return auth_required()
+
+
 def user() -> Any:
-    """The signed-in user (set by app.py from ``access.current_user``)."""
-    return st.session_state.get("user") or LocalUser()
+    """The signed-in user (set by app.py from ``access.current_user``).
+
+    Without one, the dashboard falls back to one local researcher only while no login is
+    required; when it is (``TOOLKIT_AUTH=required``, or served beyond this machine) the page
+    stops instead, so nothing is ever shown or written as a researcher by default.
+    """
+    person = st.session_state.get(USER_KEY)
+    if person:
+        return person
+    if _login_required():
+        st.stop()
+    return LocalUser()
 
 
 def is_researcher() -> bool:

@@ -36,10 +36,22 @@ def test_heat_map_puts_each_number_in_its_cell(study):
     matrix = study.framework_matrix("place")
     fig = plots.plot_theme_heatmap(matrix, api.PARTICIPANTS)
     heat = fig.data[0]
-    assert list(heat.y) == ["Brackenford", "Fernmouth"]
-    col = list(matrix[api.THEME_NAME].drop_duplicates()).index(study.theme_names()["trust_relationships"])
-    assert heat.z[1][col] == 2  # Fernmouth × trust: two participants
-    assert list(heat.customdata[1][col]) == [2, 1, 1, 0]  # participants, barrier, enabler, neutral
+    assert list(heat.x) == ["Brackenford", "Fernmouth"]  # places across, themes down
+    row = list(matrix[api.THEME_NAME].drop_duplicates()).index(study.theme_names()["trust_relationships"])
+    assert heat.z[row][1] == 2  # trust × Fernmouth: two participants
+    assert list(heat.customdata[row][1][:4]) == [2, 1, 1, 0]  # participants, barrier, enabler, neutral
+    assert all("<br>" not in label or len(label) > 45 for label in heat.y)  # theme names stay on one line
+
+
+def test_polarity_panels_share_one_x_scale_and_one_title(study):
+    fig = plots.plot_polarity_bars(study.theme_counts("place"))
+    axes = [a for a in fig.layout if a.startswith("xaxis")]
+    assert len(axes) == 2
+    assert len({tuple(fig.layout[a].range) for a in axes}) == 1  # one x scale
+    assert all(not fig.layout[a].title.text for a in axes)
+    assert sum("barrier" in (n.text or "") for n in fig.layout.annotations) == 1
+    assert fig.layout.xaxis.range[0] == -fig.layout.xaxis.range[1]
+    assert all(not str(t).startswith("-") for t in fig.layout.xaxis.ticktext)
 
 
 def test_cooccurrence_is_labelled_with_theme_names(study):
@@ -68,22 +80,26 @@ def test_topic_map_leaves_out_outliers_and_marks_candidate_themes(study):
     assert len(candidate) == 1 and [int(c[0]) for c in candidate[0].customdata] == [1]
 
 
-def test_topic_distribution_stacks_to_100_percent(study):
-    fig = plots.plot_topic_distribution(study.topic_distribution("place"))
-    totals: dict[str, float] = {}
-    for trace in fig.data:
-        for x, y in zip(trace.x, trace.y):
-            totals[x] = totals.get(x, 0) + y
-    assert {k: round(v, 6) for k, v in totals.items()} == {"Brackenford": 100.0, "Fernmouth": 100.0}
-    outliers = [t for t in fig.data if t.name.startswith("-1")]
-    assert outliers and outliers[0].marker.color == plots.GREY
+def test_topic_map_labels_only_the_largest_topics_and_the_candidates(study):
+    fig = plots.plot_topic_map(study.topics(), labelled=0)
+    labelled = {int(c[0]) for trace in fig.data for c, text in zip(trace.customdata, trace.text) if text}
+    assert labelled == {1}  # the candidate new theme keeps its label
+    everything = plots.plot_topic_map(study.topics(), labelled=5)
+    assert all(text for trace in everything.data for text in trace.text)
+    assert all("customdata[5]" in trace.hovertemplate for trace in fig.data)  # unlabelled topics name themselves on hover
 
 
-@pytest.mark.parametrize(
-    "make",
-    [plots.plot_polarity_bars, plots.plot_theme_heatmap, plots.plot_cooccurrence, plots.plot_likert,
-     plots.plot_topic_map, plots.plot_topic_distribution],
-)
-def test_an_empty_frame_gives_a_figure_that_says_so(make):
-    fig = make(pd.DataFrame())
-    assert not fig.data and fig.layout.annotations[0].text
+def test_topic_distribution_columns_add_up_to_100_percent(study):
+    fig = plots.plot_topic_distribution(study.topic_distribution("place"), candidates=[1])
+    heat = fig.data[0]
+    assert list(heat.x) == ["Brackenford", "Fernmouth"]
+    for j in range(len(heat.x)):
+        assert round(sum(row[j] for row in heat.z), 6) == 100.0
+    assert heat.y[-1].startswith("-1:")  # outliers last
+    assert [label for label in heat.y if label.startswith("◆")] == ["◆ 1: Systems and charters"]
+
+
+def test_symmetric_ticks_are_round():
+    assert plots._symmetric_ticks(45, per_side=2) == [-40, -20, 0, 20, 40]
+    assert plots._symmetric_ticks(3, per_side=2) == [-3, -2, -1, 0, 1, 2, 3]
+    assert plots._symmetric_ticks(0.5) == [0]

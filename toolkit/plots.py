@@ -323,7 +323,7 @@ def plot_topic_map(topics: pd.DataFrame, labelled: int = 10) -> go.Figure:
     return _layout(fig, title, height=600)
 
 
-def _labelled_topics(frame: pd.DataFrame, most: int, gap: tuple[float, float] = (0.16, 0.14)) -> set:
+def _labelled_topics(frame: pd.DataFrame, most: int, gap: tuple[float, float] = (0.16, 0.2)) -> set:
     """Topics to label on the map: every candidate new theme, then the largest topics, skipping any within
     ``gap`` (a share of the map's width, height) of one already labelled; at most ``most`` besides candidates."""
     x, y = frame[s.MAP_X].astype(float), frame[s.MAP_Y].astype(float)
@@ -334,10 +334,13 @@ def _labelled_topics(frame: pd.DataFrame, most: int, gap: tuple[float, float] = 
     placed: list[tuple[float, float]] = []
     chosen: set = set()
     others = 0
+    markers = list(zip(order["_x"], order["_y"]))
     for topic, cx, cy, candidate in zip(order[s.TOPIC], order["_x"], order["_y"], order["_c"]):
         if not candidate and others >= most:
             break
-        if not candidate and any(abs(cx - px) < gap[0] and abs(cy - py) < gap[1] for px, py in placed):
+        crowded = any(abs(cx - px) < gap[0] and abs(cy - py) < gap[1] for px, py in placed) or any(
+            abs(cx - mx) < gap[0] / 2 and 0 < my - cy < gap[1] for mx, my in markers)  # another bubble under the label
+        if not candidate and crowded:
             continue
         placed.append((cx, cy))
         chosen.add(topic)

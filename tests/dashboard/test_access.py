@@ -96,6 +96,9 @@ def test_right_password_gets_in_with_the_role_and_a_log_out(users, monkeypatch):
     assert "user=ben role=reviewer" in texts(at)
     assert at.session_state["toolkit_user"] == User("ben", "reviewer")
     assert PASSWORD not in repr([at.session_state[k] for k in at.session_state])
+    sidebar = [node for node in at.sidebar.children.values() if node.type in ("caption", "button")]
+    assert [node.type for node in sidebar] == ["caption", "button"]  # who is signed in, then the way out
+    assert "Signed in as **ben** (reviewer)" in sidebar[0].value
     (log_out,) = [b for b in at.sidebar.button if b.label == "Log out"]
     at = log_out.click().run()
     assert "Inside" not in texts(at)

@@ -294,7 +294,8 @@ def test_login_refuses_a_wrong_password_and_admits_the_right_one(chromium, share
         assert not page.locator(NAV_LINKS).count(), "the pages are listed before anyone logged in"
         screenshot(page, "login")
 
-        # No page can be reached around the login, by its address or by a file name in dashboards/pages/.
+        # No page can be reached around the login, by its address or by a page file's name (the pages live in
+        # dashboards/views/, so Streamlit's fallback listing of a pages/ folder finds nothing).
         for path in ("review", "export", "quotes", "common", "overview"):
             page.goto(f"{shared_server}/{path}", wait_until="domcontentloaded")
             wait_until_rendered(page)

@@ -19,7 +19,7 @@ def open_page(page: str, study, monkeypatch, user=None, timeout: float = 60) -> 
         at.session_state[SESSION_KEY] = user
     at.run()
     if page != "overview":
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"views/{page}.py")
         at.run()
     return at
 
@@ -148,7 +148,7 @@ def test_two_reviewers_never_overwrite_each_other(fresh_study, monkeypatch, as_u
     second.button(key="review-reject").click().run()  # same segment, opened before ana's decision
     saved = human_codings(fresh_study)
     assert saved[[s.CODER, s.DECISION]].values.tolist() == [["ana", "accept"], ["carl", "reject"]]
-    second.switch_page("pages/review.py").run()
+    second.switch_page("views/review.py").run()
     history = second.tabs[2]
     assert not second.exception
     assert history is not None
@@ -231,3 +231,52 @@ def test_good_practice_curation(fresh_study, monkeypatch, as_user):
     at.button[[b.label for b in at.button].index("Save")].click().run()
     assert not at.exception
     assert "1 practices" in texts(at)
+
+
+def test_no_pages_folder_that_streamlit_would_list_around_the_login():
+    # Streamlit lists every file in a pages/ folder beside the entry script as a page of its own whenever a
+    # run stops before st.navigation (while the login form shows); the app's pages live in views/ instead.
+    assert not (APP.parent / "pages").exists()
+    assert (APP.parent / "views" / "review.py").exists()
+
+
+USER_PROBE = """
+import sys
+import streamlit as st
+sys.path.insert(0, {folder!r})
+import loaders
+st.write("role=" + loaders.user().role)
+"""
+
+
+def test_loaders_never_default_to_a_researcher_when_login_is_required(monkeypatch):
+    probe = USER_PROBE.format(folder=str(APP.parent))
+    monkeypatch.setenv("TOOLKIT_AUTH", "required")
+    at = AppTest.from_string(probe, default_timeout=30).run()
+    assert not at.exception
+    assert "role=" not in texts(at)
+    monkeypatch.delenv("TOOLKIT_AUTH")
+    at = AppTest.from_string(probe, default_timeout=30).run()
+    assert "role=researcher" in texts(at)
+
+
+def test_survey_answers_have_no_turns_toggle(tiny_study, monkeypatch, as_user):
+    at = open_page("quotes", tiny_study, monkeypatch, as_user())
+    keys = {t.key for t in at.toggle}
+    assert "ctx-quotes-k1" in keys  # a transcript segment
+    assert "ctx-quotes-k6" not in keys  # a survey answer
+    assert all(c.proto.wrap_lines for c in at.code)  # references wrap instead of being cut off
+
+
+def test_surveys_open_on_the_largest_coded_theme(tiny_study, monkeypatch, as_user):
+    at = open_page("surveys", tiny_study, monkeypatch, as_user())
+    assert at.selectbox(key="surveys-theme").value == "trust_relationships"
+
+
+def test_review_says_in_words_when_a_coding_was_rejected(fresh_study, monkeypatch, as_user):
+    at = open_page("review", fresh_study, monkeypatch, as_user("ana", "researcher"))
+    assert "suggested by the machine (confidence 0.90)" in texts(at)
+    at.button(key="review-reject").click().run()
+    at.selectbox(key="review-status").set_value("all").run()
+    assert "No theme: the machine's coding was rejected by ana." in texts(at)
+    assert "status uncoded" not in texts(at)

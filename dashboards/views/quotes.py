@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import loaders
-from pages.common import comment_box, need_segments, quote_list, theme_label
+from views.common import comment_box, need_segments, quote_list, theme_label
 from toolkit import api
 from toolkit import schema as s
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 import loaders
-from pages.common import comment_box, need_segments, quote_list, theme_label
+from views.common import comment_box, need_segments, quote_list, theme_label
 from toolkit import api, plots
 from toolkit import schema as s
 
@@ -21,8 +21,16 @@ rows = st.radio("Rows", list(api.ROW_DIMENSIONS), horizontal=True, key="themes-r
 matrix = loaders.framework_matrix(rows)
 
 st.subheader("Framework matrix")
-st.caption("Each cell: distinct participants with a coding of the theme, then barrier and enabler segments.")
-st.dataframe(api.matrix_cells(matrix), width="stretch")
+st.caption("One row per theme. Each cell: **people · barrier / enabler**, that is the distinct participants with "
+           "a coding of the theme, then its barrier and enabler segments. Open a cell below for its quotes.")
+compact = matrix.assign(_cell=[f"{p} · {b} / {e}" if (p or b or e) else ""
+                               for p, b, e in zip(matrix[api.PARTICIPANTS], matrix[s.BARRIER], matrix[s.ENABLER])])
+cells = api.matrix_cells(compact, "_cell").T  # themes as rows: their long names read down, the places go across
+cells.index.name = "Theme"
+st.dataframe(cells, width="stretch", height="content",
+             column_config={"Theme": st.column_config.TextColumn("Theme", width=330, pinned=True),
+                            **{c: st.column_config.TextColumn(c, help="people · barrier / enabler segments")
+                               for c in cells.columns}})
 value = st.selectbox("Heat map shows", [api.PARTICIPANTS, s.BARRIER, s.ENABLER, s.NEUTRAL], key="themes-heat")
 st.plotly_chart(plots.plot_theme_heatmap(matrix, value), width="stretch")
 

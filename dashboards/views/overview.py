@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import loaders
-from pages.common import need_segments
+from views.common import need_segments
 from toolkit import api, plots
 from toolkit import schema as s
 

@@ -6,6 +6,7 @@ Layout only: the data comes from ``loaders``.
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +17,33 @@ from toolkit import schema as s
 
 POLARITY_MARK = {s.BARRIER: ":orange-badge[barrier]", s.ENABLER: ":blue-badge[enabler]",
                  s.NEUTRAL: ":gray-badge[neutral]"}
+_INLINE = re.compile(r"([\\`*_\[\]<>$~:|])")
+_LINE_START = re.compile(r"^(\s*\d*)([#>+=\-.)])", re.MULTILINE)  # headings, lists, quotes, rules
+
+
+def plain(text: object) -> str:
+    """``text`` escaped so that Streamlit's markdown shows it as written (no links, badges, maths or lists).
+
+    >>> plain("See [PERSON_03]: 1 *or* 2")
+    'See \\\\[PERSON\\\\_03\\\\]\\\\: 1 \\\\*or\\\\* 2'
+    """
+    escaped = _INLINE.sub(r"\\\1", str(text))
+    return _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", escaped).replace("\n", "  \n")
+
+
+def quote_text(text: object) -> None:
+    """A quote in the normal text colour (a markdown blockquote is light grey), between quotation marks."""
+    st.markdown(f"\u201c{plain(text)}\u201d")
+
+
+def reference_box(reference: object) -> None:
+    """The quote's reference, one click to copy, wrapped so that it is never cut off."""
+    st.code(str(reference), language=None, wrap_lines=True)
+
+
+def is_transcript(row: dict) -> bool:
+    """Whether the segment comes from a transcript (survey answers have no turns around them)."""
+    return row.get(api.SOURCE_KIND) != "survey" and not pd.isna(row.get(s.TURN_ID))
 
 
 def need_segments(what: str = "this page") -> pd.DataFrame:
@@ -35,7 +63,7 @@ def need_segments(what: str = "this page") -> pd.DataFrame:
 def quote_card(row: dict, *, key: str, show_context: bool = True) -> None:
     """One quote: its text, coding, a copyable reference, and on demand the turns around it."""
     with st.container(border=True):
-        st.markdown(f"> {row[s.TEXT]}")
+        quote_text(row[s.TEXT])
         bits = []
         if row.get(api.THEME_NAME) and not pd.isna(row.get(api.THEME_NAME)):
             bits.append(f"**{row[api.THEME_NAME]}**")
@@ -48,8 +76,8 @@ def quote_card(row: dict, *, key: str, show_context: bool = True) -> None:
         if row.get(s.TOPIC_LABEL) and isinstance(row.get(s.TOPIC_LABEL), str):
             bits.append(f"topic: {row[s.TOPIC_LABEL]}")
         st.caption(" · ".join(bits))
-        st.code(row[api.REFERENCE], language=None)
-        if show_context and st.toggle("Show the turns around it", key=f"ctx-{key}"):
+        reference_box(row[api.REFERENCE])
+        if show_context and is_transcript(row) and st.toggle("Show the turns around it", key=f"ctx-{key}"):
             context_table(row[s.SEGMENT_KEY])
 
 
@@ -57,11 +85,24 @@ def context_table(segment_key: str, window: int = 2) -> None:
     ctx = loaders.context(segment_key, window)
     for turn in ctx.to_dict("records"):
         who = turn.get(s.SPEAKER) if isinstance(turn.get(s.SPEAKER), str) else turn.get(s.SPEAKER_ROLE)
-        text = f"**{who}:** {turn[s.TEXT]}"
+        text = f"**{plain(who)}:** {plain(turn[s.TEXT])}"
         if turn[api.IS_SEGMENT]:
             st.markdown(f":blue-background[{text}]")
         else:
             st.markdown(text)
+
+
+def paginate(frame: pd.DataFrame, *, key: str, page_size: int = loaders.PAGE_SIZE,
+             noun: str = "quotes") -> pd.DataFrame:
+    """The rows of the chosen page (a page picker shows when there is more than one) and a caption saying which."""
+    pages = max(1, math.ceil(len(frame) / page_size))
+    page = 1
+    if pages > 1:
+        page = int(st.number_input(f"Page (of {pages})", 1, pages, 1, key=f"page-{key}"))
+    shown = frame.iloc[(page - 1) * page_size : page * page_size]
+    st.caption(f"Showing {len(shown)} of {len(frame)} {noun} ({(page - 1) * page_size + 1}–"
+               f"{(page - 1) * page_size + len(shown)}).")
+    return shown
 
 
 def quote_list(frame: pd.DataFrame, *, key: str, page_size: int = loaders.PAGE_SIZE) -> pd.DataFrame:
@@ -69,13 +110,7 @@ def quote_list(frame: pd.DataFrame, *, key: str, page_size: int = loaders.PAGE_S
     if frame.empty:
         st.info("No quotes match.")
         return frame
-    pages = max(1, math.ceil(len(frame) / page_size))
-    page = 1
-    if pages > 1:
-        page = int(st.number_input(f"Page (of {pages})", 1, pages, 1, key=f"page-{key}"))
-    shown = frame.iloc[(page - 1) * page_size : page * page_size]
-    st.caption(f"Showing {len(shown)} of {len(frame)} quotes ({(page - 1) * page_size + 1}–"
-               f"{(page - 1) * page_size + len(shown)}).")
+    shown = paginate(frame, key=key, page_size=page_size)
     for row in shown.to_dict("records"):
         quote_card(row, key=f"{key}-{row[s.SEGMENT_KEY]}")
     return shown

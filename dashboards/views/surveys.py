@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 import loaders
-from pages.common import quote_list, theme_label
+from views.common import quote_list, theme_label
 from toolkit import api, plots
 from toolkit import schema as s
 
@@ -37,6 +38,8 @@ if answers[s.THEME].isna().all() and answers[s.STATUS].eq(api.UNCODED).all() and
     st.dataframe(answers[[s.PLACE, s.QUESTION_TEXT, s.TEXT]], hide_index=True, width="stretch")
     st.stop()
 counts = answers[s.THEME].fillna(api.UNCODED).value_counts()
+# The largest coded theme first; the answers without a theme last.
+counts = pd.concat([counts.drop(api.UNCODED, errors="ignore"), counts.filter([api.UNCODED])])
 theme = st.selectbox("Theme", list(counts.index),
                      format_func=lambda t: f"{theme_label(t) if t != api.UNCODED else 'Not coded'} ({counts[t]})",
                      key="surveys-theme")

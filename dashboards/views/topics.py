@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import loaders
-from pages.common import comment_box, need_segments, quote_list, theme_label
+from views.common import comment_box, need_segments, plain, quote_list, theme_label
 from toolkit import api, plots
 from toolkit import schema as s
 
@@ -17,25 +17,47 @@ if topics.empty:
     st.info(f"No topics yet: run `{loaders.command('topics')}`.")
     st.stop()
 
-st.plotly_chart(plots.plot_topic_map(topics), width="stretch")
-candidates = topics[topics[s.CANDIDATE_NEW] & (topics[s.TOPIC] != s.OUTLIER_TOPIC)]
+candidates = topics[topics[s.CANDIDATE_NEW].astype(bool) & (topics[s.TOPIC] != s.OUTLIER_TOPIC)]
 if not candidates.empty:
-    st.warning(f"{len(candidates)} candidate new theme(s), far from every codebook theme: "
-               + ", ".join(f"**{t}: {label}**" for t, label in zip(candidates[s.TOPIC], candidates[s.TOPIC_LABEL])))
+    with st.container(border=True):
+        st.markdown(f":orange-badge[:material/lightbulb: {len(candidates)} candidate new theme(s)] "
+                    "Topics far from every codebook theme: read their quotes (open them below) and decide whether "
+                    "the codebook needs a new theme.")
+        for row in candidates.to_dict("records"):
+            similarity = row[s.THEME_SIMILARITY]
+            nearest = (f" · nearest theme: {theme_label(row[s.NEAREST_THEME])} (similarity {similarity:.2f})"
+                       if isinstance(row[s.NEAREST_THEME], str) else "")
+            st.markdown(f"**{row[s.TOPIC]}: {plain(row[s.TOPIC_LABEL])}** · {int(row[s.SIZE])} segments{nearest}  \n"
+                        f"keywords: {plain(', '.join(map(str, row[s.KEYWORDS][:10])))}")
 
-table = topics.assign(**{s.KEYWORDS: topics[s.KEYWORDS].map(lambda k: ", ".join(map(str, k[:8]))),
+st.plotly_chart(plots.plot_topic_map(topics), width="stretch")
+
+table = topics.assign(**{s.KEYWORDS: topics[s.KEYWORDS].map(lambda k: ", ".join(map(str, k[:6]))),
                          s.NEAREST_THEME: topics[s.NEAREST_THEME].map(lambda t: theme_label(t) if isinstance(t, str) else "")})
+table = table[[s.TOPIC, s.CANDIDATE_NEW, s.TOPIC_LABEL, s.SIZE, s.KEYWORDS, s.NEAREST_THEME, s.THEME_SIMILARITY]]
+CANDIDATE_ROW = "background-color: #FCE9C8"  # Okabe-Ito orange, light: the map's colour for candidate new themes
 st.dataframe(
-    table[[s.TOPIC, s.TOPIC_LABEL, s.SIZE, s.KEYWORDS, s.NEAREST_THEME, s.THEME_SIMILARITY, s.CANDIDATE_NEW]],
+    table.style.apply(lambda r: [CANDIDATE_ROW if r[s.CANDIDATE_NEW] else ""] * len(r), axis=1),
     hide_index=True, width="stretch",
-    column_config={s.THEME_SIMILARITY: st.column_config.ProgressColumn("similarity", min_value=0.0, max_value=1.0,
-                                                                       format="%.2f"),
-                   s.CANDIDATE_NEW: st.column_config.CheckboxColumn("candidate new theme")},
+    column_config={
+        s.TOPIC: st.column_config.NumberColumn("topic", width=50),
+        s.CANDIDATE_NEW: st.column_config.CheckboxColumn("new?", width=50,
+                                                         help="Candidate new theme: far from every codebook theme"),
+        s.TOPIC_LABEL: st.column_config.TextColumn("label", width=190),
+        s.SIZE: st.column_config.NumberColumn("segments", width=75),
+        s.KEYWORDS: st.column_config.TextColumn("keywords", width=420,
+                                                help="The topic's six most distinctive words (all of them under "
+                                                     "Open a topic)"),
+        s.NEAREST_THEME: st.column_config.TextColumn("nearest codebook theme", width=190),
+        s.THEME_SIMILARITY: st.column_config.ProgressColumn("similarity", min_value=0.0, max_value=1.0, format="%.2f",
+                                                            width=90),
+    },
 )
 
 by = st.radio("Distribution by", list(api.DISTRIBUTION_BY), horizontal=True, key="topics-by",
               format_func=lambda b: b.replace("_", " "))
-st.plotly_chart(plots.plot_topic_distribution(loaders.topic_distribution(by), by), width="stretch")
+st.plotly_chart(plots.plot_topic_distribution(loaders.topic_distribution(by), by, candidates=candidates[s.TOPIC]),
+                width="stretch")
 
 st.subheader("Open a topic")
 labels = dict(zip(topics[s.TOPIC], topics[s.TOPIC_LABEL]))

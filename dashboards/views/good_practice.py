@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import loaders
-from pages.common import need_segments, quote_card, theme_label
+from views.common import need_segments, paginate, quote_card, theme_label
 from toolkit import api
 from toolkit import schema as s
 
@@ -32,16 +32,26 @@ if shown.empty:
     st.info("No good practice in the library yet. Researchers add passages below, or flag them on the Review page.")
 else:
     st.subheader(f"{len(shown)} practices")
+    order = {theme: i for i, theme in enumerate(loaders.theme_names())}
+    shown = shown.assign(_order=shown[s.THEME].map(order).fillna(len(order))).sort_values(
+        ["_order", s.PLACE], kind="stable")
+    page = paginate(shown, key="gp", noun="practices")
     by_key = segments.set_index(s.SEGMENT_KEY)
-    for theme, group in shown.groupby(s.THEME, sort=False):
+    missing = int((~page[s.SEGMENT_KEY].isin(by_key.index)).sum())
+    if missing:
+        st.caption(f"{missing} passage(s) on this page are no longer in the study (it was segmented again); "
+                   "their notes are kept.")
+    for theme, group in page.groupby(s.THEME, sort=False):
         st.markdown(f"### {theme_label(theme)}")
-        for place, rows in group.groupby(s.PLACE, sort=True):
+        for place, rows in group.groupby(s.PLACE, sort=False):
             st.markdown(f"**{place}**")
             for row in rows.to_dict("records"):
                 if isinstance(row.get(s.TITLE), str) and row[s.TITLE]:
                     st.markdown(f"**{row[s.TITLE]}**")
                 if isinstance(row.get(s.NOTE), str) and row[s.NOTE]:
                     st.caption(f"Note ({row.get(s.AUTHOR) or 'researcher'}): {row[s.NOTE]}")
+                if row[s.SEGMENT_KEY] not in by_key.index:
+                    continue  # curated before the study was re-segmented: nothing to show
                 full = {**by_key.loc[row[s.SEGMENT_KEY]].to_dict(), s.SEGMENT_KEY: row[s.SEGMENT_KEY]}
                 quote_card(full, key=f"gp-{row[s.SEGMENT_KEY]}")
 

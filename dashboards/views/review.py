@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 import loaders
-from pages.common import comment_box, context_table, need_segments, theme_label
+from views.common import comment_box, context_table, is_transcript, need_segments, quote_text, reference_box, theme_label
 from toolkit import api
 from toolkit import schema as s
 
@@ -54,6 +54,26 @@ def decide(keys: list[str], decision: str, fields: dict[str, str] | None = None)
         st.session_state["review-message"] = ("success", f"Saved: {decision} on {n} segment(s) by {loaders.user().name}.")
 
 
+def describe_coding(row: dict) -> str:
+    """The segment's current coding in words, e.g. "Trust … · barrier · suggested by the machine (confidence 0.82)"."""
+    by = row.get(api.REVIEWED_BY) if isinstance(row.get(api.REVIEWED_BY), str) else None
+    if not isinstance(row.get(s.THEME), str):
+        if row.get(s.STATUS) == api.REJECTED:
+            return "No theme: the machine's coding was rejected" + (f" by {by}." if by else ".")
+        return "Not coded by the machine."
+    parts = [f"**{theme_label(row[s.THEME])}**"]
+    if isinstance(row.get(s.POLARITY), str):
+        parts.append(row[s.POLARITY])
+    status = row.get(s.STATUS)
+    if status == "machine":
+        confidence = row.get(s.CONFIDENCE)
+        known = confidence is not None and confidence == confidence
+        parts.append("suggested by the machine" + (f" (confidence {confidence:.2f})" if known else ""))
+    elif isinstance(status, str):
+        parts.append(status + (f" by {by}" if by else ""))
+    return " · ".join(parts)
+
+
 message = st.session_state.pop("review-message", None)
 if message:
     getattr(st, message[0])(message[1])
@@ -63,15 +83,13 @@ with one:
     position = int(st.number_input(f"Segment (of {len(queue)})", 1, len(queue), 1, key="review-position")) - 1
     row = queue.iloc[min(position, len(queue) - 1)].to_dict()
     key = row[s.SEGMENT_KEY]
-    st.markdown(f"> {row[s.TEXT]}")
-    st.code(row[api.REFERENCE], language=None)
-    coded = theme_label(row[s.THEME]) if isinstance(row[s.THEME], str) else "no theme"
-    st.markdown(f"**Current coding:** {coded} · {row[s.POLARITY] if isinstance(row[s.POLARITY], str) else '-'} · "
-                f"status {row[s.STATUS]}" + (f" · confidence {row[s.CONFIDENCE]:.2f}"
-                                             if row[s.CONFIDENCE] == row[s.CONFIDENCE] and row[s.CONFIDENCE] is not None
-                                             else ""))
-    with st.expander("Context"):
-        context_table(key)
+    with st.container(border=True):
+        quote_text(row[s.TEXT])
+        reference_box(row[api.REFERENCE])
+    st.markdown(f"**Current coding:** {describe_coding(row)}")
+    if is_transcript(row):
+        with st.expander("The turns around it"):
+            context_table(key)
     others = loaders.codings()
     others = others[others[s.SEGMENT_KEY] == key]
     if len(others) > 1:
@@ -79,18 +97,20 @@ with one:
     if researcher:
         note_key = f"review-note-{key}"
         st.text_input("Note (saved with the decision)", key=note_key)
-        b = st.columns(2)
-        b[0].button("Accept", key="review-accept", type="primary", disabled=not isinstance(row[s.THEME], str),
-                    on_click=decide, args=([key], "accept", {"note": note_key}))
-        b[1].button("Reject", key="review-reject", on_click=decide, args=([key], "reject", {"note": note_key}))
+        with st.container(horizontal=True):
+            st.button("Accept", key="review-accept", type="primary", disabled=not isinstance(row[s.THEME], str),
+                      on_click=decide, args=([key], "accept", {"note": note_key}),
+                      help=None if isinstance(row[s.THEME], str) else "Nothing to accept: recode it instead.")
+            st.button("Reject", key="review-reject", on_click=decide, args=([key], "reject", {"note": note_key}))
         with st.container(border=True):
+            st.markdown("**Or recode it**")
             r = st.columns(3)
             r[0].selectbox("Recode as theme", list(names), format_func=theme_label,
-                                       index=list(names).index(row[s.THEME]) if row[s.THEME] in names else 0,
-                                       key=f"review-theme-{key}")
+                           index=list(names).index(row[s.THEME]) if row[s.THEME] in names else 0,
+                           key=f"review-theme-{key}")
             r[1].selectbox("Polarity", list(s.POLARITIES),
-                                          index=list(s.POLARITIES).index(row[s.POLARITY])
-                                          if row[s.POLARITY] in s.POLARITIES else 0, key=f"review-polarity-{key}")
+                           index=list(s.POLARITIES).index(row[s.POLARITY]) if row[s.POLARITY] in s.POLARITIES else 0,
+                           key=f"review-polarity-{key}")
             r[2].checkbox("Good practice", value=bool(row[s.GOOD_PRACTICE]), key=f"review-gp-{key}")
             st.button("Recode", key="review-recode", on_click=decide,
                       args=([key], "recode", {"theme": f"review-theme-{key}", "polarity": f"review-polarity-{key}",
@@ -116,12 +136,13 @@ with bulk:
         every = st.checkbox(f"All {len(shown)} on this page", key="review-bulk-all")
         keys = list(shown[s.SEGMENT_KEY]) if every else list(shown.iloc[rows][s.SEGMENT_KEY])
         st.caption(f"{len(keys)} selected.")
-        b = st.columns(2)
-        coded_keys = [k for k in keys if isinstance(shown.set_index(s.SEGMENT_KEY).at[k, s.THEME], str)]
-        b[0].button(f"Accept {len(coded_keys)} coded", key="review-bulk-accept", disabled=not coded_keys,
-                    on_click=decide, args=(coded_keys, "accept"))
-        b[1].button(f"Reject {len(keys)}", key="review-bulk-reject", disabled=not keys,
-                    on_click=decide, args=(keys, "reject"))
+        themes_here = shown.set_index(s.SEGMENT_KEY)[s.THEME]
+        coded_keys = [k for k in keys if isinstance(themes_here.get(k), str)]
+        with st.container(horizontal=True):
+            st.button(f"Accept {len(coded_keys)} coded", key="review-bulk-accept", disabled=not coded_keys,
+                      on_click=decide, args=(coded_keys, "accept"))
+            st.button(f"Reject {len(keys)}", key="review-bulk-reject", disabled=not keys,
+                      on_click=decide, args=(keys, "reject"))
 
 with history:
     decided = loaders.decisions()
