@@ -505,9 +505,10 @@ class Backends:
 def build_backends(options, n_segments: int, seed: int) -> Backends:
     """The reducer and clusterer named in ``[topics]``, sized for the corpus.
 
-    ``min_cluster_size = 0`` means automatic: about one segment in 80, at least 8.
+    ``min_cluster_size = 0`` means automatic: about one segment in 80, at least 8 and at most 60
+    (so a whole study of 25,000 segments still gets tens of topics, not a handful).
     """
-    size = options.min_cluster_size or max(8, min(200, n_segments // 80))
+    size = options.min_cluster_size or max(8, min(60, n_segments // 80))
     notes = [f"min_cluster_size={size}"]
     if options.reducer == "umap":
         from umap import UMAP
