@@ -261,3 +261,17 @@ def test_resolution_equals_the_one_by_one_oracle(tmp_path):
     got = resolve_codings(machine, human)
     pd.testing.assert_frame_equal(got[expected.columns], expected, check_dtype=False)
     assert resolve_codings(machine, human.iloc[0:0]).shape[0] == len(machine)
+
+
+def test_a_copy_has_the_store_but_not_the_key_and_leaves_the_study_alone(tmp_path):
+    study = api.open_study(build_tiny_study(tmp_path / "orig"))
+    (study.root / "private").mkdir(exist_ok=True)
+    (study.root / "private" / "pseudonymisation_key.json").write_text("{}", encoding="utf-8")
+    before = study.store.table(s.HUMAN_CODINGS).shape[0]
+    work = study.copy(tmp_path / "work")
+    assert len(work.segments()) == len(study.segments())
+    assert not (work.root / "private").exists()
+    work.record_decision("k1", "reject", "second coder")
+    assert study.store.table(s.HUMAN_CODINGS).shape[0] == before
+    with pytest.raises(InputDataError, match="not empty"):
+        study.copy(tmp_path / "work")

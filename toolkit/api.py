@@ -1027,6 +1027,46 @@ class Study:
         self._memo.clear()
         return pipeline.run_study(self.config, store=self.store, stages=stages, progress=progress)
 
+    def copy(self, folder: str | Path) -> Study:
+        """A working copy of the study in ``folder``: settings, raw files, store and topic model.
+
+        The pseudonymisation key and the exports are left behind. The SQLite store is copied
+        with SQLite's online backup, so a copy taken while someone is reviewing is consistent.
+        Use it to try settings or add a second coder without touching the study itself.
+
+        Examples
+        --------
+        >>> work = study.copy(tmp_path / "study")  # doctest: +SKIP
+        >>> work.root != study.root  # doctest: +SKIP
+        True
+        """
+        import shutil
+        import sqlite3
+
+        folder = Path(folder)
+        if folder.exists() and any(folder.iterdir()):
+            raise InputDataError(folder, "the folder is not empty", "copy the study into a new or empty folder")
+        if Path(self.config.pseudonymisation.key_path).is_absolute():
+            raise ConfigError(
+                f"{self.config.config_path}: pseudonymisation.key_path is an absolute path, so a copy would write "
+                "to the real key. Make it relative to the study folder before copying."
+            )
+        skip = {"store", "private", "exports"}
+        shutil.copytree(self.root, folder, dirs_exist_ok=True,
+                        ignore=lambda d, names: [n for n in names if Path(d) == self.root and n in skip])
+        if not self.config.store.url:
+            source = self.config.resolve(self.config.store.path)
+            target = folder / source.relative_to(self.root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with sqlite3.connect(source) as a, sqlite3.connect(target) as b:
+                a.backup(b)
+            from toolkit.topics.stage import model_dir
+
+            model = model_dir(self.config)
+            if model.exists():
+                shutil.copytree(model, folder / model.relative_to(self.root))
+        return open_study(folder)
+
     def export(self, fmt: str, out: str | Path | None = None) -> list[Path]:
         """Write one export (xlsx, csv, parquet, qdpx, qdc, report); returns the files written.
 
