@@ -34,6 +34,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -135,11 +136,13 @@ def reference_tokens(texts: list[str], nlp) -> list[set[str]]:
 # --------------------------------------------------------------------------- models
 def fit_ours(texts, vectors, embedder, *, seed: int, seeded: bool) -> tuple[dict, np.ndarray, str]:
     from toolkit.config import TopicOptions
-    from toolkit.topics import TopicModeller
-    from toolkit.topics.model import build_backends
 
-    options = TopicOptions()
-    backends = build_backends(options, len(texts), seed)
+    from toolkit.config import StudyConfig
+    from toolkit.models import load_segmenter
+    from toolkit.segment import content_lemmas
+    from toolkit.topics.stage import build_modeller, load_topic_stopwords
+
+    config = dataclasses.replace(StudyConfig.default(Path.cwd()), seed=seed, topics=TopicOptions(top_n_words=25))
     themes = []
     if seeded:
         from toolkit.codebook import load_codebook
@@ -147,30 +150,14 @@ def fit_ours(texts, vectors, embedder, *, seed: int, seeded: bool) -> tuple[dict
 
         themes = theme_prototypes(load_codebook(None), embedder)
     before = embedder.computed
-    size = int(next(n for n in backends.notes if n.startswith("min_cluster_size=")).split("=")[1])
-    from toolkit.models import load_segmenter
-    from toolkit.segment import content_lemmas
-    from toolkit.topics.stage import load_topic_stopwords
-
     stop = load_topic_stopwords()
     nlp = load_segmenter()
-    lemma_of = {
+    lemma_of = {  # as the topics stage has them (lemmas kept when segmenting)
         text: [w for w in content_lemmas(doc, 0, len(text)).split() if w not in stop]
         for text, doc in zip(texts, nlp.pipe(texts, batch_size=256))
     }
-    model = TopicModeller(
-        reducer=backends.reducer,
-        clusterer=backends.clusterer,
-        embed=embedder,
-        lemmas=lambda ts: [lemma_of[t] for t in ts],  # as the topics stage does (lemmas from segmenting)
-        theme_min_similarity=options.theme_min_similarity,
-        new_theme_threshold=options.new_theme_threshold,
-        outliers=options.outliers,
-        outlier_threshold=options.outlier_threshold,
-        min_cluster_size=size,
-        top_n_words=25,
-        seed=seed,
-    ).fit(texts, vectors, themes=themes)
+    model, backends = build_modeller(config, len(texts), embedder=embedder, lemmas=lambda ts: [lemma_of[t] for t in ts])
+    model.fit(texts, vectors, themes=themes)
     note = ", ".join(backends.notes) + (f", {len(themes)} codebook themes" if seeded else ", no codebook")
     note += f"; embedded {embedder.computed - before} keyword/theme texts in fit"
     return model.topic_words_, np.asarray(model.labels_), note

@@ -499,6 +499,7 @@ class Backends:
 
     reducer: object = None
     clusterer: object = None
+    min_cluster_size: int = 10
     notes: list[str] = field(default_factory=list)
 
 
@@ -547,4 +548,4 @@ def build_backends(options, n_segments: int, seed: int) -> Backends:
         notes.append(f"n_clusters={k}")
     else:
         raise ConfigError(f"topics.clusterer is '{options.clusterer}'; expected 'hdbscan' or 'kmeans'.")
-    return Backends(reducer=reducer, clusterer=clusterer, notes=notes)
+    return Backends(reducer=reducer, clusterer=clusterer, min_cluster_size=size, notes=notes)

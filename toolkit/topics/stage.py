@@ -20,7 +20,7 @@ import pandas as pd
 
 from toolkit import schema as s
 from toolkit.errors import StoreError, ToolkitError
-from toolkit.topics.model import ThemePrototype, TopicEdit, TopicModeller, build_backends
+from toolkit.topics.model import ThemePrototype, TopicEdit, TopicModeller, build_backends  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -106,25 +106,15 @@ def model_topics(config, store, *, embedder=None, codebook=None, save_model: boo
     vectors = embedder(texts)
     themes = theme_prototypes(codebook, embedder) if config.topics.seed_with_codebook else []
     edits = stored_edits(store)
-    options = config.topics
-    backends = build_backends(options, len(texts), config.seed)
     lemma_of = dict(zip(texts, segments.get(s.LEMMAS, pd.Series([None] * len(texts))).tolist()))
-    stop = load_topic_stopwords(config.resolve(options.stopwords) if options.stopwords else None)
-    modeller = TopicModeller(
-        reducer=backends.reducer,
-        clusterer=backends.clusterer,
-        embed=embedder,
+    stop = load_topic_stopwords(config.resolve(config.topics.stopwords) if config.topics.stopwords else None)
+    modeller, backends = build_modeller(
+        config,
+        len(texts),
+        embedder=embedder,
         lemmas=lambda ts: [[w for w in _tokens(lemma_of.get(t), t) if w not in stop] for t in ts],
-        theme_min_similarity=options.theme_min_similarity,
-        new_theme_threshold=options.new_theme_threshold,
-        outliers=options.outliers,
-        outlier_threshold=options.outlier_threshold,
-        min_cluster_size=int(backends.notes[0].split("=")[1]),
-        edit_match=options.edit_match,
-        top_n_words=options.top_n_words,
-        representation=options.representation,
-        seed=config.seed,
-    ).fit(texts, vectors, themes=themes, keys=keys, edits=edits)
+    )
+    modeller.fit(texts, vectors, themes=themes, keys=keys, edits=edits)
     topics = with_coded_themes(modeller.topic_info_, modeller.assignments(keys), store)
     assignments = modeller.assignments(keys)
     not_found = [o for o in modeller.edit_outcomes_ if not o.applied]
@@ -163,6 +153,37 @@ def model_topics(config, store, *, embedder=None, codebook=None, save_model: boo
 
 
 # --------------------------------------------------------------------------- pieces
+def build_modeller(config, n_segments: int, *, embedder=None, lemmas=None, options=None):
+    """An unfitted :class:`TopicModeller` with a study's ``[topics]`` settings (or ``options``), and its backends.
+
+    The topics stage uses it; so can a notebook that tries other settings without storing anything.
+
+    Examples
+    --------
+    >>> options = dataclasses.replace(config.topics, reducer="pca", clusterer="kmeans", n_clusters=12)  # doctest: +SKIP
+    >>> modeller, _ = build_modeller(config, len(texts), options=options)  # doctest: +SKIP
+    >>> modeller.fit(texts, vectors).topic_info_  # doctest: +SKIP
+    """
+    options = options or config.topics
+    backends = build_backends(options, n_segments, config.seed)
+    modeller = TopicModeller(
+        reducer=backends.reducer,
+        clusterer=backends.clusterer,
+        embed=embedder,
+        lemmas=lemmas,
+        theme_min_similarity=options.theme_min_similarity,
+        new_theme_threshold=options.new_theme_threshold,
+        outliers=options.outliers,
+        outlier_threshold=options.outlier_threshold,
+        min_cluster_size=backends.min_cluster_size,
+        edit_match=options.edit_match,
+        top_n_words=options.top_n_words,
+        representation=options.representation,
+        seed=config.seed,
+    )
+    return modeller, backends
+
+
 def theme_prototypes(codebook, embedder) -> list[ThemePrototype]:
     """One unit vector per theme: the mean embedding of its name + definition and its example sentences."""
     out = []
