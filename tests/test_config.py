@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.config import StudyConfig, find_study, load_config
+from toolkit.config import StudyConfig, config_from_dict, find_study, load_config
 from toolkit.errors import ConfigError
 
 
@@ -73,3 +73,27 @@ def test_fingerprint_changes_with_settings(tmp_path):
     b = load_config(tmp_path)
     assert a.fingerprint() != b.fingerprint()
     assert a.fingerprint() == StudyConfig.default(tmp_path).fingerprint()
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"reducer": "umapp"}, r"topics.reducer is 'umapp'; expected one of umap, pca, none. Did you mean 'umap'"),
+        ({"clusterer": "dbscan"}, r"topics.clusterer is 'dbscan'; expected one of hdbscan, kmeans"),
+        ({"theme_min_similarity": 2}, r"topics.theme_min_similarity is 2.0; it is a similarity between 0 and 1"),
+        ({"representation": "llm"}, r"topics.representation is 'llm'"),
+        ({"min_cluster_size": -3}, r"topics.min_cluster_size must not be negative"),
+    ],
+)
+def test_topic_settings_are_checked_with_a_fix(tmp_path, table, message):
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict({"topics": table}, root=tmp_path)
+
+
+def test_topic_settings_do_not_make_coding_stale(tmp_path):
+    from toolkit.coding import NOT_CODING
+
+    a = config_from_dict({}, root=tmp_path)
+    b = config_from_dict({"topics": {"n_neighbors": 30}}, root=tmp_path)
+    assert a.fingerprint(exclude=NOT_CODING) == b.fingerprint(exclude=NOT_CODING)
+    assert a.fingerprint() != b.fingerprint()
