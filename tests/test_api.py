@@ -8,7 +8,7 @@ import pytest
 from tests.dashboard.conftest import SURVEY_TEXT, build_tiny_study
 from toolkit import api
 from toolkit import schema as s
-from toolkit.errors import ConfigError, InputDataError
+from toolkit.errors import ConfigError, InputDataError, ToolkitError
 
 
 @pytest.fixture(scope="module")
@@ -275,3 +275,20 @@ def test_a_copy_has_the_store_but_not_the_key_and_leaves_the_study_alone(tmp_pat
     assert study.store.table(s.HUMAN_CODINGS).shape[0] == before
     with pytest.raises(InputDataError, match="not empty"):
         study.copy(tmp_path / "work")
+
+
+def test_agreement_compares_two_coders_on_the_segments_both_coded(tmp_path):
+    study = api.open_study(build_tiny_study(tmp_path / "agree"))
+    machine = study.codings()
+    first = machine[machine[s.RANK] == 1].set_index(s.SEGMENT_KEY)
+    keys = list(first.index[:3])
+    study.record_decision(keys[0], "accept", "gold")
+    other = next(t for t in study.codebook.themes if t.id != first.loc[keys[1], s.THEME]).id
+    study.record_decision(keys[1], "recode", "gold", theme=other, polarity=s.BARRIER)
+    comparison = study.agreement("machine", "gold")
+    assert len(comparison.primary) == 2  # only the segments both coded
+    assert list(comparison.disagreements.index) == [keys[1]]
+    shown = study.disagreements("machine", "gold")
+    assert shown.loc[keys[1], "gold"] == other and shown.loc[keys[1], s.TEXT]
+    with pytest.raises(ToolkitError, match="No codings by 'nobody'"):
+        study.agreement("machine", "nobody")

@@ -1027,6 +1027,36 @@ class Study:
         self._memo.clear()
         return pipeline.run_study(self.config, store=self.store, stages=stages, progress=progress)
 
+    def agreement(
+        self, coder_a: str | None = None, coder_b: str | None = None, *, field: str = s.THEME,
+        ignore_uncoded: bool = False,
+    ):
+        """Agreement between two coders on the segments both coded (default: the machine and the busiest human).
+
+        Returns a :class:`toolkit.coding.CoderComparison`: ``.report`` (kappa, alpha, per theme,
+        confusion) and ``.disagreements`` joined here with each segment's reference and text.
+
+        Examples
+        --------
+        >>> comparison = study.agreement("machine", "gold")  # doctest: +SKIP
+        >>> comparison.report.overall["kappa"]  # doctest: +SKIP
+        """
+        from toolkit.coding import compare_coders
+
+        comparison = compare_coders(self.store, coder_a, coder_b, field=field, ignore_uncoded=ignore_uncoded)
+        return comparison
+
+    def disagreements(self, coder_a: str, coder_b: str, *, field: str = s.THEME) -> pd.DataFrame:
+        """Segments two coders labelled differently, with their reference and text.
+
+        Examples
+        --------
+        >>> study.disagreements("machine", "gold").head()  # doctest: +SKIP
+        """
+        differ = self.agreement(coder_a, coder_b, field=field).disagreements
+        meta = self.segments().set_index(s.SEGMENT_KEY)[[REFERENCE, s.TEXT]]
+        return differ.join(meta, how="left")
+
     def copy(self, folder: str | Path) -> Study:
         """A working copy of the study in ``folder``: settings, raw files, store and topic model.
 

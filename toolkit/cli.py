@@ -517,32 +517,16 @@ def cmd_import_codings(args: argparse.Namespace) -> int:
 
 
 def cmd_agreement(args: argparse.Namespace) -> int:
-    from toolkit.agreement import agreement_report
-    from toolkit.coding import agreement_codings
+    from toolkit.coding import compare_coders
 
     config, store = _open_study(args.study)
-    codings = agreement_codings(store)
-    coders = codings["coder"].value_counts()
-    if args.coders:
-        a, b = args.coders
-    else:
-        humans = coders.drop("machine", errors="ignore")
-        if humans.empty:
-            raise ToolkitError(
-                "Only the machine has coded this study, so there is nothing to compare. Review segments in the "
-                "dashboard or add a coder's work with: toolkit import-codings FILE.csv --coder NAME"
-            )
-        a, b = "machine", humans.index[0]
-    for coder in (a, b):
-        if coder not in coders.index:
-            raise ToolkitError(f"No codings by '{coder}'. Coders in the store: {', '.join(coders.index)}.")
-    both = set(codings.loc[codings["coder"] == a, "unit_id"]) & set(codings.loc[codings["coder"] == b, "unit_id"])
-    shared = codings[codings["unit_id"].isin(both)]
-    report = agreement_report(
-        shared, a, b, unit_col="unit_id", coder_col="coder", label_col=args.field, ignore_uncoded=args.ignore_uncoded
+    a, b = args.coders if args.coders else (None, None)
+    comparison = compare_coders(store, a, b, field=args.field, ignore_uncoded=args.ignore_uncoded)
+    print(
+        f"Agreement on {args.field} between '{comparison.coder_a}' and '{comparison.coder_b}' over "
+        f"{len(comparison.primary)} segments both coded:"
     )
-    print(f"Agreement on {args.field} between '{a}' and '{b}' over {len(both)} segments both coded:")
-    print(report.to_text())
+    print(comparison.report.to_text())
     return 0
 
 
