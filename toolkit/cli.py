@@ -12,7 +12,6 @@ import json
 import logging
 import shutil
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -235,23 +234,11 @@ def _progress(iterable, **kwargs):
 
 # --------------------------------------------------------------------------- commands
 def cmd_init(args: argparse.Namespace) -> int:
-    from toolkit.config import CONFIG_NAME
+    from toolkit.config import init_study
 
     target: Path = args.dir
-    config = target / CONFIG_NAME
-    if config.exists():
-        raise ToolkitError(f"{config} already exists. Edit it, or choose another folder.")
-    target.mkdir(parents=True, exist_ok=True)
-    template = resources.files("toolkit.templates").joinpath("study.toml").read_text(encoding="utf-8")
-    config.write_text(template.replace("{name}", target.resolve().name), encoding="utf-8")
+    config = init_study(target)
     manifest = target / "manifest.csv"
-    if not manifest.exists():
-        manifest.write_text(
-            "file,participant_id,place,organisation_type,sector,role,interview_date,interviewer\n", encoding="utf-8"
-        )
-    gitignore = target / ".gitignore"
-    if not gitignore.exists():
-        gitignore.write_text("# never commit the store or the pseudonymisation key\nstore/\nprivate/\n", encoding="utf-8")
     print(f"Created {config}.")
     print(f"Next: put each place's transcripts and surveys in a folder under {target}/ (the folder name is the place),")
     print(f"describe them in {manifest} if you like, then run: toolkit ingest {target}")

@@ -213,6 +213,37 @@ _STUDY_KEYS = ("name", "description", "places", "manifest", "seed")
 _OPEN_SECTIONS = ("dashboard", "export")
 
 
+MANIFEST_HEADER = "file,participant_id,place,organisation_type,sector,role,interview_date,interviewer\n"
+
+
+def init_study(folder: str | Path) -> Path:
+    """Create a study folder: a commented ``study.toml``, an empty ``manifest.csv`` and a ``.gitignore``.
+
+    Returns the path of ``study.toml``. Refuses a folder that already has one.
+
+    Examples
+    --------
+    >>> init_study(tmp_path / "my_study")  # doctest: +SKIP
+    PosixPath('.../my_study/study.toml')
+    """
+    from importlib import resources
+
+    target = Path(folder)
+    config = target / CONFIG_NAME
+    if config.exists():
+        raise ConfigError(f"{config} already exists. Edit it, or choose another folder.")
+    target.mkdir(parents=True, exist_ok=True)
+    template = resources.files("toolkit.templates").joinpath("study.toml").read_text(encoding="utf-8")
+    config.write_text(template.replace("{name}", target.resolve().name), encoding="utf-8")
+    manifest = target / "manifest.csv"
+    if not manifest.exists():
+        manifest.write_text(MANIFEST_HEADER, encoding="utf-8")
+    gitignore = target / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("# never commit the store or the pseudonymisation key\nstore/\nprivate/\n", encoding="utf-8")
+    return config
+
+
 def find_study(path: str | Path | None = None) -> Path:
     """The study folder for ``path``: the folder itself, or the folder of a ``study.toml``.
 
