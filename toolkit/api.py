@@ -1043,8 +1043,7 @@ class Study:
         """
         from toolkit.coding import compare_coders
 
-        comparison = compare_coders(self.store, coder_a, coder_b, field=field, ignore_uncoded=ignore_uncoded)
-        return comparison
+        return compare_coders(self.store, coder_a, coder_b, field=field, ignore_uncoded=ignore_uncoded)
 
     def disagreements(self, coder_a: str, coder_b: str, *, field: str = s.THEME) -> pd.DataFrame:
         """Segments two coders labelled differently, with their reference and text.

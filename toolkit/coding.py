@@ -205,7 +205,7 @@ class ThemeCoder:
         examples = self.codebook.examples_frame()
         rows = examples.rename(columns={"theme_id": s.THEME})[[s.THEME, s.POLARITY, s.TEXT]]
         definitions = pd.DataFrame(
-            {s.THEME: [t.id for t in self.codebook.themes], s.TEXT: [_definition_text(t) for t in self.codebook.themes]}
+            {s.THEME: [t.id for t in self.codebook.themes], s.TEXT: [definition_text(t) for t in self.codebook.themes]}
         )
         if human is not None and not human.empty:
             rows = pd.concat([rows, human[[s.THEME, s.POLARITY, s.TEXT]]], ignore_index=True)
@@ -372,7 +372,8 @@ def _uses_lemma(pattern) -> bool:
     return any("LEMMA" in token for token in pattern)
 
 
-def _definition_text(theme) -> str:
+def definition_text(theme) -> str:
+    """A theme as one sentence for the embedder: its name and definition (coder and topic prototypes)."""
     return f"{theme.name}. {theme.definition}"
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from toolkit import schema as s
 from toolkit.errors import StoreError, ToolkitError
-from toolkit.topics.model import ThemePrototype, TopicEdit, TopicModeller, build_backends  # noqa: F401
+from toolkit.topics.model import ThemePrototype, TopicEdit, TopicModeller, build_backends
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +115,8 @@ def model_topics(config, store, *, embedder=None, codebook=None, save_model: boo
         lemmas=lambda ts: [[w for w in _tokens(lemma_of.get(t), t) if w not in stop] for t in ts],
     )
     modeller.fit(texts, vectors, themes=themes, keys=keys, edits=edits)
-    topics = with_coded_themes(modeller.topic_info_, modeller.assignments(keys), store)
     assignments = modeller.assignments(keys)
+    topics = with_coded_themes(modeller.topic_info_, assignments, store)
     not_found = [o for o in modeller.edit_outcomes_ if not o.applied]
     for outcome in not_found:
         log.warning("topic edit %s (%s) not replayed: %s", outcome.edit_id, outcome.action, outcome.detail)
@@ -186,9 +186,11 @@ def build_modeller(config, n_segments: int, *, embedder=None, lemmas=None, optio
 
 def theme_prototypes(codebook, embedder) -> list[ThemePrototype]:
     """One unit vector per theme: the mean embedding of its name + definition and its example sentences."""
+    from toolkit.coding import definition_text
+
     out = []
     for theme in codebook.themes:
-        texts = [f"{theme.name}. {theme.definition}"]
+        texts = [definition_text(theme)]
         for polarity in s.POLARITIES:
             texts.extend(theme.examples.get(polarity, ()))
         vectors = np.asarray(embedder(texts), dtype=np.float32)
