@@ -29,7 +29,6 @@ import logging
 import os
 import re
 import secrets
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,24 +227,15 @@ def _write(path: Path, users: list[dict]) -> None:
             "",
         ]
     text = "\n".join(lines)
+    from toolkit.io import write_text
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_text(path, text, private=True)
     except OSError as exc:
         raise ConfigError(
             f"{path}: cannot write the dashboard users file ({exc.strerror}). "
             f"Check the folder's permissions or set {USERS_ENV} to a file you can write."
         ) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp creates it with mode 0600
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _check_name(name: str) -> str:

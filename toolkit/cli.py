@@ -447,7 +447,6 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_code_text(args: argparse.Namespace) -> int:
-    import os
 
     from toolkit.coding import build_coder, code_texts
 
@@ -457,9 +456,9 @@ def cmd_code_text(args: argparse.Namespace) -> int:
     coder = build_coder(config, store=store)
     coded = code_texts(frame[args.text_column].fillna("").tolist(), coder)
     out = frame.join(coded.drop(columns=["evidence"]).add_prefix("" if args.text_column not in coded else "coded_"))
-    tmp = args.out.with_name(args.out.name + ".part")
-    out.to_csv(tmp, index=False)
-    os.replace(tmp, args.out)
+    from toolkit.io import atomic_write
+
+    atomic_write(args.out, lambda tmp: out.to_csv(tmp, index=False), private=True)
     counts = coded["polarity"].value_counts().to_dict()
     print(f"Coded {coded['theme'].notna().sum()} of {len(coded)} rows ({counts}); wrote {args.out}")
     return 0

@@ -26,9 +26,7 @@ import functools
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 import textwrap
 from dataclasses import dataclass, field
 from importlib import resources
@@ -318,16 +316,9 @@ def save_codebook(codebook: Codebook, path: str | Path) -> Path:
     )
     # An unlimited width keeps each token pattern on one line; prose is wrapped by _Block instead.
     body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10**6, default_flow_style=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(header + body)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    from toolkit.io import write_text
+
+    return write_text(path, header + body)
 
 
 # --------------------------------------------------------------------------- validation

@@ -43,9 +43,7 @@ import hashlib
 import inspect
 import json
 import logging
-import os
 import re
-import tempfile
 import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -2076,20 +2074,7 @@ def _ner_components(nlp: Any) -> list[str]:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write a file readable by its owner only, atomically: a failure leaves the old file as it was."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    os.chmod(path, 0o600)
+    """Write a file readable by its owner only, atomically (see :func:`toolkit.io.write_text`)."""
+    from toolkit.io import write_text
+
+    write_text(path, text, private=True)

@@ -17,8 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,20 +178,16 @@ def _check_target(path: Path) -> None:
 
 
 def _write_atomic(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then move it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    """Write the report through :func:`toolkit.io.atomic_write`, private to the user."""
+    from toolkit.io import atomic_write
+
     try:
-        write(tmp)
-        os.replace(tmp, path)
+        atomic_write(path, write, private=True)
     except OSError as exc:
         raise ConfigError(
             f"{path}: could not write the report ({exc.strerror or exc}). Check the folder is writable and the "
             "file is not open in another program."
         ) from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 # --------------------------------------------------------------------------- building the content

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import secrets
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -291,21 +289,17 @@ def _target(path: str | Path, *, suffixes: tuple[str, ...], what: str, strict: b
 
 
 def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temporary file beside the target, then rename it into place."""
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    """Write an export through :func:`toolkit.io.atomic_write`, private to the user; say what to fix on failure."""
+    from toolkit.io import atomic_write
+
     try:
-        write(temporary)
-        os.replace(temporary, target)
+        atomic_write(target, write, private=True)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         reason = exc.strerror or str(exc)
         raise ExportPathError(
             f"Cannot write {target}: {reason}. Check that the folder is writable and that the file is not open "
             "in another program (Excel locks the files it has open)."
         ) from exc
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def _write_table(frame: pd.DataFrame, path: str | Path, fmt: str) -> Path:

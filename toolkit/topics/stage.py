@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -246,21 +243,14 @@ def save_topic_model(model, folder: Path) -> Path:
     """Save the BERTopic model as safetensors + JSON (no pickle), replacing the old one only once written."""
     from toolkit.models import embedder_path
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".topic_model-", dir=folder.parent))
+    from toolkit.io import discard, staging_folder, swap_folder
+
+    tmp = staging_folder(folder)
     try:
         model.save(tmp, serialization="safetensors", save_ctfidf=True, save_embedding_model=str(embedder_path()))
-        old = folder.with_name(folder.name + ".old")
-        if folder.exists():
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        if old.exists():
-            shutil.rmtree(old)
+        swap_folder(tmp, folder)
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        discard(tmp if tmp.exists() else None)
     return folder
 
 
