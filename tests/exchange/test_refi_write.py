@@ -20,6 +20,7 @@ from toolkit.exchange.refi import (
     SOURCE_PATH_VARIABLE,
     check_notes,
     guid_for,
+    notes_from_export,
     read_qdc,
     read_qdpx,
     source_name,
@@ -174,6 +175,37 @@ def test_notes_on_every_target(rich):
     assert len(set(notes)) == len(notes)  # unique names: QualCoder refuses a journal name twice
 
 
+def test_comments_summaries_and_practices_become_notes(tiny_export, tmp_path):
+    at = "2026-03-03T10:00:00+00:00"
+    comments = pd.DataFrame([
+        {"comment_id": 1, "segment_key": "k2", "theme": None, "topic": None, "text": "Check the IT wording.",
+         "author": "rev", "author_role": "reviewer", "created_at": at},
+        {"comment_id": 2, "segment_key": None, "theme": "trust_relationships", "topic": None,
+         "text": "Split trust by partner?", "author": "rev", "author_role": "reviewer", "created_at": at},
+        {"comment_id": 3, "segment_key": None, "theme": None, "topic": 4, "text": "Topic 4 is data quality.",
+         "author": "ana", "author_role": "researcher", "created_at": at},
+    ])
+    summaries = pd.DataFrame([{"row_dimension": "participant", "row_value": "BK01", "theme": "trust_relationships",
+                               "text": "Trust rebuilt after the charter.", "author": "ana", "created_at": at}])
+    practices = pd.DataFrame([
+        {"segment_key": "k5", "included": True, "theme": "ig_capacity_advice", "title": "Same-day IG answers",
+         "note": "Ask how they staff it.", "author": "ana", "created_at": at},
+        {"segment_key": "k1", "included": False, "theme": None, "title": None, "note": "Not a practice.",
+         "author": "ana", "created_at": at},
+    ])
+    notes = notes_from_export(tiny_export, comments=comments, summaries=summaries, practices=practices)
+    path = write_qdpx(tiny_export, tmp_path / "notes.qdpx", notes=notes, exported_at=WHEN)
+    back = read_qdpx(path).notes.set_index("text")
+    assert len(back) == 1 + 3 + 1 + 1  # the human note, three comments, one summary, one included practice
+    assert back.loc["Check the IT wording.", "passage"] == "But the systems don't talk to each other."
+    assert back.loc["Split trust by partner?", "target"] == "code"
+    assert back.loc["Topic 4 is data quality.", "target"] == "project"
+    summary = back.loc["Trust rebuilt after the charter."]
+    assert (summary["target"], summary["name"]) == ("code", "Summary of trust_relationships for participant BK01")
+    assert back.loc["Ask how they staff it.", "passage"] == "Our IG lead answers the same day."
+    assert back.loc["Ask how they staff it.", "created_at"] == "2026-03-03T10:00:00Z"
+
+
 def test_check_notes_counts_what_it_cannot_write(caplog):
     frame = pd.DataFrame([
         {"text": "ok", "target": "project"},
@@ -223,13 +255,7 @@ def test_guids_are_identical_across_exports(tiny_export, tmp_path):
 
 # --------------------------------------------------------------------------- Taguette
 def _taguette_tags(raw: bytes) -> list[dict]:
-    """Taguette's own reading rules (taguette/import_codebook.py, list_tags_csv), on a file it would be given."""
-    try:
-        from taguette.import_codebook import list_tags  # the real thing, when installed
-    except Exception:  # noqa: BLE001 - Taguette is not a dependency; fall back to its rules
-        list_tags = None
-    if list_tags is not None:
-        return list_tags(io.BytesIO(raw))
+    """Taguette's reading rules (taguette/import_codebook.py); test_refi_readers runs the real code."""
     reader = csv.reader(io.StringIO(raw.decode("utf-8-sig")))
     header = [cell.lower() for cell in next(reader)]
     assert ("tag" in header) + ("name" in header) + ("path" in header) == 1

@@ -128,29 +128,32 @@ def build_selections(data: ExportData, placed: dict[str, tuple[str, int, int]]) 
     if data.codings.empty:
         return out
     codings = data.codings.sort_values([s.SEGMENT_KEY, s.RANK]) if s.RANK in data.codings.columns else data.codings
-    for key, group in codings.groupby(s.SEGMENT_KEY, sort=False):
+    groups: dict[str, list[dict]] = {}
+    for row in codings.to_dict("records"):  # plain dicts: per-group itertuples is slow on many small groups
+        groups.setdefault(row[s.SEGMENT_KEY], []).append(row)
+    for key, group in groups.items():
         if key not in placed:
             continue
         source_guid, start, end = placed[key]
-        reviewers = [c.name_or_none(v) for v in group.get("reviewed_by", pd.Series(dtype=object)) if c.name_or_none(v)]
+        reviewers = [c.name_or_none(r.get("reviewed_by")) for r in group if c.name_or_none(r.get("reviewed_by"))]
         reviewer = reviewers[0] if reviewers else None
         entries = []
-        for row in group.itertuples(index=False):
+        for row in group:
             entries.append({
-                "code": c.guid_for("code", row.theme, row.polarity),
-                "coding": c.guid_for("coding", study, key, row.theme),
-                "selection": c.guid_for("selection", study, key, row.theme),
-                "coder": c.name_or_none(row.coder) or s.MACHINE_CODER,
+                "code": c.guid_for("code", row[s.THEME], row[s.POLARITY]),
+                "coding": c.guid_for("coding", study, key, row[s.THEME]),
+                "selection": c.guid_for("selection", study, key, row[s.THEME]),
+                "coder": c.name_or_none(row.get(s.CODER)) or s.MACHINE_CODER,
                 "description": f"Segment {key}: {_details(row)}.",
             })
-        flagged = [r for r in group.itertuples(index=False) if c.truthy(getattr(r, s.GOOD_PRACTICE, False))]
+        flagged = [r for r in group if c.truthy(r.get(s.GOOD_PRACTICE, False))]
         if flagged:
             entries.append({
                 "code": c.guid_for("code", "good_practice"),
                 "coding": c.guid_for("coding", study, key, "good_practice"),
                 "selection": c.guid_for("selection", study, key, "good_practice"),
-                "coder": c.name_or_none(flagged[0].coder) or s.MACHINE_CODER,
-                "description": f"Segment {key}: good practice ({', '.join(r.theme for r in flagged)}).",
+                "coder": c.name_or_none(flagged[0].get(s.CODER)) or s.MACHINE_CODER,
+                "description": f"Segment {key}: good practice ({', '.join(r[s.THEME] for r in flagged)}).",
             })
         for i, entry in enumerate(entries):
             out.setdefault(source_guid, []).append({
@@ -163,12 +166,12 @@ def build_selections(data: ExportData, placed: dict[str, tuple[str, int, int]]) 
     return out
 
 
-def _details(row) -> str:
-    text = f"{row.theme} {row.polarity}"
-    confidence = getattr(row, s.CONFIDENCE, None)
+def _details(row: dict) -> str:
+    text = f"{row[s.THEME]} {row[s.POLARITY]}"
+    confidence = row.get(s.CONFIDENCE)
     if not c.missing(confidence):
         text += f" (confidence {float(confidence):.2f})"
-    status = getattr(row, s.STATUS, None)
+    status = row.get(s.STATUS)
     if not c.missing(status):
         text += f", {status}"
     return text

@@ -45,8 +45,19 @@ NOTE_FRAME_COLUMNS = [
 _ANCHOR = {"project": None, "source": s.PATH, "code": s.THEME, "selection": s.SEGMENT_KEY}
 
 
-def notes_from_export(data: ExportData) -> pd.DataFrame:
-    """Every note an export snapshot carries, as a notes frame (see the module's notes)."""
+def notes_from_export(
+    data: ExportData,
+    *,
+    comments: pd.DataFrame | None = None,
+    summaries: pd.DataFrame | None = None,
+    practices: pd.DataFrame | None = None,
+    memos: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Every note an export snapshot carries, as a notes frame (see the module's notes).
+
+    ``comments``, ``summaries`` and ``practices`` are the store's tables of the same names (the latest
+    rows); ``memos`` is a notes frame. Each defaults to the snapshot's attribute of that name, if any.
+    """
     rows: list[dict] = []
     human = data.human_codings
     if human is not None and not human.empty and s.NOTE in human.columns:
@@ -62,10 +73,10 @@ def notes_from_export(data: ExportData) -> pd.DataFrame:
                 s.SEGMENT_KEY: row.segment_key, s.TITLE: f"Note by {coder} on segment {row.segment_key}",
                 NOTE_ID: ident if not c.missing(ident) else f"{row.segment_key}|{coder}|{created or ''}",
             })
-    rows.extend(_comment_rows(getattr(data, "comments", None)))
-    rows.extend(_summary_rows(getattr(data, "summaries", None)))
-    rows.extend(_practice_rows(getattr(data, "practices", None)))
-    memos = getattr(data, "memos", None)
+    rows.extend(_comment_rows(comments if comments is not None else getattr(data, "comments", None)))
+    rows.extend(_summary_rows(summaries if summaries is not None else getattr(data, "summaries", None)))
+    rows.extend(_practice_rows(practices if practices is not None else getattr(data, "practices", None)))
+    memos = memos if memos is not None else getattr(data, "memos", None)
     if isinstance(memos, pd.DataFrame) and not memos.empty:
         rows.extend(memos.to_dict("records"))
     return pd.DataFrame(rows, columns=NOTE_FRAME_COLUMNS)
