@@ -40,8 +40,9 @@ _EOCD64 = b"PK\x06\x06"
 class ZipLimits:
     """How much a REFI-QDA file may hold before it is refused.
 
-    The defaults leave room for large real projects (thousands of sources, a project file of
-    hundreds of MB) while keeping the memory of a read within a few GB at worst.
+    The defaults leave room for large real projects (thousands of sources, a project file of a
+    hundred MB or more: real ones compress about 7 times) while keeping the memory of a read within
+    about a GB (lxml's tree of a 256 MB project file) at worst.
 
     Attributes
     ----------
@@ -49,15 +50,15 @@ class ZipLimits:
     max_entry_bytes : uncompressed bytes of any one entry (``project.qde`` or a source file).
     max_total_bytes : uncompressed bytes of all entries (declared), and of all entries read.
     max_ratio : uncompressed / compressed size of an entry larger than ``ratio_floor`` bytes;
-        text compresses 3-10 times, XML up to about 30 times, a zip bomb hundreds to thousands.
+        text compresses 1-10 times, REFI-QDA XML about 7 times, a zip bomb hundreds to a thousand.
     ratio_floor : entries smaller than this are not checked for their ratio.
     max_directory_bytes : size of the zip's central directory (what :mod:`zipfile` reads whole).
     """
 
     max_entries: int = 20_000
-    max_entry_bytes: int = 512 * MiB
+    max_entry_bytes: int = 256 * MiB
     max_total_bytes: int = 1024 * MiB
-    max_ratio: float = 200.0
+    max_ratio: float = 100.0
     ratio_floor: int = 1 * MiB
     max_directory_bytes: int = 32 * MiB
 
