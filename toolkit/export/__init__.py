@@ -48,13 +48,14 @@ def export_study(config, store, fmt: str, out: str | Path | None = None) -> list
             write_matrix(data, base.with_name(base.name + "_matrix").with_suffix(suffix), fmt=fmt),
         ]
     if fmt == "qdpx":
-        from toolkit.export.refi import write_qdpx
+        from toolkit.exchange.refi import write_qdpx
 
         return [write_qdpx(data, target)]
-    if fmt == "qdc":
-        from toolkit.export.refi import write_qdc
+    if fmt == "qdc":  # the REFI-QDA codebook, and the same codebook as a CSV for Taguette beside it
+        from toolkit.exchange.refi import write_codebook_csv, write_qdc
 
-        return [write_qdc(data.codebook, target)]
+        taguette = target.with_name(target.stem + "_taguette.csv")
+        return [write_qdc(data.codebook, target), write_codebook_csv(data.codebook, taguette)]
     from toolkit.export.report import write_report
 
     return [write_report(data, target)]
@@ -70,7 +71,7 @@ def import_qdpx_codings(path: str | Path, store, *, coder: str | None = None) ->
     import pandas as pd
 
     from toolkit import schema as s
-    from toolkit.export.refi import codings_from_project, read_qdc, read_qdpx
+    from toolkit.exchange.refi import codings_from_project, read_qdc, read_qdpx
 
     path = Path(path)
     if path.suffix.lower() == ".qdc":
@@ -81,10 +82,13 @@ def import_qdpx_codings(path: str | Path, store, *, coder: str | None = None) ->
         store.table(s.SOURCES)[[s.SOURCE_ID, s.TEXT]].rename(columns={s.TEXT: "source_text"}), on=s.SOURCE_ID
     )
     codings = codings_from_project(project, segments)
-    ours = codings[codings[s.SEGMENT_KEY].notna() & codings[s.THEME].notna()].copy()
+    from toolkit.exchange.refi.common import parse_code_name
+
+    ours_codes = codings["code"].map(parse_code_name).notna()  # only our "<theme> - <polarity>" codes, as before
+    ours = codings[codings[s.SEGMENT_KEY].notna() & ours_codes].copy()
     if ours.empty:
         return (
-            f"{path.name}: {len(project.selections)} coded selections, none matched this study's segments with a "
+            f"{path.name}: {len(project.codings)} codings, none matched this study's segments with a "
             "codebook theme; nothing was stored."
         )
     ours[s.CODER] = coder or ours.get(s.CODER, pd.Series("qdpx", index=ours.index)).fillna("qdpx")
