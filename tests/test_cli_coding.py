@@ -168,5 +168,5 @@ def test_qdpx_export_imports_back_as_human_codings(study, tmp_path, capsys):
     assert main(["import-qdpx", str(target), str(study), "--coder", "nvivo-team"]) == 0
     out = capsys.readouterr().out
     human = pd.read_sql("select segment_key, theme, polarity from human_codings where coder = 'nvivo-team'", con)
-    assert f"stored {len(human)} codings" in out
+    assert f"stored {len(human)} coding(s)" in out
     assert len(human) > 0 and set(map(tuple, human.values)) <= exported

@@ -410,11 +410,29 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import_qdpx(args: argparse.Namespace) -> int:
-    from toolkit.export import import_qdpx_codings
+    from toolkit import schema as sc
+    from toolkit.exchange.refi import read_qdc, read_qdpx
+    from toolkit.review import import_codings
+    from toolkit.review.context import context_for, file_finder
+    from toolkit.review.imports import project_passages
 
     config, store = _open_study(args.study)
-    report = import_qdpx_codings(args.file, store, coder=args.coder)
-    print(report)
+    if args.file.suffix.lower() == ".qdc":
+        book = read_qdc(args.file)
+        print(f"{args.file.name}: a codebook with {len(book.codes)} codes; it holds no codings to import.")
+        return 0
+    segments = store.segments_frame(evidence_only=True)
+    if segments.empty:
+        raise ToolkitError(f"No segments in the store of {config.root} yet. Run first: toolkit run {config.root}")
+    project = read_qdpx(args.file)
+    context = context_for(config, store)
+    passages, foreign = project_passages(project, segments, store.table(sc.SOURCES), codebook=context.codebook,
+                                         redact=context.redact, source_of=file_finder(config, store))
+    report = import_codings(context, passages, coder=args.coder, origin=str(args.file), require_polarity=False)
+    report.not_in_codebook = foreign
+    print(f"{args.file.name}: {report.summary()}")
+    for warning in project.warnings:
+        print(f"note: {warning}")
     return 0
 
 
@@ -480,7 +498,7 @@ def cmd_import_codings(args: argparse.Namespace) -> int:
     from toolkit.errors import InputDataError
     from toolkit.review import import_codings
     from toolkit.review.context import context_for, file_finder
-    from toolkit.review.passages import PASSAGE_KEYS, place_passages
+    from toolkit.review.imports import csv_passages
 
     config, store = _open_study(args.study)
     frame = _read_csv(args.input)
@@ -492,9 +510,8 @@ def cmd_import_codings(args: argparse.Namespace) -> int:
     if segments.empty:
         raise ToolkitError(f"No segments in the store of {config.root} yet. Run first: toolkit run {config.root}")
     context = context_for(config, store)
-    frame = frame.assign(row=range(2, len(frame) + 2), excerpt=frame.get("text"))
-    frame[PASSAGE_KEYS] = place_passages(frame, segments, store.table(sc.SOURCES), redact=context.redact,
-                                         source_of=file_finder(config, store))
+    frame = csv_passages(frame, segments, store.table(sc.SOURCES), redact=context.redact,
+                         source_of=file_finder(config, store))
     report = import_codings(context, frame, coder=args.coder, origin=str(args.input))
     print(f"{args.input.name}: {report.summary()}")
     for label in report.unmatched[:10]:

@@ -167,7 +167,8 @@ def record_decisions(
 
 
 # --------------------------------------------------------------------------- imports
-def import_codings(context: ReviewContext, frame: pd.DataFrame, *, coder: str | None, origin: str) -> ImportReport:
+def import_codings(context: ReviewContext, frame: pd.DataFrame, *, coder: str | None, origin: str,
+                   require_polarity: bool = True) -> ImportReport:
     """Store a person's codings made elsewhere (a CSV, a REFI-QDA project), validated like any decision.
 
     Parameters
@@ -179,6 +180,8 @@ def import_codings(context: ReviewContext, frame: pd.DataFrame, *, coder: str | 
         in the file, for messages) and ``excerpt`` (its first words, for messages).
     coder : the coder's name for every row (else each row's ``coder``).
     origin : the file it came from (named in every message).
+    require_polarity : refuse themed rows without a polarity (a CSV whose polarity cell was left
+        empty); a REFI-QDA project coded without polarities passes ``False``.
 
     A theme that is not in the codebook (a misspelling, or another project's code) stops the
     whole import with the closest theme named; nothing is written. Several codes on one
@@ -193,7 +196,7 @@ def import_codings(context: ReviewContext, frame: pd.DataFrame, *, coder: str | 
     check_themes(context.codebook, themes.dropna().unique().tolist(), where=where, rows=frame.get("row"))
     for value in polarities.dropna().unique():
         check_polarity(where, value)
-    if _polarity_required(context.codebook):
+    if require_polarity and _polarity_required(context.codebook):
         lacking = frame[themes.notna() & polarities.isna()]
         if not lacking.empty:
             raise _input(where, f"{len(lacking)} row(s) give a theme without a polarity "
