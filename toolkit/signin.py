@@ -211,7 +211,10 @@ def _sso(table: object, path: Path, environ: Mapping[str, str]) -> SSOSettings:
     missing = [key for key in ("server_metadata_url", "client_id") if not isinstance(table.get(key), str)]
     if missing:
         raise ConfigError(f"{path}: [sso] needs {' and '.join(missing)}. {_fix(path)}")
-    _check_url(table["server_metadata_url"].split("/.well-known")[0] or "x", path)
+    metadata = urlsplit(table["server_metadata_url"])
+    if metadata.scheme not in ("http", "https") or not metadata.hostname:
+        raise ConfigError(f"{path}: [sso] server_metadata_url must be the provider's https:// address of "
+                          f"/.well-known/openid-configuration. {_fix(path)}")
     secret = table.get("client_secret")
     env_name = table.get("client_secret_env")
     if secret is None and isinstance(env_name, str):
@@ -436,11 +439,11 @@ class Refusal:
     @property
     def message(self) -> str:
         """What the person is told: how long, and what to do."""
+        where = "for this name" if self.which == "name" else "from your network address"
         if not self.locked:
-            return f"Too many failed sign-ins: wait {max(1, round(self.retry_after))} seconds, then try again."
+            return f"Too many failed sign-ins {where}: wait {max(1, round(self.retry_after))} seconds, then try again."
         minutes = max(1, round(self.retry_after / 60))
         span = f"{minutes} minutes" if minutes < 120 else f"{round(minutes / 60)} hours"
-        where = "for this name" if self.which == "name" else "from your network address"
         return (f"Too many failed sign-ins {where}: signing in is locked for {span}. If this was not you, tell "
                 "whoever runs the dashboard.")
 
@@ -465,9 +468,11 @@ def _address_key(address: str | None) -> str:
         ip = ipaddress.ip_address((address or "").strip("[]"))
     except ValueError:
         return "unknown"
-    if ip.version == 6 and ip.ipv4_mapped is None:
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))  # one home or office has a whole /64
-    return str(ip.ipv4_mapped or ip)
+    return str(ip)
 
 
 class SignInThrottle:
