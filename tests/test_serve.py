@@ -307,6 +307,12 @@ def test_streamlit_app_takes_our_middleware_and_routes(fake_app, users, tmp_path
     app, guard = serve.build_app(tmp_path, host="0.0.0.0", port=PORT, env=env)
     assert {r.path for r in app._user_routes} == {serve.SIGN_IN_PATH, serve.SIGN_OUT_PATH}
     assert not guard.exact
+    (users.parent / "sign-in.toml").write_text('url = "https://dash.example.org"\n', encoding="utf-8")
+    behind_proxy = serve.dashboard_env("127.0.0.1", {"TOOLKIT_USERS": str(users), "TOOLKIT_AUTH": "required"})
+    _, guard = serve.build_app(tmp_path, host="127.0.0.1", port=PORT, env=behind_proxy)
+    assert guard.host_allowed("dash.example.org") and guard.origin_allowed("https://dash.example.org",
+                                                                           "dash.example.org")
+    assert not guard.host_allowed("attacker.example")
 
 
 def test_local_serving_needs_no_users_and_sets_no_sign_in(users):

@@ -495,7 +495,8 @@ def build_app(study_root: str | Path, *, host: str, port: int, env: Mapping[str,
     if _needs_sign_in(host, env):
         settings = signin.load_sign_in(Path(env[signin.SIGN_IN_ENV]), environ=env)
         state = sign_in_state(settings, Path(env[auth.USERS_ENV]))
-        guard = local_guard(port) if is_loopback(host) else shared_guard(host, settings)
+        # With sign-in, the names people (or a TLS proxy in front) use are answered too, even on loopback.
+        guard = shared_guard(host, settings)
         sso_cookie = _sso_cookie_name()
 
         def session_ok(cookies: Mapping[str, str]) -> bool:
