@@ -227,3 +227,20 @@ def test_passwords_are_never_logged(users, caplog):
     auth.verify("the wrong secret", PASSWORD, path=users)  # a password typed into the name box
     assert caplog.records
     assert PASSWORD not in caplog.text and "the wrong secret" not in caplog.text
+
+
+@pytest.mark.parametrize("password", ["password12", "Password2024!", "qwertyuiop123"])
+def test_toolkit_users_add_refuses_short_and_common_passwords(users, monkeypatch, capsys, password):
+    import io
+
+    from toolkit import cli
+
+    monkeypatch.setenv("TOOLKIT_USERS", str(users))
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    code = cli.main(["users", "add", "asha", "--role", "researcher", "--password-stdin"])
+    assert code != 0
+    assert "password for asha:" in capsys.readouterr().err
+    assert not users.exists()
+    monkeypatch.setattr("sys.stdin", io.StringIO("kettle orbit violet harbour\n"))
+    assert cli.main(["users", "add", "asha", "--role", "researcher", "--password-stdin"]) == 0
+    assert auth.verify("asha", "kettle orbit violet harbour", path=users) == User("asha", "researcher")

@@ -349,3 +349,11 @@ def test_serve_runs_the_app_in_this_process(users, fake_app, monkeypatch, tmp_pa
     assert serve.serve_dashboard(StudyConfig.default(tmp_path), port=PORT) == 0
     assert seen["root"] == tmp_path.resolve() and seen["config"]["server.port"] == PORT
     assert serve.os.environ["TOOLKIT_STUDY"] == str(tmp_path.resolve())
+
+
+def test_a_broken_users_file_is_not_shown_to_the_network(sign_in, users):
+    client, _ = sign_in
+    users.write_text("[[user]\n", encoding="utf-8")
+    for reply in (client.get(serve.SIGN_IN_PATH), submit(client, "asha", "a long passphrase")):
+        assert reply.status_code in (200, 503) and str(users) not in reply.text
+        assert "ask whoever runs the dashboard" in reply.text

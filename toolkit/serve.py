@@ -409,7 +409,11 @@ class _SignInState:
 def _page(state: _SignInState, *, next_path: str = "/", message: str = "", status: int = 200, headers=None):
     from starlette.responses import HTMLResponse
 
-    has_users = bool(auth.list_users(path=state.users_path))
+    try:
+        has_users = bool(auth.list_users(path=state.users_path))
+    except ConfigError as exc:  # the details (a path on the server) go to the server's log, not the network
+        log.error("dashboard sign-in: %s", exc)
+        has_users, message = False, "Signing in with a password is not possible now: ask whoever runs the dashboard."
     form = _FORM.format(action=SIGN_IN_PATH, next=html.escape(next_path)) if has_users else ""
     sso = ""
     if state.settings.sso is not None:
@@ -442,8 +446,12 @@ def sign_in_routes(state: _SignInState) -> list:
             log.warning("dashboard sign-in refused: too many failures (%s)", attempt.which)
             return _page(state, next_path=next_path, message=attempt.message, status=429,
                          headers={"retry-after": str(max(1, round(attempt.retry_after)))})
-        user = await to_thread.run_sync(lambda: auth.verify(name, password, path=state.users_path))
-        entry = auth.user_fingerprint(user.name, path=state.users_path) if user else None
+        try:
+            user = await to_thread.run_sync(lambda: auth.verify(name, password, path=state.users_path))
+            entry = auth.user_fingerprint(user.name, path=state.users_path) if user else None
+        except ConfigError as exc:
+            log.error("dashboard sign-in: %s", exc)
+            return _page(state, next_path=next_path, status=503)
         if user is None or entry is None:
             return _page(state, next_path=next_path, status=401,
                          message="Name or password not recognised. Check both and try again.")
