@@ -34,7 +34,7 @@ from toolkit import auth, signin
 from toolkit.auth import User
 from toolkit.errors import ConfigError
 
-__all__ = ["User", "current_user", "auth_required", "log_out", "SESSION_KEY"]
+__all__ = ["SESSION_KEY", "User", "auth_required", "current_user", "log_out"]
 
 log = logging.getLogger(__name__)
 

@@ -261,9 +261,9 @@ def test_client_secret_in_a_file_others_can_read_is_refused(tmp_path):
 
 
 def sso(**kwargs) -> SSOSettings:
-    base = dict(label="Entra", server_metadata_url="https://id.example/.well-known/openid-configuration",
-                client_id="app", client_secret="s", users={"asha@nhs.net": "reviewer"},
-                groups={"G-Researchers": "researcher", "G-Reviewers": "reviewer"})
+    base = {"label": "Entra", "server_metadata_url": "https://id.example/.well-known/openid-configuration",
+            "client_id": "app", "client_secret": "s", "users": {"asha@nhs.net": "reviewer"},
+            "groups": {"G-Researchers": "researcher", "G-Reviewers": "reviewer"}}
     return SSOSettings(**{**base, **kwargs})
 
 

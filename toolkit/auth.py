@@ -45,17 +45,17 @@ from toolkit.errors import ConfigError
 from toolkit.schema import ROLES
 
 __all__ = [
-    "User",
     "MIN_PASSWORD_LENGTH",
-    "users_path",
+    "User",
     "add_user",
-    "remove_user",
-    "list_users",
-    "verify",
-    "hash_password",
     "check_password",
+    "hash_password",
+    "list_users",
     "password_problem",
+    "remove_user",
     "user_fingerprint",
+    "users_path",
+    "verify",
 ]
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ def _variants(password: str) -> set[str]:
     lower = password.lower()
     found = {lower, lower.translate(_LOOKALIKES), lower.replace("1", "l").translate(_LOOKALIKES)}
     found.add(lower.strip(_AFFIXES).translate(_LOOKALIKES))  # "Password2024!" and "P@ssw0rd2024!"
-    for word in list(found):
+    for word in found.copy():  # grows while it is read
         found.update((word.strip(_AFFIXES), word.rstrip(_AFFIXES), word.lstrip(_AFFIXES)))
         found.add("".join(word.split()))  # "pass word" is "password"
     return {word for word in found if len(word) >= 4}

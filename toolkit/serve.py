@@ -243,8 +243,8 @@ def _machine_names(bound: str) -> set[str]:
         for addresses in psutil.net_if_addrs().values():
             names.update(a.address.split("%")[0].lower() for a in addresses if a.family in (socket.AF_INET,
                                                                                              socket.AF_INET6))
-    except Exception:  # noqa: BLE001 - best effort; people can set url instead
-        pass
+    except Exception:  # best effort; people can set url instead
+        log.debug("could not list this machine's addresses", exc_info=True)
     if bound not in ("0.0.0.0", "::"):
         names.add(bound.strip("[]").lower())
     return {name for name in names if name}
@@ -456,7 +456,7 @@ def sign_in_routes(state: _SignInState) -> list:
             return _page(state, next_path=next_path, status=401,
                          message="Name or password not recognised. Check both and try again.")
         state.throttle.succeeded(attempt)
-        token, session = state.signer.issue(user.name, entry[1])
+        token, _ = state.signer.issue(user.name, entry[1])
         log.info("dashboard sign-in (%s)", user.role)
         response = RedirectResponse(next_path, status_code=303)
         response.set_cookie(signin.SESSION_COOKIE, token, max_age=int(state.signer.max_age_seconds), path="/",

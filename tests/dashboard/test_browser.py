@@ -50,8 +50,10 @@ CHROMIUM_ARGS = [
     # Chromium's own guard for local addresses (Local/Private Network Access) would stop the attack page before
     # it reaches the dashboard; switched off, so the tests show the dashboard refuses it by itself (older or other
     # browsers, or a page that found a way around, get no further).
-    "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,"
-    "PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults",
+    (
+        "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,"
+        "PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults"
+    ),
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 SCREENSHOTS = REPO / "tests" / "artifacts" / "screenshots"
