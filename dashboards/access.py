@@ -26,6 +26,7 @@ import getpass
 import ipaddress
 import logging
 import os
+import time
 from collections.abc import Mapping
 
 import streamlit as st
@@ -167,6 +168,18 @@ def _no_role(identity: str):
     return page
 
 
+def _sso_expired(claims: Mapping, hours: float) -> bool:
+    """Streamlit keeps a single sign-on for 30 days; here it lasts ``session_hours`` from the provider's sign-in."""
+    issued = claims.get("iat")
+    return not isinstance(issued, (int, float)) or time.time() - issued > hours * 3600
+
+
+def _sso_expired_page() -> None:
+    st.title("Sign in")
+    st.info("Your sign-in has ended. Sign in again to go on.")
+    st.button("Sign in again", key="toolkit_sso_again", on_click=st.login, args=(signin.SSO_PROVIDER,))
+
+
 def _sidebar(user: User, *, sso: bool) -> None:
     with st.sidebar:
         st.caption(f"Signed in as **{user.name}** ({user.role})")
@@ -217,6 +230,8 @@ def current_user() -> User:
                 return user
     sso = state.settings.sso
     claims = _sso_claims() if sso is not None else {}
+    if claims and _sso_expired(claims, state.settings.session_hours):
+        _gate(_sso_expired_page)
     if claims:
         user, identity = signin.sso_user(claims, sso)
         if user is None:

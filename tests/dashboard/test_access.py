@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -178,7 +180,7 @@ def sso(users, tmp_path, monkeypatch):
 
 def test_single_sign_on_maps_the_person_to_their_role(sso):
     at = app()
-    at.user = {"is_logged_in": True, "email": "Asha@NHS.example", "name": "Asha M"}
+    at.user = {"is_logged_in": True, "email": "Asha@NHS.example", "name": "Asha M", "iat": int(time.time()) - 60}
     at.run()
     assert not at.exception
     assert "user=asha@nhs.example role=reviewer" in texts(at)
@@ -186,8 +188,19 @@ def test_single_sign_on_maps_the_person_to_their_role(sso):
 
 def test_single_sign_on_without_a_role_is_told_so_and_sees_nothing(sso):
     at = app()
-    at.user = {"is_logged_in": True, "email": "stranger@example.com"}
+    at.user = {"is_logged_in": True, "email": "stranger@example.com", "iat": int(time.time())}
     at.run()
     assert "Inside" not in texts(at)
     assert "stranger@example.com" in at.error[0].value and "has no role" in at.error[0].value
     assert [b.label for b in at.button] == ["Sign out"]
+
+
+def test_single_sign_on_ends_after_the_session_hours_not_streamlits_30_days(sso):
+    at = app()
+    at.user = {"is_logged_in": True, "email": "asha@nhs.example", "iat": int(time.time()) - 13 * 3600}
+    at.run()
+    assert "Inside" not in texts(at)
+    assert "Your sign-in has ended" in at.info[0].value
+    assert [b.label for b in at.button] == ["Sign in again"]
+    at.user = {"is_logged_in": True, "email": "asha@nhs.example"}  # no time of issue: not trusted either
+    assert "Inside" not in texts(at.run())
