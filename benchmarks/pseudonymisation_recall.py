@@ -31,14 +31,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.conftest import REALFILES, SAMPLE_STUDY  # noqa: E402
-from toolkit.pseudonymise import (  # noqa: E402
+from tests.conftest import REALFILES, SAMPLE_STUDY
+from toolkit.pseudonymise import (
     Document,
     Pseudonymiser,
     documents_from_survey,
     documents_from_transcript,
 )
-from toolkit.schema import Survey, Transcript  # noqa: E402
+from toolkit.schema import Survey, Transcript
 
 PLANTED = REPO / "tests" / "data" / "planted_identifiers.csv"
 SAMPLE_ORGANISATIONS = (
@@ -267,7 +267,7 @@ def sample_study(args: argparse.Namespace) -> None:
         if isinstance(record, Transcript):
             pid = {}
             if meta and meta.participant_id:
-                from toolkit.pseudonymise import _participant_ids
+                from toolkit.pseudonymise.records import participant_ids as _participant_ids
 
                 pid = _participant_ids(record, meta.participant_id)
             docs.append(documents_from_transcript(record, source=rel, interviewers=meta.interviewers if meta else (),

@@ -28,8 +28,8 @@ from toolkit.pseudonymise import (
     find_dates_of_birth,
     find_emails,
     find_identifiers,
-    find_ni_numbers,
     find_nhs_numbers,
+    find_ni_numbers,
     find_phones,
     find_postcodes,
     find_urls,
@@ -546,7 +546,7 @@ def test_unseen_values_in_transform_still_replaced(blank, caplog):
 def test_transform_reuses_cached_spans(ruler_nlp, monkeypatch):
     text = "Nadia rang."
     p = fit([Document("a.txt", text)], ruler_nlp)
-    monkeypatch.setattr(p, "_ner", lambda texts: pytest.fail("NER ran again in transform"))
+    monkeypatch.setattr(p.detector_, "ner", lambda texts: pytest.fail("NER ran again in transform"))
     assert p.transform(text).text == "[PERSON_01] rang."
 
 
@@ -750,7 +750,7 @@ def test_planted_set_without_ner():
     """Every planted identifier that needs no NER is caught, and no decoy is touched (blank pipeline)."""
     import csv
 
-    path = Path(__file__).parent / "data" / "planted_identifiers.csv"
+    path = Path(__file__).parents[1] / "data" / "planted_identifiers.csv"
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     assert len({r["sentence_id"] for r in rows}) >= 120
     sentences = {r["sentence_id"]: r["sentence"] for r in rows}
@@ -806,7 +806,7 @@ def test_pii_horror_transcript():
 
 @pytest.mark.model
 def test_sample_study_transcript_with_real_model():
-    path = Path(__file__).resolve().parents[1] / "interviews" / "Brackenford" / "BK03_data_analyst.txt"
+    path = Path(__file__).resolve().parents[2] / "interviews" / "Brackenford" / "BK03_data_analyst.txt"
     if not path.exists():
         pytest.skip("sample study not available")
     text = path.read_text(encoding="utf-8")
