@@ -19,7 +19,7 @@ from toolkit.pseudonymise.detectors import Span, find_identifiers, find_terms, i
 from toolkit.pseudonymise.mapping import render
 from toolkit.pseudonymise.names import sentence_initial
 from toolkit.pseudonymise.records import PseudonymisedText
-from toolkit.pseudonymise.rules import ORG_KINDS, SPEAKER
+from toolkit.pseudonymise.rules import ALWAYS_ON, ORG_KINDS, SHIELDED, SPEAKER
 from toolkit.schema import INTERVIEWER, Survey, Transcript
 
 if TYPE_CHECKING:
@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from toolkit.pseudonymise.pseudonymiser import Pseudonymiser
 
 log = logging.getLogger(__name__)
+
+STRUCTURED = frozenset({"email", "url", "phone", "nhs_number", "ni_number", "postcode", "date_of_birth", "address",
+                        "bank_card", "iban", "sort_code", "account_number", "ip_address"})
+"""Kinds whose presence makes a survey attribute value personal (the value is removed)."""
 
 
 # =========================================================================== spans of a text
@@ -45,21 +49,33 @@ def final_spans(p: Pseudonymiser, text: str) -> list[Span]:
             continue
         if span.kind == "person" and span.detector == "ner":
             span = names.trim_ordinary(span, text)
-            if span is None or span.text in names.not_persons:
+            if span is None or span.text in names.not_persons or span.text in names.places:
                 continue
         spans.append(span)
     if p.replace_organisations:
         spans += [s for s in base if s.kind in ORG_KINDS]
         spans += find_terms(text, p.terms_["organisations"], "organisation")
+    elif "person" in entities:  # organisations and places that are not the study's own: always replaced
+        spans += [s for s in base if s.kind in ORG_KINDS and s.detector in ALWAYS_ON]
+    if "person" in entities:
+        spans += names.place_spans(text)
     if "person" in entities:
         spans += names.spans(text)
         spans += find_terms(text, p.terms_["deny"], "person", "deny")
     shields = find_terms(text, p.terms_["shields"], "shield")
     if shields:
-        spans = [s for s in spans if not (s.kind == "person" and s.detector != "deny" and inside(s, shields))]
+        spans = [s for s in spans if not (_hidden_by_shields(s) and inside(s, shields))]
     allow = names.lexicon.allow
     spans = [s for s in spans if not (s.kind in ORG_KINDS and s.text in allow)]
     return resolve_overlaps(spans)
+
+
+def _hidden_by_shields(span: Span) -> bool:
+    """Names, settings and places inside the study's own organisations and allowed phrases are not replaced
+    (a denied word always is; organisations themselves are, with ``replace_organisations``)."""
+    if span.detector == "deny" or span.kind not in SHIELDED:
+        return False
+    return span.kind == "person" or span.detector not in ("term", "ner")
 
 
 def residuals(p: Pseudonymiser, text: str, spans: list[Span]) -> list[tuple[int, int, str, str, bool]]:
@@ -81,7 +97,7 @@ def residuals(p: Pseudonymiser, text: str, spans: list[Span]) -> list[tuple[int,
     out = []
     for m in pattern.finditer(text):
         token = m.group()
-        if lex.is_ordinary(token):
+        if lex.is_ordinary(token) or token in lex.large_places:
             continue
         i = bisect.bisect_right(starts, m.start()) - 1
         if i >= 0 and covered[i][1] > m.start():
@@ -214,7 +230,7 @@ def _clean_attributes(p: Pseudonymiser, attrs: Any, source: str) -> tuple[Any, i
             continue
         if text is not None:
             stripped = text.strip()
-            structured = [sp for sp in find_identifiers(stripped, p.rules_) if sp.kind != "person"]
+            structured = [sp for sp in find_identifiers(stripped, p.rules_) if sp.kind in STRUCTURED]
             if stripped in p.names_ or ("email", stripped.lower()) in p.mapping_.codes or structured:
                 removed += 1
                 continue

@@ -137,7 +137,7 @@ def nhs_number_is_valid(number: str) -> bool:
     >>> nhs_number_is_valid("943 476 5919"), nhs_number_is_valid("943 476 5918")
     (True, False)
     """
-    digits = re.sub(r"[\s-]", "", number)
+    digits = re.sub(r"[\s.-]", "", number)
     if len(digits) != 10 or not digits.isdigit():
         return False
     total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
@@ -148,15 +148,24 @@ def nhs_number_is_valid(number: str) -> bool:
 
 
 def find_nhs_numbers(text: str, rules: IdentifierRules | None = None) -> list[Span]:
-    """Ten-digit NHS numbers (3-3-4 spaced or dashed, or unspaced) that pass the modulus-11 check.
+    """Ten-digit NHS numbers in any grouping (3-3-4, 4-3-3, unspaced) and separator (spaces, double
+    spaces, dots, dashes) that pass the modulus-11 check. A number starting with 0 that is also a
+    valid UK phone number is left to :func:`find_phones`.
 
     Examples
     --------
-    >>> [s.text for s in find_nhs_numbers("NHS 943 476 5919, not 943 476 5918.")]
-    ['943 476 5919']
+    >>> [s.text for s in find_nhs_numbers("NHS 943 476 5919, 9434 765 919, 943.476.5919, not 943 476 5918.")]
+    ['943 476 5919', '9434 765 919', '943.476.5919']
     """
     rules = rules or load_rules()
-    return [s for s in _finditer(rules.patterns["nhs_number"], text, "nhs_number") if nhs_number_is_valid(s.text)]
+    spans = []
+    for span in _finditer(rules.patterns["nhs_number"], text, "nhs_number"):
+        if not nhs_number_is_valid(span.text):
+            continue
+        if span.text.startswith("0") and find_phones(span.text, rules):
+            continue
+        spans.append(span)
+    return spans
 
 
 def find_ni_numbers(text: str, rules: IdentifierRules | None = None) -> list[Span]:
@@ -339,8 +348,11 @@ def find_identifiers(text: str, rules: IdentifierRules | None = None) -> list[Sp
     """Every pattern-based detector on one text (no spaCy): the candidates, overlaps not resolved."""
     rules = rules or load_rules()
     spans: list[Span] = []
+    from toolkit.pseudonymise import numbers, organisations
+
     for finder in (find_emails, find_urls, find_phones, find_nhs_numbers, find_ni_numbers, find_postcodes,
-                   find_dates_of_birth, find_addresses, find_context_names):
+                   find_dates_of_birth, find_addresses, find_context_names, *numbers.FINDERS,
+                   *organisations.FINDERS):
         spans += finder(text, rules)
     return spans
 
@@ -358,7 +370,7 @@ def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
     >>> [(s.start, s.end, s.kind) for s in kept]
     [(0, 14, 'person'), (20, 30, 'url')]
     """
-    order = sorted(set(spans), key=lambda s: (-(s.end - s.start), RANK.get(s.kind, 99), s.start, s.kind))
+    order = sorted(set(spans), key=lambda s: (-(s.end - s.start), RANK.get(s.kind, 99), s.start, s.kind, s.detector))
     starts: list[int] = []
     kept: list[Span] = []
     for span in order:

@@ -82,6 +82,9 @@ class Lexicon:
     common: frozenset[str]
     calendar: frozenset[str]
     stop: frozenset[str]
+    domain: frozenset[str] = frozenset()
+    large_places: frozenset[str] = frozenset()
+    public_bodies: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, rules: IdentifierRules, allow: Iterable[str] = ()) -> Lexicon:
@@ -97,9 +100,12 @@ class Lexicon:
             allow_single=single,
             titles=rules.wordset("titles"),
             particles=rules.wordset("name_particles"),
-            common=rules.wordset("common_words", "label_words", "domain_words") | single,
+            common=rules.wordset("common_words", "label_words") | single,
             calendar=rules.wordset("months", "weekdays"),
             stop=frozenset(STOP_WORDS),
+            domain=rules.wordset("domain_words"),
+            large_places=rules.wordset("large_places"),
+            public_bodies=rules.wordset("public_body_words"),
         )
 
     def core(self, text: str) -> str:
@@ -138,12 +144,21 @@ class Lexicon:
             and part not in self.calendar and part.lower() not in self.stop
         )
 
-    def is_ordinary(self, token: str) -> bool:
-        """A capitalised word that is a known word, never a name on its own."""
-        if (token in self.common or token in self.calendar or token in self.titles or token in self.allow
-                or token.lower() in self.stop):
+    def is_ordinary(self, token: str, *, stop: bool = True) -> bool:
+        """A capitalised word that is a known word (common, of the domain, allowed), never a name on its own.
+
+        With ``stop=False`` a stop word ("Will", "May") is not ordinary by itself.
+        """
+        if (token in self.common or token in self.domain or token in self.calendar or token in self.titles
+                or token in self.allow or token in self.particles or (stop and token.lower() in self.stop)):
             return True
-        return any(p in self.common or p in self.allow for p in re.split(r"[-'’]", token))
+        return any(p in self.common or p in self.domain or p in self.allow for p in re.split(r"[-'’]", token))
+
+    def is_distinctive(self, word: str) -> bool:
+        """A word of a name that tells one setting or place from another ("Riverside", not "Surgery")."""
+        word = re.sub(r"['’]s$", "", word)
+        return (bool(word) and word[0].isupper() and not self.is_ordinary(word) and word not in self.large_places
+                and not word.isupper())
 
 
 class NameBook:
@@ -160,6 +175,11 @@ class NameBook:
         self.not_persons: set[str] = set()
         self.lower_words: set[str] = set()
         self.capitalised_inside: set[str] = set()
+        self.pending: list[str] = []
+        self.places: set[str] = set()
+        self.guessed: set[str] = set()
+        self._places_size = -1
+        self._places_pattern: re.Pattern | None = None
         self._size = -1
         self._pattern: re.Pattern | None = None
         self._variant_pattern: re.Pattern | None = None
@@ -249,7 +269,12 @@ class NameBook:
             for span in spans_of(doc.text) if doc.text else ():
                 if span.detector == "ner" and " " not in span.text:
                     votes[span.text][span.kind == "person"] += 1
-                if span.kind == "person":
+                if span.kind == "place" and span.detector in ("place_cue", "capitalised"):
+                    self.places.add(span.text)
+                    continue
+                if span.kind == "person" and span.detector == "capitalised":
+                    self.pending.append(lex.core(span.text))  # weakest evidence: learnt last
+                elif span.kind == "person":
                     span = self.trim_ordinary(span, doc.text)
                     if span is not None:
                         found.append((lex.core(span.text), span.detector))
@@ -257,8 +282,17 @@ class NameBook:
         self.not_persons = {w for w, v in votes.items() if v[False] > v[True]}
         strong = {core for core, detector in found if detector != "ner"}
         self.not_persons -= strong | set(cores)
-        cores += [core for core, _ in found if core not in self.not_persons]
+        cores += [core for core, _ in found if core not in self.not_persons and core not in self.places]
         self.learn([c for c in cores if lex.is_name(c, strict=False)])
+
+    def learn_pending(self) -> None:
+        """Learn the names only the capitalised-word rule found, after every stronger source (nicknames
+        and known names claim a word first: "Clem" is Clementine's before it is a name of its own)."""
+        pending = [c for c in dict.fromkeys(self.pending) if c not in self.forms and c not in self.places]
+        self.pending = []
+        pending = [c for c in pending if self.lexicon.is_name(c, strict=False)]
+        self.learn(pending)
+        self.guessed.update(pending)
 
     def learn_nicknames(self, texts: Iterable[str]) -> None:
         """Learn "Clem" as Clementine Wrenfield's when it starts exactly one known first name."""
@@ -314,6 +348,15 @@ class NameBook:
             self.learn(learnt)
 
     # ------------------------------------------------------------------ finding
+    def place_spans(self, text: str) -> list[Span]:
+        """Every small place learnt in the study ("grew up in Fetcham" teaches "Fetcham"), wherever it stands."""
+        if self._places_size != len(self.places):
+            self._places_pattern = terms_pattern(self.places)
+            self._places_size = len(self.places)
+        if self._places_pattern is None:
+            return []
+        return [Span(m.start(), m.end(), "place", m.group(), "place_cue") for m in self._places_pattern.finditer(text)]
+
     def person_id(self, value: str) -> str:
         """The person id of a name, learning it when it is new."""
         self.matcher()  # keeps the variant and case-folded indexes current

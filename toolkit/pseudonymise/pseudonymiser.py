@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import ConfigError, NotFittedError
 from toolkit.pseudonymise import apply, keyfile
-from toolkit.pseudonymise.detectors import terms_pattern
+from toolkit.pseudonymise.detectors import inside, terms_pattern
 from toolkit.pseudonymise.layers import SpanDetector
 from toolkit.pseudonymise.mapping import PseudonymKey, PseudonymMapping, render
 from toolkit.pseudonymise.names import Lexicon, NameBook, clean_label
 from toolkit.pseudonymise.records import SUB_SOURCE, Document, PseudonymisedText, as_documents, text_hash
 from toolkit.pseudonymise.report import PseudonymisationReport
-from toolkit.pseudonymise.rules import KINDS, load_rules
+from toolkit.pseudonymise.rules import ALWAYS_ON, KINDS, load_rules
 from toolkit.schema import Survey, Transcript
 
 if TYPE_CHECKING:
@@ -154,16 +154,18 @@ class Pseudonymiser:
         self.names_ = NameBook(lexicon, rules)
         self.mapping_ = PseudonymMapping(self.names_)
         self.speaker_ids_ = self.mapping_.speakers
-        self.detector_ = SpanDetector(rules, lexicon, language=self._language, progress=self.progress)
+        self.detector_ = SpanDetector(rules, lexicon, language=self._language, progress=self.progress,
+                                      lower_words=self.names_.lower_words, inside=self.names_.capitalised_inside,
+                                      shields=self.terms_["shields"])
         self.mapping_.load(self.key)
 
         texts: dict[str, str] = {}
         for doc in docs:
             if doc.text:
                 texts.setdefault(text_hash(doc.text), doc.text)
+        self.names_.observe(texts.values())
         self.detector_.detect(texts)
         self.spans_ = self.detector_.spans
-        self.names_.observe(texts.values())
         self.mapping_.learn_speakers(docs, self.is_speaker_label)
         self.names_.learn_known(
             docs, lambda text: self.detector_.spans.get(text_hash(text), ()), known_names=self.known_names,
@@ -175,9 +177,11 @@ class Pseudonymiser:
                 self.names_.learn_capitalised_pairs(
                     texts.values(), lambda text: apply.residuals(self, text, apply.final_spans(self, text))
                 )
+        self.names_.learn_pending()
 
         counts: Counter = Counter()
         residuals: list[tuple[str, int, str, str]] = []
+        guesses: list[tuple[str, int, str, str, str]] = []
         lower_words = self.names_.lower_words
         for doc in docs:
             if not doc.text:
@@ -187,6 +191,11 @@ class Pseudonymiser:
             for span in spans:
                 self.mapping_.code_for(span)
                 counts[(source, span.kind)] += 1
+            # what only a weak detector found, and was replaced: listed for review (over-redaction)
+            guessed = [sp for sp in spans if sp.detector in ALWAYS_ON
+                       or self.names_.lexicon.core(sp.text) in self.names_.guessed]
+            weak = [sp for sp in self.detector_.spans_for(doc.text)[0] if sp.detector in ALWAYS_ON]
+            guesses += [(source, sp.start, sp.text, sp.kind, sp.detector) for sp in weak if inside(sp, guessed)]
             residuals += [
                 (source, start, token, hint)
                 for start, _, token, hint, initial in apply.residuals(self, doc.text, spans)
@@ -194,6 +203,7 @@ class Pseudonymiser:
             ]
         self.counts_ = dict(counts)
         self.residuals_ = residuals
+        self.guesses_ = guesses
         self.mapping_.sync_persons()
         log.info(
             "pseudonymiser fitted on %d documents (%d distinct texts): %d values, %d speakers, %d residual risks",
@@ -363,4 +373,4 @@ class Pseudonymiser:
         ({'email': 1}, ['Xanthe'])
         """
         self._check_fitted()
-        return PseudonymisationReport.build(self.counts_, self.residuals_)
+        return PseudonymisationReport.build(self.counts_, self.residuals_, self.guesses_)

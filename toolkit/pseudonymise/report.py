@@ -22,19 +22,30 @@ class PseudonymisationReport:
 
     counts: pd.DataFrame
     residuals: pd.DataFrame
+    guesses: pd.DataFrame | None = None
+    """What was replaced on weak evidence (the capitalised-word rule, places after a cue, named settings):
+    ``source``, ``offset``, ``token``, ``kind``, ``detector``. Review it for over-redaction."""
 
     @classmethod
     def build(
-        cls, counts: Mapping[tuple[str, str], int], residuals: Sequence[tuple[str, int, str, str]]
+        cls,
+        counts: Mapping[tuple[str, str], int],
+        residuals: Sequence[tuple[str, int, str, str]],
+        guesses: Sequence[tuple[str, int, str, str, str]] = (),
     ) -> PseudonymisationReport:
-        """From counts by ``(source, kind)`` and residual rows ``(source, offset, token, hint)``."""
+        """From counts by ``(source, kind)``, residual rows ``(source, offset, token, hint)`` and
+        guesses ``(source, offset, token, kind, detector)``."""
         import pandas as pd
 
         frame = pd.DataFrame(
             [{"source": src, "kind": kind, "n": n} for (src, kind), n in sorted(counts.items())],
             columns=["source", "kind", "n"],
         )
-        return cls(counts=frame, residuals=pd.DataFrame(list(residuals), columns=["source", "offset", "token", "hint"]))
+        return cls(
+            counts=frame,
+            residuals=pd.DataFrame(list(residuals), columns=["source", "offset", "token", "hint"]),
+            guesses=pd.DataFrame(list(guesses), columns=["source", "offset", "token", "kind", "detector"]),
+        )
 
     @classmethod
     def combine(cls, reports: Sequence[PseudonymisationReport]) -> PseudonymisationReport:
@@ -45,7 +56,9 @@ class PseudonymisationReport:
             return cls.build({}, [])
         counts = pd.concat([r.counts for r in reports], ignore_index=True)
         counts = counts.groupby(["source", "kind"], as_index=False)["n"].sum() if not counts.empty else counts
-        return cls(counts=counts, residuals=pd.concat([r.residuals for r in reports], ignore_index=True))
+        guesses = [r.guesses for r in reports if r.guesses is not None]
+        return cls(counts=counts, residuals=pd.concat([r.residuals for r in reports], ignore_index=True),
+                   guesses=pd.concat(guesses, ignore_index=True) if guesses else None)
 
     def to_frame(self) -> pd.DataFrame:
         """Replacements by source and kind: columns ``source``, ``kind``, ``n``."""
@@ -81,6 +94,16 @@ class PseudonymisationReport:
             lines.append("")
             rows = [[r.source, int(r.offset), r.token, r.hint] for r in self.residuals.itertuples()]
             lines += _markdown_table(["source", "offset", "token", "hint"], rows)
+        if self.guesses is not None and not self.guesses.empty:
+            lines += ["", "## Replaced on a guess", ""]
+            lines.append(
+                f"{len(self.guesses)} word(s) were replaced on weak evidence (a capitalised word no list knows, a "
+                "place after 'in' or 'near', a named school or practice). Check them for over-redaction; add "
+                "ordinary words to `allow` in study.toml (or to `domain_words` in the identifier rules)."
+            )
+            lines.append("")
+            rows = [[r.source, int(r.offset), r.token, r.kind, r.detector] for r in self.guesses.itertuples()]
+            lines += _markdown_table(["source", "offset", "token", "kind", "detector"], rows)
         return "\n".join(lines) + "\n"
 
 

@@ -24,8 +24,9 @@ SPEAKER = "speaker"
 
 # Most specific first: on spans of equal length, the earlier kind wins.
 RANK = {k: i for i, k in enumerate(
-    ("email", "url", "nhs_number", "ni_number", "phone", "postcode", "date_of_birth", "address", "person",
-     "organisation", "place")
+    ("email", "url", "iban", "bank_card", "nhs_number", "ni_number", "phone", "ip_address", "sort_code",
+     "account_number", "postcode", "date_of_birth", "address", "school", "gp_practice", "person", "organisation",
+     "place")
 )}
 PREFIX = {
     "person": "PERSON",
@@ -37,6 +38,13 @@ PREFIX = {
     "date_of_birth": "DOB",
     "address": "ADDRESS",
     "url": "URL",
+    "school": "SCHOOL",
+    "gp_practice": "GP_PRACTICE",
+    "bank_card": "CARD",
+    "iban": "IBAN",
+    "sort_code": "SORT_CODE",
+    "account_number": "ACCOUNT",
+    "ip_address": "IP",
     "organisation": "ORG",
     "place": "PLACE",
 }
@@ -50,9 +58,21 @@ ALIAS = {
     "DOB": "Date of birth",
     "ADDRESS": "Address",
     "URL": "URL",
+    "SCHOOL": "School",
+    "GP_PRACTICE": "GP practice",
+    "CARD": "Card",
+    "IBAN": "IBAN",
+    "SORT_CODE": "Sort code",
+    "ACCOUNT": "Account",
+    "IP": "IP address",
     "ORG": "Organisation",
     "PLACE": "Place",
 }
+SHIELDED = ("person", "organisation", "place", "school", "gp_practice")
+"""Kinds never found inside the study's own organisations and allowed phrases ("Brackenford", "Early Help Hub")."""
+ALWAYS_ON = frozenset({"capitalised", "setting", "place_cue"})
+"""Detectors of organisations and places that are not the study's own (the capitalised-word rule, named
+settings, places after a cue): replaced even without ``replace_organisations``."""
 
 
 @dataclass(frozen=True)
