@@ -179,6 +179,13 @@ IDENTIFIER_KINDS = (
     "date_of_birth",
     "address",
     "url",
+    "school",
+    "gp_practice",
+    "bank_card",
+    "iban",
+    "sort_code",
+    "account_number",
+    "ip_address",
 )
 """Kinds of identifier pseudonymisation replaces by default."""
 
