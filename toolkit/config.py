@@ -21,6 +21,8 @@ from toolkit.errors import ConfigError
 from toolkit.schema import IDENTIFIER_KINDS
 
 CONFIG_NAME = "study.toml"
+KEY_LOCATION = "store/key-location"
+"""Where a study records the path of its pseudonymisation key (the key itself lives elsewhere)."""
 DEFAULT_STUDY = "interviews"
 
 
@@ -68,8 +70,10 @@ class PseudonymisationOptions:
     enabled: bool = True
     style: str = "tag"
     """``tag`` gives ``[PERSON_07]``; ``alias`` gives readable aliases (``Person 7``)."""
-    key_path: str = "private/pseudonymisation_key.json"
-    """Where the key (original -> pseudonym) is written. Keep it apart from the data."""
+    key_path: str = ""
+    """Where the key (original -> pseudonym) is written. Empty (the default): a private folder of
+    yours outside the study (``~/.local/share/toolkit/keys/...``), recorded in ``store/key-location``
+    on the first run so the study finds it again wherever it moves. Keep it apart from the data."""
     known_names: tuple[str, ...] = ()
     """Names of people in the study, always replaced (speakers, staff, families)."""
     allow: tuple[str, ...] = ()
@@ -186,7 +190,22 @@ class StudyConfig:
 
     @property
     def key_path(self) -> Path:
-        return self.resolve(self.pseudonymisation.key_path)
+        """Where the pseudonymisation key is: the setting, else where the study recorded it, else the default home."""
+        if self.pseudonymisation.key_path:
+            return self.resolve(self.pseudonymisation.key_path)
+        recorded = self.root / KEY_LOCATION
+        if recorded.is_file():
+            text = recorded.read_text(encoding="utf-8").strip()
+            if text:
+                return Path(text)
+        from toolkit.pseudonymise.keyfile import default_key_path
+
+        return default_key_path(self.root, self.name)
+
+    @property
+    def key_location_file(self) -> Path:
+        """The file where a study records where its key lives (when ``key_path`` is not set)."""
+        return self.root / KEY_LOCATION
 
     def fingerprint(self, *, exclude: tuple[str, ...] = ()) -> str:
         """A short hash of every setting (but the sections in ``exclude``)."""

@@ -216,7 +216,7 @@ def _last_ok(store, stage: str) -> pd.Series | None:
 # --------------------------------------------------------------------------- ingest + pseudonymise
 def _ingest(config: StudyConfig, store, progress: Progress, skip_bad: bool) -> IngestReport:
     from toolkit.ingest.files import discover_files
-    from toolkit.ingest.study import IngestError, plan_ingest, read_planned
+    from toolkit.ingest.study import IngestError, new_source_uid, plan_ingest, read_planned
 
     report = IngestReport()
     files, report.unsupported = discover_files(config)
@@ -232,18 +232,26 @@ def _ingest(config: StudyConfig, store, progress: Progress, skip_bad: bool) -> I
         raise IngestError(report.failed)
     pseudonymised, paths, summary = keys.pseudonymise(read)
     report.pseudonymisation = summary
+    shown = dict(zip((item.file.relative for item in read), paths))
+    report.warnings = {shown.get(raw, raw): notes for raw, notes in report.warnings.items()}
     with _Run(store, "ingest", settings) as run:
         report.run_id = run.run_id
-        with store.transaction() as conn:
-            store.delete_source_ids(conn, [i for i in plan.removed] +
-                                    [item.replaces for item in pseudonymised if item.replaces is not None])
-            for item, path in progress(list(zip(pseudonymised, paths)), desc="storing", unit="file"):
-                _write_source(store, conn, item, path, settings, run.run_id)
-                renamed = item.file.relative in plan.renamed
-                target = report.renamed if renamed else (report.updated if item.replaces else report.added)
-                target.append(path)
-            report.removed = list(plan.removed_paths)
-            keys.stage_files()
+        try:
+            with store.transaction() as conn:
+                store.delete_source_ids(conn, [i for i in plan.removed] +
+                                        [item.replaces for item in pseudonymised if item.replaces is not None])
+                for item, path in progress(list(zip(pseudonymised, paths)), desc="storing", unit="file"):
+                    if item.replaces is None:
+                        item.source_uid = new_source_uid(path)
+                    _write_source(store, conn, item, path, settings, run.run_id)
+                    renamed = item.file.relative in plan.renamed
+                    target = report.renamed if renamed else (report.updated if item.replaces else report.added)
+                    target.append(path)
+                report.removed = list(plan.removed_paths)
+                keys.stage_files()
+        except BaseException:
+            keys.discard()
+            raise
         keys.swap_in()
         run.summary = report.summary()
     return report
@@ -272,111 +280,75 @@ class _Keys:
     """The study's pseudonymisation key across one run: loaded, updated, staged, swapped in after the commit."""
 
     def __init__(self, config: StudyConfig):
+        import secrets
+
+        from toolkit.pseudonymise.keyfile import load_key_if_any
+
         self.config = config
-        self.key = None
-        self.secret = b""
+        self.key = load_key_if_any(config.key_path) if config.pseudonymisation.enabled else None
+        old = self.key.secret if self.key is not None else ""
+        fresh = secrets.token_hex(16) if config.pseudonymisation.enabled and not old else ""
+        self.secret = (old or fresh).encode()
         self._staged: list[tuple[Path, Path]] = []
         self._pending: list[tuple[Path, str]] = []
-        opts = config.pseudonymisation
-        if opts.enabled and config.key_path.exists():
-            from toolkit.pseudonymise import Pseudonymiser
-
-            self.key = Pseudonymiser.load_key(config.key_path)
 
     def pseudonymise(self, read: list) -> tuple[list, list[str], dict[str, Any]]:
-        """Pseudonymise what was read; returns the records, their stored paths and a summary."""
+        """Pseudonymise what was read: the records, their paths as stored, and a summary (counts only)."""
         from dataclasses import replace
 
-        paths = [item.file.relative for item in read]
+        from toolkit.pseudonymise.keyfile import check_key_path, key_text, report_path
+        from toolkit.pseudonymise.stage import pseudonymise_records
+
         if not self.config.pseudonymisation.enabled:
             log.warning("pseudonymisation is switched off in study.toml: raw text will be stored")
-            return read, paths, {"enabled": False}
+            return read, [item.file.relative for item in read], {"enabled": False}
         if not read:
-            return read, paths, {"enabled": True, "replaced": {}, "residual_risks": 0}
-        from toolkit.pseudonymise import (
-            Document,
-            Pseudonymiser,
-            _participant_ids,
-            documents_from_survey,
-            documents_from_transcript,
-        )
-
+            return read, [], {"enabled": True, "replaced": {}, "residual_risks": 0}
         config, options = self.config, self.config.pseudonymisation
-        known = tuple(dict.fromkeys((*options.known_names, *config.ingest.interviewers)))
-        pseudonymiser = Pseudonymiser.from_options(options, known_names=known, key=self.key)
-        docs: list[Document] = []
-        for item in read:
-            record, meta, source = item.record, item.meta, item.file.relative
-            if isinstance(record, s.Transcript):
-                docs.append(documents_from_transcript(
-                    record, source=source, interviewers=tuple(meta.interviewers),
-                    participant_ids=_participant_ids(record, meta.participant_id)))
-            else:
-                docs.extend(documents_from_survey(record, source=source))
-        pseudonymiser.fit(docs)
-        out = []
-        for item in read:
-            record, source = item.record, item.file.relative
-            if isinstance(record, s.Transcript):
-                new = pseudonymiser.transform_transcript(record, source=source)
-            else:
-                prefix = f"{item.meta.place or item.file.place or Path(source).stem}_R"
-                new = pseudonymiser.transform_survey(record, respondent_prefix=prefix, source=source)
-            out.append(replace(item, record=new))
-        self.key = pseudonymiser.to_key()
-        report = pseudonymiser.report()
-        key_text = _key_json(pseudonymiser)
-        report_path = config.key_path.parent / "pseudonymisation_report.md"
-        self._pending = [(config.key_path, key_text), (report_path, report.to_markdown())]
-        summary = {"enabled": True, "replaced": report.totals(), "residual_risks": len(report.residuals)}
-        return out, paths, summary
+        result = pseudonymise_records(read, options, key=self.key, interviewers=config.ingest.interviewers)
+        self.key = replace(result.key, secret=self.secret.decode())
+        check_key_path(config.key_path)
+        self._pending = [(config.key_path, key_text(self.key, style=options.style)),
+                         (report_path(config.key_path), result.report.to_markdown())]
+        return list(result.records), list(result.paths), result.summary()
 
     def stage_files(self) -> None:
         """Write the key and report beside their final place (private), before the store commits."""
         from toolkit.io import write_text
 
         for target, text in self._pending:
-            _refuse_key_in_store(target)
             staged = target.with_name(f".{target.name}.staged")
             write_text(staged, text, private=True)
             self._staged.append((staged, target))
 
     def swap_in(self) -> None:
-        """Move the staged files into place: only called once the store has committed."""
+        """Move the staged files into place: only called once the store has committed.
+
+        A study that keeps its key in the default place records where, so it finds the key
+        again after the study folder moves.
+        """
         import os
+
+        from toolkit.io import write_text
 
         for staged, target in self._staged:
             os.replace(staged, target)
         self._staged = []
+        config = self.config
+        if config.pseudonymisation.enabled and not config.pseudonymisation.key_path:
+            if not config.key_location_file.is_file():
+                write_text(config.key_location_file, f"{config.key_path}\n")
 
-    def __del__(self):  # a failed commit leaves staged files: remove them
-        for staged, _ in getattr(self, "_staged", []):
+    def discard(self) -> None:
+        """Remove staged files that will not be used (the store did not commit)."""
+        for staged, _ in self._staged:
             staged.unlink(missing_ok=True)
+        self._staged = []
 
 
 def key_secret(config: StudyConfig) -> bytes:
     """The secret that keys the hashes of file paths in the store (kept with the pseudonymisation key)."""
     return _Keys(config).secret
-
-
-def _refuse_key_in_store(path: Path) -> None:
-    if any(part.casefold() == "store" for part in path.resolve().parent.parts):
-        raise ConfigError(
-            f"Refusing to write the pseudonymisation key to {path}: it is inside a folder named 'store', "
-            "beside the analysis data it unlocks. Keep it apart: set pseudonymisation.key_path in study.toml "
-            "to a private folder outside the study."
-        )
-
-
-def _key_json(pseudonymiser) -> str:
-    from toolkit.pseudonymise import _KEY_FORMAT, _KEY_VERSION
-
-    key = pseudonymiser.to_key()
-    return json.dumps(
-        {"format": _KEY_FORMAT, "version": _KEY_VERSION, "style": pseudonymiser.style,
-         "entries": list(key.entries), "speakers": list(key.speakers), "respondents": list(key.respondents)},
-        ensure_ascii=False, indent=1,
-    )
 
 
 # --------------------------------------------------------------------------- segment

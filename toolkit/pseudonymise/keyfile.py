@@ -45,6 +45,7 @@ def key_text(key: PseudonymKey, *, style: str = "tag") -> str:
             "entries": [dict(r) for r in key.entries],
             "speakers": [dict(r) for r in key.speakers],
             "respondents": [dict(r) for r in key.respondents],
+            **({"secret": key.secret} if key.secret else {}),
         },
         ensure_ascii=False,
         indent=1,
@@ -74,7 +75,7 @@ def parse_key(text: str, *, source: str = "the key") -> PseudonymKey:
         respondents = tuple({k: str(r[k]) for k in ("source", "key", "code")} for r in data.get("respondents", []))
     except (KeyError, TypeError) as exc:
         raise ConfigError(f"{source}: a key row lacks a field ({exc}). Restore the key from your backup.") from None
-    return PseudonymKey(entries, speakers, respondents)
+    return PseudonymKey(entries, speakers, respondents, secret=str(data.get("secret") or ""))
 
 
 def load_key(path: str | Path) -> PseudonymKey:

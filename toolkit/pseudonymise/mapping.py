@@ -32,6 +32,9 @@ class PseudonymKey:
     entries: tuple[Mapping[str, str], ...] = ()
     speakers: tuple[Mapping[str, str], ...] = ()
     respondents: tuple[Mapping[str, str], ...] = ()
+    secret: str = ""
+    """A random value kept only here: it keys the hashes by which the store finds raw files again
+    (their names may hold identifiers, so the store never keeps them)."""
 
 
 def normalise(kind: str, text: str) -> str:

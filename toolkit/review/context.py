@@ -25,19 +25,34 @@ def context_for(config, store, *, codebook=None) -> ReviewContext:
 
 
 def redactor(config) -> Callable[[str], str]:
-    """A function that pseudonymises a researcher's text with the study's key (loaded on first use)."""
+    """A function that pseudonymises a researcher's text with the study's key (loaded on first use).
+
+    People and values already in the key get their pseudonyms, so a note names the same
+    ``[PERSON_07]`` as the transcript. An identifier the key does not hold gets an unnumbered
+    tag (``[PERSON]``): giving it a number would mean writing the key from the dashboard while a
+    run may be writing it too, and two people could end up with one pseudonym.
+    """
+    import re
 
     @functools.lru_cache(maxsize=1)
-    def pseudonymiser():
+    def prepared():
         from toolkit.pseudonymise import Pseudonymiser
+        from toolkit.pseudonymise.keyfile import load_key_if_any
+        from toolkit.pseudonymise.mapping import render
 
         options = config.pseudonymisation
-        key = Pseudonymiser.load_key(config.key_path) if config.key_path.exists() else None
+        key = load_key_if_any(config.key_path)
         known = tuple(dict.fromkeys((*options.known_names, *config.ingest.interviewers)))
-        return Pseudonymiser.from_options(options, known_names=known, key=key).fit([])
+        pseudonymiser = Pseudonymiser.from_options(options, known_names=known, key=key).fit([])
+        codes = [row["code"] for row in (key.entries if key is not None else ())]
+        return pseudonymiser, {render(code, options.style) for code in codes}
+
+    tag = re.compile(r"\[([A-Z]+(?:_[A-Z]+)*)_\d+\]")
 
     def redact(text: str) -> str:
-        return pseudonymiser().transform(text).text
+        pseudonymiser, known_tags = prepared()
+        out = pseudonymiser.transform(text).text
+        return tag.sub(lambda m: m.group(0) if m.group(0) in known_tags else f"[{m.group(1)}]", out)
 
     return redact
 
