@@ -102,7 +102,12 @@ def start_cluster() -> Cluster:
     root = Path(tempfile.mkdtemp(prefix="toolkit-pg-"))
     as_user: list[str] = []
     if os.geteuid() == 0:  # initdb refuses to run as root
-        server = pwd.getpwnam(SERVER_USER)
+        try:
+            server = pwd.getpwnam(SERVER_USER)
+        except KeyError:
+            shutil.rmtree(root, ignore_errors=True)
+            raise FileNotFoundError(f"no '{SERVER_USER}' user to run the server as (initdb refuses root). "
+                                    f"{HOW_TO_INSTALL}") from None
         os.chown(root, server.pw_uid, server.pw_gid)
         runuser = shutil.which("runuser")
         as_user = [runuser, "-u", SERVER_USER, "--"] if runuser else ["su", SERVER_USER, "-s", "/bin/sh", "-c"]
@@ -126,7 +131,10 @@ def postgres_cluster():
     """A PostgreSQL server for the whole test session (skipped only when its binaries are absent)."""
     if find_pg_bin() is None:
         pytest.skip(f"PostgreSQL server binaries (initdb, pg_ctl) not found. {HOW_TO_INSTALL}")
-    cluster = start_cluster()
+    try:
+        cluster = start_cluster()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
     try:
         yield cluster
     finally:

@@ -221,3 +221,32 @@ def test_a_database_with_foreign_tables_is_not_taken_for_a_store(tmp_path):
         conn.execute("CREATE TABLE sources (id INTEGER)")
     with pytest.raises(StoreError, match="toolkit tables .*sources.* but no store_info"):
         Store(f"sqlite:///{path}")
+
+
+def test_a_reader_falls_back_to_immutable_when_sqlite_cannot_open_the_wal_index(release_store, monkeypatch):
+    """As in a read-only folder with no writer: mode=ro fails on the WAL index, immutable reads the file."""
+    import toolkit.store.engine as engine
+
+    real = sqlite3.connect
+    opened = []
+
+    class Refusing:
+        def __init__(self, conn):
+            self.conn = conn
+
+        def execute(self, *args):
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+
+        def close(self):
+            self.conn.close()
+
+    def connect(uri, *args, **kwargs):
+        opened.append(uri)
+        conn = real(uri, *args, **kwargs)
+        return conn if "immutable=1" in uri else Refusing(conn)
+
+    monkeypatch.setattr(engine.sqlite3, "connect", connect)
+    reader = Store(f"sqlite:///{release_store}", read_only=True)
+    assert reader.counts() == RELEASE_COUNTS
+    assert opened[0].endswith("?mode=ro") and opened[1].endswith("?mode=ro&immutable=1")
+    reader.close()

@@ -2,11 +2,16 @@
 
 The toolkit runs migrations itself (:mod:`toolkit.store.migrate`), handing over an open
 connection in ``config.attributes["connection"]``: no ``alembic.ini`` and no logging set-up.
-A developer writing a new revision can also use Alembic's own command line:
+To write a new revision, compare the tables with a store at head and let Alembic draft it:
 
-    alembic -c toolkit/store/migrations/alembic.ini -x url=sqlite:///tmp/x.sqlite revision --autogenerate -m "..."
+    from alembic import command
+    from toolkit.store import Store
+    from toolkit.store.migrate import alembic_config
+    store = Store("sqlite:////tmp/head.sqlite")          # a store at the current head
+    with store.engine.begin() as conn:
+        command.revision(alembic_config(conn), message="what changes", autogenerate=True, rev_id="0002")
 
-(``alembic.ini`` is optional and not shipped; ``-x url=`` is all this file needs).
+then write the DDL out by hand where the draft is not exact (see the checklist in the new file).
 """
 
 from __future__ import annotations
