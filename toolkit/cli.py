@@ -339,6 +339,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         print(f"Store: {where} is up to date (revision {after.revision}).")
     elif before.empty:
         print(f"Store: {where} created at revision {after.revision}.")
+    elif before.legacy and before.revision == after.revision:
+        print(f"Store: {where} (written by release 0.1.0) adopted at revision {after.revision}; no table changed.")
     else:
         print(f"Store: {where} upgraded from revision {before.revision} to {after.revision}.")
     return 0

@@ -225,7 +225,7 @@ def test_a_database_with_foreign_tables_is_not_taken_for_a_store(tmp_path):
 
 def test_a_reader_falls_back_to_immutable_when_sqlite_cannot_open_the_wal_index(release_store, monkeypatch):
     """As in a read-only folder with no writer: mode=ro fails on the WAL index, immutable reads the file."""
-    import toolkit.store.engine as engine
+    from toolkit.store import engine
 
     real = sqlite3.connect
     opened = []
@@ -240,10 +240,10 @@ def test_a_reader_falls_back_to_immutable_when_sqlite_cannot_open_the_wal_index(
         def close(self):
             self.conn.close()
 
-    def connect(uri, *args, **kwargs):
-        opened.append(uri)
-        conn = real(uri, *args, **kwargs)
-        return conn if "immutable=1" in uri else Refusing(conn)
+    def connect(database, *args, **kwargs):
+        opened.append(database)
+        conn = real(database, *args, **kwargs)
+        return conn if "immutable=1" in database else Refusing(conn)
 
     monkeypatch.setattr(engine.sqlite3, "connect", connect)
     reader = Store(f"sqlite:///{release_store}", read_only=True)

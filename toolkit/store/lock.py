@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -58,7 +58,7 @@ def holder_info(purpose: str = "toolkit run") -> dict[str, object]:
     except (KeyError, OSError):  # no name for the uid (containers)
         user = str(os.getuid())
     return {"what": purpose, "user": user, "host": socket.gethostname(), "pid": os.getpid(),
-            "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "since": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def describe(info: dict[str, object] | None) -> str:

@@ -17,7 +17,7 @@ import logging
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,10 @@ from toolkit.store import migrate
 from toolkit.store.engine import make_engine
 from toolkit.store.reads import StoreReads
 from toolkit.store.tables import (
+    CHILD_TABLES,
+    check_lengths,
     codings,
     comments,
-    check_lengths,
     embeddings,
     human_codings,
     likert_answers,
@@ -50,7 +51,6 @@ from toolkit.store.tables import (
     topic_edits,
     topics,
     turns,
-    CHILD_TABLES,
 )
 from toolkit.store.urls import backend_of, redacted_url, resolve_store_url, sqlite_file
 
@@ -63,7 +63,7 @@ RUN_STATUSES = (RUNNING, OK, FAILED, INTERRUPTED)
 
 def now() -> str:
     """The current UTC time as an ISO string (what the store records)."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 class Store(StoreReads):

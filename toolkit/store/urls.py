@@ -109,8 +109,7 @@ def sqlite_file(url: str | URL) -> Path | None:
     database = parsed.database or ""
     if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
         return None
-    if database.startswith("file:"):
-        database = database[len("file:"):]
+    database = database.removeprefix("file:")
     return Path(database)
 
 
@@ -121,4 +120,4 @@ def _password(url: str) -> bool:
         return False
 
 
-__all__ = ["resolve_store_url", "redacted_url", "engine_url", "backend_of", "sqlite_file"]
+__all__ = ["backend_of", "engine_url", "redacted_url", "resolve_store_url", "sqlite_file"]
