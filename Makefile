@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make run    set up .venv, run the whole pipeline on the sample study in interviews/, then serve the dashboard
-#   make test   set up .venv (and Chromium for the browser tests) and run the whole test suite
+#   make test   set up .venv (Chromium for the browser tests, PostgreSQL for the store tests) and run the whole test suite
 STUDY ?= interviews
 
 .PHONY: run test setup dashboard clean-store
@@ -14,6 +14,7 @@ run: setup
 
 test: setup
 	@bash scripts/setup-browser.sh
+	@bash scripts/setup-postgres.sh
 	.venv/bin/python -m pytest
 
 dashboard: setup

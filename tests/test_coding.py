@@ -157,8 +157,8 @@ def test_reject_removes_and_latest_decision_wins(tmp_path, codebook, nlp):
 
 
 def test_unknown_decision_is_refused(tmp_path, codebook, nlp):
-    from toolkit.errors import StoreError
+    from toolkit.errors import InputDataError
 
     _, store, _, _ = coded_study(tmp_path, codebook, nlp)
-    with pytest.raises(StoreError, match=r"Unknown decision 'maybe'"):
+    with pytest.raises(InputDataError, match=r"Unknown decision 'maybe'"):
         store.add_human_codings(pd.DataFrame([{s.SEGMENT_KEY: "x", s.CODER: "bo", s.DECISION: "maybe"}]))

@@ -164,35 +164,46 @@ def test_a_section_nothing_reads_is_refused(tmp_path):
         load_config(root)
 
 
-@pytest.mark.slow
-def test_a_known_name_added_later_reaches_every_stored_source(tmp_path):
-    """The sample's own case: 'Clem' is only pseudonymised once it is a known name."""
-    root = tmp_path / "sample"
-    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("store", "private", "*.xlsx"))
-    settings = (SAMPLE / "study.toml").read_text(encoding="utf-8")
-    without = settings.replace('known_names = ["Clem"]', "known_names = []")
-    (root / "study.toml").write_text(without, encoding="utf-8")
+def test_a_pseudonymisation_setting_reaches_every_stored_source_and_keeps_the_decisions(tmp_path):
+    """A word added to [pseudonymisation] deny is replaced in every source already stored, and in the work on it."""
+    root = make_study(tmp_path / "s", "[pseudonymisation]\nenabled = true\n")
     config = load_config(root)
     store = Store(config.store_url)
     run_study(config, store=store, stages=("ingest", "segment"))
-    texts = " ".join(store.table(s.SOURCES)[s.TEXT])
-    assert "Clem" in texts  # the pseudonymiser could not tell which Clementine: the residual-risk case
+    assert store.table(s.SOURCES)[s.TEXT].str.contains("charter").any()
     decide_on_everything(store, config)
-    (root / "study.toml").write_text(without.replace("known_names = []", 'known_names = ["Clem"]'),
+    (root / "study.toml").write_text("[pseudonymisation]\nenabled = true\ndeny = ['charter']\n", encoding="utf-8")
+    report = run_study(load_config(root), store=store, stages=("ingest", "segment"))
+    assert sorted(report.ingest.updated) == ["Northfold/n1.txt", "Northfold/survey.xlsx"]
+    for table in (s.SOURCES, s.TURNS, s.SEGMENTS, s.HUMAN_CODINGS):
+        assert not store.table(table)[s.TEXT].str.contains("charter", case=False).any(), table
+    linked, total = attached(store)
+    assert linked == total
+
+
+@pytest.mark.slow
+def test_a_known_name_added_after_reading_the_residual_risk_list_reaches_the_sample_store(tmp_path):
+    """The sample's own workflow: a word left on the residual-risk list is added to known_names."""
+    root = tmp_path / "sample"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("store", "private", "*.xlsx"))
+    settings = (SAMPLE / "study.toml").read_text(encoding="utf-8")
+    config = load_config(root)
+    store = Store(config.store_url)
+    run_study(config, store=store, stages=("ingest", "segment"))
+    assert store.table(s.SOURCES)[s.TEXT].str.contains(r"\bRose\b").any()  # on the residual-risk list
+    (root / "study.toml").write_text(settings.replace('known_names = ["Clem"]', 'known_names = ["Clem", "Rose"]'),
                                      encoding="utf-8")
     report = run_study(load_config(root), store=store, stages=("ingest", "segment"))
     assert len(report.ingest.updated) == 12  # every transcript is pseudonymised again
-    for table in (s.SOURCES, s.TURNS, s.SEGMENTS, s.HUMAN_CODINGS):
-        assert not store.table(table)[s.TEXT].str.contains(r"\bClem\b").any(), table
-    linked, total = attached(store)
-    assert linked == total
+    for table in (s.SOURCES, s.TURNS, s.SEGMENTS):
+        assert not store.table(table)[s.TEXT].str.contains(r"\bRose\b").any(), table
 
 
 # --------------------------------------------------------------------------- one run at a time; runs say how they ended
 def test_a_second_run_is_refused_while_one_holds_the_lock(study):
     root, config, store = study
-    with run_lock(config, store):
-        with pytest.raises(RunLockedError, match="Another run is working on the study"):
+    with run_lock(config, Store(config.store_url)):  # another process's store
+        with pytest.raises(RunLockedError, match="Another run is using the study's store"):
             run_study(config, store=store, stages=("ingest",))
 
 
@@ -201,7 +212,7 @@ def test_a_second_run_waits_for_the_first_when_asked(study):
     released = threading.Event()
 
     def hold():
-        with run_lock(config, store):
+        with run_lock(config, Store(config.store_url)):
             time.sleep(1.0)
         released.set()
 

@@ -154,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("study", nargs="?", help=study_help)
     p.set_defaults(func=cmd_status)
 
+    p = sub.add_parser("db", help="the study's store: upgrade its schema (db upgrade) or show it (db current)")
+    p.add_argument("action", choices=["upgrade", "current"], help="upgrade: run the store's migrations; "
+                   "current: show its schema revision")
+    p.add_argument("study", nargs="?", help=study_help)
+    p.set_defaults(func=cmd_db_upgrade)
+
     p = sub.add_parser("dashboard", help="open the study's dashboard (this machine only, unless --host)")
     p.add_argument("study", nargs="?", help=study_help)
     p.add_argument("--host", default="127.0.0.1",
@@ -291,7 +297,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _print_topics_report(report.topics)
     elif config.topics.enabled:
         print("Topics are up to date.")
-    print(f"Store: {config.store_url}")
+    print(f"Store: {store.redacted_url()}")
     if config.pseudonymisation.enabled:
         print(f"Pseudonymisation key (keep it private, away from the data): {config.key_path}")
     return EXIT_INPUT if report.ingest and report.ingest.failed else 0
@@ -309,7 +315,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     store = Store(config.store_url)
     print(f"Study: {config.name} ({config.root})")
-    print(f"Store: {config.store_url}")
+    print(f"Store: {store.redacted_url()}")
     _print_places(store)
     counts = store.counts()
     print(
@@ -322,6 +328,32 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("\nRecent runs:")
         for row in runs.itertuples():
             print(f"  {row.started_at}  {row.stage:<10} {row.status:<8} run {row.run_id}")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """``toolkit db upgrade|current [STUDY]``: migrate the store to this toolkit's schema, or show where it is."""
+    from toolkit.config import load_config
+    from toolkit.store import redacted_url, store_revision, upgrade_store
+
+    config = load_config(args.study)
+    where = redacted_url(config.store_url)
+    if args.action == "current":
+        state = store_revision(config.store_url)
+        shown = "no store yet" if state.empty else f"revision {state.revision}" + (" (release 0.1.0, not stamped)"
+                                                                                   if state.legacy else "")
+        print(f"Store: {where}\nSchema: {shown}; this toolkit: {state.head}"
+              + (" (up to date)" if state.current else ""))
+        return 0
+    before, after = upgrade_store(config.store_url, study=str(config.root))
+    if before.current:
+        print(f"Store: {where} is up to date (revision {after.revision}).")
+    elif before.empty:
+        print(f"Store: {where} created at revision {after.revision}.")
+    elif before.legacy and before.revision == after.revision:
+        print(f"Store: {where} (written by release 0.1.0) adopted at revision {after.revision}; no table changed.")
+    else:
+        print(f"Store: {where} upgraded from revision {before.revision} to {after.revision}.")
     return 0
 
 

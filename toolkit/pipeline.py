@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ import pandas as pd
 
 from toolkit import schema as s
 from toolkit.config import StudyConfig
-from toolkit.errors import ConfigError, ToolkitError
+from toolkit.errors import ConfigError
 from toolkit.ingest.study import IngestReport, Progress, no_progress
 
 log = logging.getLogger(__name__)
@@ -37,11 +37,7 @@ STAGES = ("ingest", "pseudonymise", "segment", "code", "topics")
 """The stages, in the order :func:`run_study` runs them. ``ingest`` always runs with
 ``pseudonymise`` (and the other way round): raw text is never stored."""
 _TOGETHER = {"ingest": "pseudonymise", "pseudonymise": "ingest"}
-RUNNING, OK, FAILED, INTERRUPTED = "running", "ok", "failed", "interrupted"
-
-
-class RunLockedError(ToolkitError):
-    """Another run holds the study's run lock."""
+from toolkit.store.store import FAILED, INTERRUPTED, OK  # noqa: E402 - how a run ends
 
 
 @dataclass
@@ -129,59 +125,27 @@ def _wanted(stages: Iterable[str] | None) -> list[str]:
 def _open_store(config: StudyConfig):
     from toolkit.store import Store
 
-    return Store(config.store_url)
+    return Store(config.store_url, study=config.root)
 
 
 # --------------------------------------------------------------------------- the run lock and run records
-def lock_path(config: StudyConfig) -> Path:
-    """Where the run lock of a study lives: beside its SQLite store, else in the study folder."""
-    if config.store.url:
-        return config.root / ".toolkit-run.lock"
-    store_file = config.resolve(config.store.path)
-    return store_file.with_name(store_file.name + ".lock")
+from toolkit.store.lock import RunLocked as RunLockedError  # noqa: E402 - re-exported: what a locked study raises
 
 
-class run_lock:  # noqa: N801 - used as a context manager, like open()
+def run_lock(config: StudyConfig, store=None, *, wait: float = 0.0):
     """Hold the study's run lock for a ``with`` block (one run of a study at a time).
 
-    The operating system releases it when the process ends, however it ends, so a
-    killed run never leaves the study locked.
+    SQLite: a lock file beside the store; PostgreSQL: an advisory lock (see
+    :meth:`toolkit.store.Store.run_lock`). Either is let go when the process ends, however it
+    ends, so a killed run never leaves the study locked.
     """
-
-    def __init__(self, config: StudyConfig, store=None, *, wait: float = 0.0):
-        self.config, self.store, self.wait = config, store, wait
-        self._held = None
-
-    def __enter__(self):
-        from toolkit.io import LockBusy, file_lock
-
-        path = lock_path(self.config)
-        self._held = file_lock(path, wait=self.wait)
-        try:
-            self._held.__enter__()
-        except LockBusy:
-            raise RunLockedError(
-                f"Another run is working on the study '{self.config.name}' ({self.config.root}) right now. "
-                "Wait for it to finish and run again, or pass --wait SECONDS to wait for it."
-            ) from None
-        return self
-
-    def __exit__(self, *exc):
-        return self._held.__exit__(*exc) if self._held is not None else False
+    store = store if store is not None else _open_store(config)
+    return store.run_lock(wait=wait)
 
 
 def _close_stale_runs(store) -> int:
     """Mark runs left 'running' by a process that ended without saying so (we hold the lock now)."""
-    import sqlalchemy as sa
-
-    from toolkit.store import TABLES, now
-
-    runs = TABLES[s.RUNS]
-    with store.transaction() as conn:
-        result = conn.execute(
-            runs.update().where(runs.c.status == RUNNING).values(status=INTERRUPTED, finished_at=now())
-        )
-    return int(result.rowcount or 0)
+    return store.mark_interrupted_runs()
 
 
 class _Run:
@@ -230,7 +194,7 @@ def _ingest(config: StudyConfig, store, progress: Progress, skip_bad: bool) -> I
     read, report.failed, report.warnings = read_planned(config, plan, progress=progress)
     if report.failed and not skip_bad:
         raise IngestError(report.failed)
-    pseudonymised, paths, summary = keys.pseudonymise(read)
+    pseudonymised, paths, summary = keys.pseudonymise(read, places=sorted({f.place for f in files if f.place}))
     report.pseudonymisation = summary
     shown = dict(zip((item.file.relative for item in read), paths))
     report.warnings = {shown.get(raw, raw): notes for raw, notes in report.warnings.items()}
@@ -292,8 +256,12 @@ class _Keys:
         self._staged: list[tuple[Path, Path]] = []
         self._pending: list[tuple[Path, str]] = []
 
-    def pseudonymise(self, read: list) -> tuple[list, list[str], dict[str, Any]]:
-        """Pseudonymise what was read: the records, their paths as stored, and a summary (counts only)."""
+    def pseudonymise(self, read: list, places: Iterable[str] = ()) -> tuple[list, list[str], dict[str, Any]]:
+        """Pseudonymise what was read: the records, their paths as stored, and a summary (counts only).
+
+        The study's places (its place folders) are kept wherever they appear, in text and in
+        paths: the analysis is by place.
+        """
         from dataclasses import replace
 
         from toolkit.pseudonymise.keyfile import check_key_path, key_text, report_path
@@ -305,6 +273,8 @@ class _Keys:
         if not read:
             return read, [], {"enabled": True, "replaced": {}, "residual_risks": 0}
         config, options = self.config, self.config.pseudonymisation
+        kept = tuple(p for p in dict.fromkeys((*config.places, *places)) if p and p not in options.allow)
+        options = replace(options, allow=(*options.allow, *kept))
         result = pseudonymise_records(read, options, key=self.key, interviewers=config.ingest.interviewers)
         self.key = replace(result.key, secret=self.secret.decode())
         check_key_path(config.key_path)

@@ -160,7 +160,8 @@ def plan_ingest(
     """
     plan = IngestPlan()
     hashes = dict(hashes or {})
-    by_key = {row[s.PATH_KEY]: row for row in stored.to_dict("records")} if not stored.empty else {}
+    rows = stored.to_dict("records") if not stored.empty else []
+    by_key = {row[s.PATH_KEY]: row for row in rows if isinstance(row.get(s.PATH_KEY), str) and row[s.PATH_KEY]}
     seen_ids: set[int] = set()
     new: list[tuple[RawFile, str, str]] = []
     for raw in files:
@@ -175,7 +176,7 @@ def plan_ingest(
             plan.unchanged.append(raw.relative)
         else:
             plan.to_read.append((raw, digest, key, str(row[s.SOURCE_UID] or new_source_uid(key)), int(row[s.SOURCE_ID])))
-    gone = [row for row in by_key.values() if int(row[s.SOURCE_ID]) not in seen_ids]
+    gone = [row for row in rows if int(row[s.SOURCE_ID]) not in seen_ids]  # rows of an older store have no key
     gone_by_hash: dict[str, list[dict]] = {}
     for row in gone:
         gone_by_hash.setdefault(row[s.CONTENT_HASH], []).append(row)
