@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -101,33 +103,34 @@ def test_quotes_filter_on_any_coding_and_text(study):
 
 
 def test_framework_matrix_counts_people_and_keeps_the_segments_behind_each_cell(fresh):
-    matrix = fresh.framework_matrix("place")
+    matrix = fresh.framework_matrix(rows="place")
     assert len(matrix) == 2 * len(fresh.codebook.themes)  # every place × every theme, zero cells included
     cell = matrix[(matrix[s.PLACE] == "Fernmouth") & (matrix[s.THEME] == "trust_relationships")].iloc[0]
     assert (cell[api.PARTICIPANTS], cell[s.BARRIER], cell[s.ENABLER]) == (2, 1, 1)  # FM01 and a survey respondent
+    assert (cell[api.INTERVIEWEES], cell[api.SURVEY_RESPONDENTS]) == (1, 1)  # counted apart as well
     assert cell[api.SEGMENT_KEYS] == ["k5", "k6"]
     empty_cell = matrix[(matrix[s.PLACE] == "Brackenford") & (matrix[s.THEME] == "ig_capacity_advice")].iloc[0]
     assert (empty_cell[api.PARTICIPANTS], empty_cell[api.SEGMENT_KEYS]) == (0, [])
     fresh.add_summary("place", "Fernmouth", "trust_relationships", "first", "ana")
     fresh.add_summary("place", "Fernmouth", "trust_relationships", "second", "carl")
-    matrix = fresh.framework_matrix("place")
+    matrix = fresh.framework_matrix(rows="place")
     assert matrix.loc[(matrix[s.PLACE] == "Fernmouth") & (matrix[s.THEME] == "trust_relationships"),
                       s.SUMMARY].item() == "second"
     wide = api.matrix_cells(matrix)
     assert list(wide.index) == ["Brackenford", "Fernmouth"]
-    assert "2 people · 1 barrier / 1 enabler" in wide.loc["Fernmouth"].tolist()
+    assert "1 interviewee, 1 survey respondent · 1 barrier / 1 enabler" in wide.loc["Fernmouth"].tolist()
     with pytest.raises(ConfigError, match="rows are one of"):
-        fresh.framework_matrix("speaker")
+        fresh.framework_matrix(rows="speaker")
 
 
 def test_theme_counts_and_cooccurrence(study):
-    counts = study.theme_counts("organisation_type")
+    counts = study.theme_counts(by="organisation_type")
     row = counts[(counts[s.ORGANISATION_TYPE] == "Integrated care board") & (counts[s.THEME] == "trust_relationships")]
     assert row[[api.SEGMENTS_COL, api.PARTICIPANTS]].values.tolist() == [[1, 1]]
     co = study.cooccurrence()
     assert co.loc["ig_capacity_advice", "trust_relationships"] == co.loc["trust_relationships", "ig_capacity_advice"] == 1
     assert co.loc["trust_relationships", "trust_relationships"] == 3
-    people = study.cooccurrence("participant")
+    people = study.cooccurrence(unit="participant")
     assert people.loc["agreements_protocols", "it_systems_access"] == 1  # BK01 raised both, in different segments
     assert study.cooccurring_segments("ig_capacity_advice", "trust_relationships") == ["k5"]
 
@@ -143,11 +146,11 @@ def test_topics_and_their_distribution(study):
     topics = study.topics()
     assert topics[s.TOPIC].tolist() == [-1, 0, 1]
     assert topics.loc[topics[s.TOPIC] == 0, s.KEYWORDS].item() == ["trust", "meet"]
-    dist = study.topic_distribution("place")
+    dist = study.topic_distribution(by="place")
     assert dist.groupby(s.PLACE)[api.SHARE].sum().round(6).tolist() == [1.0, 1.0]
     fern = dist[(dist[s.PLACE] == "Fernmouth") & (dist[s.TOPIC] == 0)].iloc[0]
     assert (fern[api.SEGMENTS_COL], sorted(fern[api.SEGMENT_KEYS])) == (2, ["k5", "k6"])
-    assert set(study.topic_distribution("polarity")[s.POLARITY]) == {s.BARRIER, s.ENABLER}
+    assert set(study.topic_distribution(by="polarity")[s.POLARITY]) == {s.BARRIER, s.ENABLER}
 
 
 def test_good_practice_library_and_curation(fresh):
@@ -292,3 +295,53 @@ def test_agreement_compares_two_coders_on_the_segments_both_coded(tmp_path):
     assert shown.loc[keys[1], "gold"] == other and shown.loc[keys[1], s.TEXT]
     with pytest.raises(ToolkitError, match="No codings by 'nobody'"):
         study.agreement("machine", "nobody")
+
+
+def test_open_study_needs_an_explicit_folder_and_the_environment_is_asked_for_explicitly(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # even beside a folder called interviews/, nothing is guessed
+    (tmp_path / "interviews").mkdir()
+    with pytest.raises(TypeError):
+        api.open_study()  # type: ignore[call-arg]
+    for missing in (None, "", "  "):
+        with pytest.raises(ConfigError, match="open_study\\(\\) needs the study folder"):
+            api.open_study(missing)
+    with pytest.raises(ConfigError, match="does not exist"):
+        api.open_study(tmp_path / "nowhere")
+    monkeypatch.delenv(api.STUDY_ENV, raising=False)
+    with pytest.raises(ConfigError, match="TOOLKIT_STUDY is not set"):
+        api.study_from_env()
+    assert api.study_from_env(default="interviews") == Path("interviews")
+    monkeypatch.setenv(api.STUDY_ENV, str(tmp_path / "elsewhere"))
+    assert api.study_from_env(default="interviews") == tmp_path / "elsewhere"
+
+
+def test_options_that_are_easy_to_swap_are_keyword_only_and_checked(study):
+    with pytest.raises(TypeError):
+        study.quotes("Fernmouth")  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        study.framework_matrix("place")  # type: ignore[misc]
+    with pytest.raises(ConfigError, match="A polarity is one of barrier, enabler, neutral; not 'Barrier'"):
+        study.quotes(polarity="Barrier")  # used to match nothing, silently
+    with pytest.raises(ConfigError, match="A status is one of"):
+        study.quotes(status="done")
+    with pytest.raises(ConfigError, match="review_queue"):
+        study.review_queue(status="done")
+
+
+def test_framework_matrix_by_case_has_one_row_per_participant(study):
+    matrix = study.framework_matrix(rows=api.PARTICIPANT)
+    assert list(dict.fromkeys(matrix[api.PARTICIPANT])) == ["BK01", "FM01", "Fernmouth_R001"]
+    survey = matrix[(matrix[api.PARTICIPANT] == "Fernmouth_R001") & (matrix[s.THEME] == "trust_relationships")].iloc[0]
+    assert (survey[api.INTERVIEWEES], survey[api.SURVEY_RESPONDENTS], survey[s.BARRIER]) == (0, 1, 1)
+    assert survey[api.SEGMENT_KEYS] == ["k6"]
+
+
+def test_status_counts_people_with_interviewees_and_survey_respondents_apart(study):
+    status = study.status()
+    corpus = status.corpus
+    assert (corpus.interviews, corpus.interviewees, corpus.surveys, corpus.survey_respondents) == (2, 2, 1, 3)
+    assert corpus.people == "2 interviewees, 3 survey respondents"
+    assert (corpus.evidence_segments, corpus.coded_segments, corpus.reviewed_segments) == (6, 6, 0)
+    places = status.places.set_index(s.PLACE)
+    assert places.loc["Fernmouth", ["interviews", "surveys", "survey_respondents", "evidence_segments"]].tolist() == [
+        1, 1, 3, 3]
