@@ -296,17 +296,24 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"Study: {config.name} ({config.root})")
         print(f"No store yet at {store_path}. Run: toolkit ingest {config.root}")
         return 0
+    from toolkit.api import Study
+
     store = Store(config.store_url)
     print(f"Study: {config.name} ({config.root})")
     print(f"Store: {config.store_url}")
-    _print_places(store)
-    counts = store.counts()
+    status = Study(config, store).status()  # counted by toolkit.analysis, as in the dashboard and the exports
+    print("\nThe store is empty." if status.places.empty else "\n" + status.places.to_string(index=False))
+    counts, corpus = status.counts, status.corpus
     print(
         f"Totals: {counts['sources']} sources, {counts['turns']} turns, {counts['respondents']} survey respondents, "
         f"{counts['likert_answers']} Likert answers, {counts['text_answers']} free-text answers, "
         f"{counts['segments']} segments, {counts['codings']} machine codings, {counts['human_codings']} human decisions."
     )
-    runs = store.runs_frame(limit=5)
+    print(f"People: {corpus.people}. Evidence segments: {corpus.evidence_segments} ({corpus.coded_segments} coded, "
+          f"{corpus.reviewed_segments} reviewed).")
+    if status.next_step:
+        print(f"Next: {status.next_step}" + (f" Run: {status.next_command}" if status.next_command else ""))
+    runs = status.runs.head(5)
     if not runs.empty:
         print("\nRecent runs:")
         for row in runs.itertuples():
@@ -442,7 +449,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
         print("Topics are up to date (nothing changed since the last run; --force fits again).")
     if report is not None:
         _print_topics_report(report)
-    _print_topics(store, by=args.by)
+    _print_topics(store, by=args.by, config=config)
     return 0
 
 
@@ -560,9 +567,10 @@ def _print_topics_report(report) -> None:
     )
 
 
-def _print_topics(store, by: str = "place") -> None:
+def _print_topics(store, by: str = "place", *, config) -> None:
     from toolkit import schema as sc
-    from toolkit.topics import topic_distribution
+    from toolkit.analysis.topics import distribution_table
+    from toolkit.api import Study
 
     topics = store.table(sc.TOPICS)
     if topics.empty:
@@ -579,7 +587,7 @@ def _print_topics(store, by: str = "place") -> None:
         else:
             mapping = f"nearest theme {row.nearest_theme} ({row.theme_similarity:.2f})"
         print(f"{row.topic:>3}  {row.size:>5}  {row.topic_label[:60]:<60}  {mapping}")
-    table = topic_distribution(store, by)
+    table = distribution_table(Study(config, store).topic_distribution(by=by), by=by)  # the dashboard's numbers
     if not table.empty:
         print()
         print(table.to_string())
