@@ -280,3 +280,23 @@ def test_review_says_in_words_when_a_coding_was_rejected(fresh_study, monkeypatc
     at.selectbox(key="review-status").set_value("all").run()
     assert "No theme: the machine's coding was rejected by ana." in texts(at)
     assert "status uncoded" not in texts(at)
+
+
+def test_without_a_study_the_dashboard_says_how_to_choose_one(monkeypatch, as_user):
+    monkeypatch.delenv("TOOLKIT_STUDY", raising=False)  # no --study either: never the sample study in silence
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state[SESSION_KEY] = as_user()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("No study chosen" in e.value for e in at.error)
+
+
+def test_themes_matrix_by_case_counts_interviewees_and_survey_respondents_apart(tiny_study, monkeypatch, as_user):
+    at = open_page("themes", tiny_study, monkeypatch, as_user())
+    at.radio(key="themes-rows").set_value("participant").run()
+    assert not at.exception, at.exception
+    at.selectbox(key="themes-cell-row").set_value("Fernmouth_R001").run()
+    at.selectbox(key="themes-cell-theme").set_value("trust_relationships").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Interviewees"], metrics["Survey respondents"], metrics["Barrier segments"]) == ("0", "1", "1")
+    assert "Nobody trusts the forms." in texts(at)
