@@ -112,13 +112,15 @@ def framework_matrix(
     if not coded.empty:
         people = _people(coded.assign(**{rows: label(coded[rows], NO_VALUE)}))
         parts = [people] if total is None else [people, people.assign(**{rows: total})]
-        group = pd.concat(parts, ignore_index=True).groupby([rows, s.THEME])
+        both = pd.concat(parts, ignore_index=True)
+        both = both.assign(**{p: (both[s.POLARITY] == p).astype(int) for p in s.POLARITIES})
+        group = both.groupby([rows, s.THEME])
         agg = pd.DataFrame(
             {
                 PARTICIPANTS: group[PARTICIPANT].nunique(),
                 INTERVIEWEES: group["_interviewee"].nunique(),
                 SURVEY_RESPONDENTS: group["_respondent"].nunique(),
-                **{p: group[s.POLARITY].agg(lambda v, p=p: int((v == p).sum())) for p in s.POLARITIES},
+                **{p: group[p].sum() for p in s.POLARITIES},
                 SEGMENT_KEYS: group[s.SEGMENT_KEY].agg(lambda k: list(dict.fromkeys(k))),
             }
         ).reset_index()

@@ -127,7 +127,7 @@ def corpus_counts(
     people = _respondents(respondents) if respondents is not None else _respondents(likert, text_answers, segments)
     coded = codings[codings[s.SEGMENT_KEY].isin(set(segments[s.SEGMENT_KEY]))] if (
         codings is not None and not codings.empty and not segments.empty) else empty([s.SEGMENT_KEY, s.STATUS])
-    reviewed_coded = coded.groupby(s.SEGMENT_KEY)[s.STATUS].agg(lambda v: v.isin(REVIEWED_CODINGS).any())
+    reviewed_coded = coded[s.STATUS].isin(REVIEWED_CODINGS).groupby(coded[s.SEGMENT_KEY]).any()
     every = codings if codings is not None and not codings.empty else empty([s.STATUS])
     return CorpusCounts(
         places=tuple(known + sorted(found - set(known))),

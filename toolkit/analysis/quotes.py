@@ -130,18 +130,32 @@ def select_quotes(
     """
     if rows.empty:
         return rows
-    rows = ensure(rows.copy(), [s.STATUS, s.CONFIDENCE, s.PATH, s.START_CHAR, s.PLACE])
-    speaker = rows[PARTICIPANT].map(plain) if PARTICIPANT in rows.columns else pd.Series("", index=rows.index)
-    ranked = rows.assign(
-        _reviewed=rows[s.STATUS].isin(REVIEWED_CODINGS),
-        _confidence=pd.to_numeric(rows[s.CONFIDENCE], errors="coerce").fillna(0.0),
-        _who=[w or who(r) for w, r in zip(speaker, rows.to_dict("records"))],
-        _place=rows[s.PLACE].map(plain),
+
+    def column(name: str) -> pd.Series:
+        return rows[name] if name in rows.columns else pd.Series(None, index=rows.index, dtype=object)
+
+    speaker = column(PARTICIPANT).map(plain)
+    unknown = speaker == ""
+    if unknown.any():  # who said it, where the participant column does not say (hand-made frames)
+        speaker[unknown] = [who(r) for r in rows[unknown].to_dict("records")]
+    ranked = pd.DataFrame(  # only what the ranking needs: quick even when the rows carry long texts
+        {
+            "_key": rows[s.SEGMENT_KEY],
+            "_reviewed": column(s.STATUS).isin(REVIEWED_CODINGS),
+            "_confidence": pd.to_numeric(column(s.CONFIDENCE), errors="coerce").fillna(0.0),
+            "_path": column(s.PATH).map(plain),
+            "_start": pd.to_numeric(column(s.START_CHAR), errors="coerce"),
+            "_who": speaker,
+            "_place": column(s.PLACE).map(plain),
+        },
+        index=rows.index,
     )
     ranked = ranked.sort_values(
-        ["_reviewed", "_confidence", s.PATH, s.START_CHAR], ascending=[False, False, True, True], kind="stable"
-    ).drop_duplicates(s.SEGMENT_KEY)
-    queues = {place: list(group.index) for place, group in ranked.groupby("_place", sort=False)}
+        ["_reviewed", "_confidence", "_path", "_start"], ascending=[False, False, True, True], kind="stable"
+    ).drop_duplicates("_key")
+    queues: dict[str, list] = {}
+    for index, place in zip(ranked.index, ranked["_place"]):
+        queues.setdefault(place, []).append(index)
     chosen: list = []
     taken = {place: 0 for place in queues}
     who_count: dict[str, int] = {}
@@ -162,7 +176,7 @@ def select_quotes(
                     who_count[person] = who_count.get(person, 0) + 1
                 progress = True
                 break
-    return ranked.loc[chosen].drop(columns=["_reviewed", "_confidence", "_who", "_place"])
+    return rows.loc[chosen]
 
 
 def good_practice(

@@ -119,11 +119,10 @@ def likert_percentages(likert: pd.DataFrame, *, total: str | None = None) -> pd.
     frame = likert.copy()
     scales = frame[s.SCALE].map(scale_of) if s.SCALE in frame.columns else pd.Series([None] * len(frame),
                                                                                       index=frame.index)
-    frame["_points"] = [len(sc) if sc else None for sc in scales]
-    labels = frame[s.LABEL] if s.LABEL in frame.columns else pd.Series([None] * len(frame), index=frame.index)
-    frame["_dir"] = [likert_direction(v, points=p, label=lab)
-                     for v, p, lab in zip(frame[s.VALUE], frame["_points"], labels)]
+    frame["_points"] = pd.to_numeric(pd.Series([len(sc) if sc else None for sc in scales], index=frame.index,
+                                               dtype=object), errors="coerce")
     frame["_value"] = pd.to_numeric(frame[s.VALUE], errors="coerce")
+    frame["_dir"] = _directions(frame)
     frame[s.PLACE] = label(frame[s.PLACE], NO_VALUE) if s.PLACE in frame.columns else NO_VALUE
     skipped = int(frame["_dir"].isna().sum())
     if skipped:
@@ -137,6 +136,22 @@ def likert_percentages(likert: pd.DataFrame, *, total: str | None = None) -> pd.
         for place, group in groups:
             rows.append({s.QUESTION_TEXT: question, s.PLACE: place, **_shares(group)})
     return pd.DataFrame(rows, columns=PERCENTAGE_COLUMNS)
+
+
+def _directions(frame: pd.DataFrame) -> pd.Series:
+    """:func:`likert_direction` of every answer (positions on a stored scale at once; labels only where needed)."""
+    points, value = frame["_points"], frame["_value"]
+    placed = (points >= 2) & (value >= 1) & (value <= points)
+    middle = (points + 1) / 2
+    direction = pd.Series(None, index=frame.index, dtype=object)
+    direction[placed & (value < middle)] = DISAGREE
+    direction[placed & (value == middle)] = NEUTRAL_ANSWER
+    direction[placed & (value > middle)] = AGREE
+    if s.LABEL in frame.columns and (~placed).any():
+        rest = frame.loc[~placed, s.LABEL]
+        by_label = {lab: likert_direction(None, label=lab) for lab in rest.dropna().unique()}
+        direction[~placed] = rest.map(by_label)
+    return direction
 
 
 def _shares(group: pd.DataFrame) -> dict[str, Any]:

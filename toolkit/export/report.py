@@ -314,12 +314,14 @@ def _themes(data, coded: pd.DataFrame) -> list[Block]:
         )
     )
     places = list(_corpus(data, coded).places)
-    for theme_id, name, definition in _theme_order(data, coded):
+    order = _theme_order(data, coded)
+    matrix = framework_matrix(coded, rows=s.PLACE, values=places, themes=[t for t, _, _ in order], total=ALL_PLACES)
+    for theme_id, name, definition in order:
         rows = coded[coded[s.THEME].astype(str) == theme_id]
         blocks.append(Heading(f"Theme: {name}", 2))
         if definition:
             blocks.append(Para(f"Definition: {definition}"))
-        blocks.append(_count_table(rows, places, theme_id, name))
+        blocks.append(_count_table(matrix, theme_id, name))
         for polarity, title in ((s.BARRIER, "Barriers"), (s.ENABLER, "Enablers")):
             blocks.append(Heading(title, 3))
             quotes = select_quotes(rows[rows[s.POLARITY] == polarity])
@@ -329,9 +331,8 @@ def _themes(data, coded: pd.DataFrame) -> list[Block]:
     return blocks
 
 
-def _count_table(rows: pd.DataFrame, places: list[str], theme_id: str, theme_name: str) -> Table:
+def _count_table(matrix: pd.DataFrame, theme_id: str, theme_name: str) -> Table:
     """Barrier, enabler and neutral passages of one theme per place (the framework matrix's numbers)."""
-    matrix = framework_matrix(rows, rows=s.PLACE, values=places, themes=[theme_id], total=ALL_PLACES)
     matrix = matrix[matrix[s.THEME] == theme_id]
     table_rows = tuple(
         (str(r[s.PLACE]), str(r[s.BARRIER]), str(r[s.ENABLER]), str(r[s.NEUTRAL])) for r in matrix.to_dict("records")
