@@ -325,7 +325,8 @@ def record_decisions(keys: list[str], decision: str, **kwargs: Any) -> int:
 
 def add_summary(row_dimension: str, row_value: str, theme: str, text: str) -> int:
     _need_researcher()
-    return study().add_summary(row_dimension, row_value, theme, text, user().name)
+    return study().add_summary(row_dimension=row_dimension, row_value=row_value, theme=theme, text=text,
+                               author=user().name)
 
 
 def curate_practice(segment_key: str, included: bool, **kwargs: Any) -> int:
