@@ -3,18 +3,20 @@
 Two cases:
 
 * **On this machine only** (``toolkit dashboard``, bound to 127.0.0.1, ``TOOLKIT_AUTH``
-  unset or ``off``): no login. The user is a local researcher named by ``TOOLKIT_USER``
+  unset or ``off``): no sign-in. The user is a local researcher named by ``TOOLKIT_USER``
   or the operating-system account.
-* **Served beyond this machine** (``toolkit dashboard --host 0.0.0.0`` sets
-  ``TOOLKIT_AUTH=required``): a login form checked against the users file
-  (:mod:`toolkit.auth`); the page stops until someone logs in. A log-out button sits in
-  the sidebar. After five failed attempts for a name, each further attempt waits longer.
+* **Shared** (``toolkit dashboard --host 0.0.0.0`` sets ``TOOLKIT_AUTH=required``): people sign
+  in before any page runs, either with a name and password on the server's sign-in page
+  (``/toolkit/sign-in``, :mod:`toolkit.serve`; it sets a signed, expiring, HttpOnly session
+  cookie, so a reload keeps them signed in) or through their organisation's single sign-on
+  (Streamlit's ``st.login``, OpenID Connect; :mod:`toolkit.signin` maps them to a role).
+  A "Sign out" button sits in the sidebar.
 
 The entry page calls :func:`current_user` once, **before** ``st.navigation`` (while nobody is
-logged in, the login page is the only page); pages hide what the role may not do (reviewers read
+signed in, a sign-in page is the only page); pages hide what the role may not do (reviewers read
 and comment; they do not accept, reject or recode).
 
-Tests can skip the form by putting a :class:`~toolkit.auth.User` in
+Tests can skip the sign-in by putting a :class:`~toolkit.auth.User` in
 ``st.session_state["toolkit_user"]`` before the run (AppTest's ``at.session_state``).
 """
 
@@ -24,25 +26,25 @@ import getpass
 import ipaddress
 import logging
 import os
-import threading
 import time
+from collections.abc import Mapping
 
 import streamlit as st
 
-from toolkit import auth
+from toolkit import auth, signin
 from toolkit.auth import User
 from toolkit.errors import ConfigError
 
-__all__ = ["User", "current_user", "auth_required", "log_out", "SESSION_KEY"]
+__all__ = ["SESSION_KEY", "User", "auth_required", "current_user", "log_out"]
 
 log = logging.getLogger(__name__)
 
 SESSION_KEY = "toolkit_user"
-_FAILED_KEY = "toolkit_login_failures"
+_SIGNED_OUT_KEY = "toolkit_signed_out"
 AUTH_ENV = "TOOLKIT_AUTH"
 USER_ENV = "TOOLKIT_USER"
-FREE_ATTEMPTS = 5
-MAX_DELAY_S = 30.0
+SIGN_IN_URL = "/toolkit/sign-in"
+SIGN_OUT_URL = "/toolkit/sign-out"
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -57,9 +59,9 @@ def _is_loopback(host: str | None) -> bool:
 
 
 def auth_required() -> bool:
-    """True when a login is needed: ``TOOLKIT_AUTH=required``, or the server is bound beyond localhost.
+    """True when a sign-in is needed: ``TOOLKIT_AUTH=required``, or the server is bound beyond localhost.
 
-    ``TOOLKIT_AUTH=off`` turns the login off only while the server listens on a loopback address.
+    ``TOOLKIT_AUTH=off`` turns the sign-in off only while the server listens on a loopback address.
     """
     setting = os.environ.get(AUTH_ENV, "").strip().lower()
     if setting == "required":
@@ -82,28 +84,45 @@ def _local_user() -> User:
 
 
 @st.cache_resource
-def _failures() -> tuple[threading.Lock, dict[str, int]]:
-    """Failed attempts per name, shared by every browser session of this server.
+def _sign_in():
+    """The server's sign-in settings, session signer and revocation list (shared with its routes)."""
+    from toolkit.serve import sign_in_state
 
-    Each session also counts its own failures (``_FAILED_KEY``), so trying many names from
-    one browser slows down as well; the larger of the two counts sets the delay.
-    """
-    return threading.Lock(), {}
+    return sign_in_state(signin.load_sign_in(), auth.users_path())
 
 
-def _delay_for(failures: int) -> float:
-    if failures < FREE_ATTEMPTS:
-        return 0.0
-    return min(2.0 ** (failures - FREE_ATTEMPTS + 1), MAX_DELAY_S)
+def _request_cookies() -> Mapping[str, str]:
+    """The cookies the browser sent when it opened this session's websocket."""
+    try:
+        return st.context.cookies or {}
+    except Exception:  # noqa: BLE001 - no browser (AppTest)
+        return {}
+
+
+def _sso_claims() -> dict:
+    """The signed-in person's OpenID Connect claims (``st.user``), or ``{}``."""
+    try:
+        claims = st.user.to_dict()
+    except Exception:  # noqa: BLE001 - no [auth] secrets: single sign-on is off
+        return {}
+    return claims if claims.get("is_logged_in") else {}
 
 
 def log_out() -> None:
-    """Forget the logged-in user of this browser session."""
+    """Sign this browser session out (the password session is revoked on the server too)."""
     st.session_state.pop(SESSION_KEY, None)
+    st.session_state[_SIGNED_OUT_KEY] = True
+    try:
+        state = _sign_in()
+        session = state.session(_request_cookies().get(signin.SESSION_COOKIE))
+        if session is not None:
+            state.revoked.revoke(session)
+    except ConfigError:
+        pass
 
 
 def _still_valid(user: User) -> User | None:
-    """The user as the users file has them now (a removed user is logged out, a new role applies)."""
+    """The user as the users file has them now (a removed user is signed out, a new role applies)."""
     try:
         for entry in auth.list_users():
             if entry["name"] == user.name:
@@ -113,77 +132,64 @@ def _still_valid(user: User) -> User | None:
     return None
 
 
-def _login_gate() -> None:
-    """Show only the login page, whatever address was asked for, and stop the script.
+def _link(label: str, href: str) -> None:
+    # target=_self: the server's sign-in pages are ordinary pages of this site, not new tabs.
+    st.markdown(f'<a href="{href}" target="_self">{label}</a>', unsafe_allow_html=True)
 
-    The login page is registered with ``st.navigation`` on purpose: a script run that never
-    calls ``st.navigation`` makes Streamlit fall back to listing every file in a ``pages/`` folder
-    beside the entry script as a page of its own, run directly at ``/NAME`` without this check.
-    The app's pages therefore live in ``dashboards/views/``, which Streamlit never lists by itself.
+
+def _gate(body) -> None:
+    """Show only ``body`` as the page, whatever address was asked for, and stop the script.
+
+    The page is registered with ``st.navigation`` on purpose: a script run that never calls
+    ``st.navigation`` makes Streamlit fall back to listing every file in a ``pages/`` folder beside
+    the entry script as a page of its own, run directly at ``/NAME`` without this check. The app's
+    pages therefore live in ``dashboards/views/``, which Streamlit never lists by itself.
     """
-    st.navigation([st.Page(_login_form, title="Log in", url_path="login", default=True)], position="hidden").run()
+    st.navigation([st.Page(body, title="Sign in", url_path="sign-in", default=True)], position="hidden").run()
     st.stop()
 
 
-def _login_form() -> None:
-    _, middle, _ = st.columns([1, 2, 1])  # a narrow form, also in the app's wide layout
-    with middle:
-        _login_form_body()
+def _not_signed_in() -> None:
+    st.title("Sign in")
+    if st.session_state.get(_SIGNED_OUT_KEY):
+        st.success("You have signed out.")
+    else:
+        st.caption("This dashboard is shared over the network, so it needs to know who you are.")
+    _link("Sign in", SIGN_OUT_URL)  # clears any old session cookie, then shows the sign-in page
 
 
-def _login_form_body() -> None:
-    st.title("Log in")
-    st.caption("This dashboard is shared over the network, so it needs your name and password.")
-    try:
-        has_users = bool(auth.list_users())
-    except ConfigError as exc:  # the details (a path on the server) go to the server's log, not the network
-        log.error("dashboard login unavailable: %s", exc)
-        st.error("Logging in is not possible: the server's users file cannot be read. Ask whoever runs the "
-                 "dashboard to check the server's log.")
-        st.stop()
-    if not has_users:
-        st.error("No users are set up on the server yet. Whoever runs the dashboard should run "
-                 "`toolkit users add NAME --role researcher` there, then reload this page.")
-        st.stop()
-    with st.form("login", clear_on_submit=True):
-        name = st.text_input("Name", autocomplete="username")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
-        submitted = st.form_submit_button("Log in", type="primary")
-    if not submitted:
-        st.stop()
-    lock, failures = _failures()
-    key = name.strip().lower()
-    with lock:
-        count = max(failures.get(key, 0), st.session_state.get(_FAILED_KEY, 0))
-    delay = _delay_for(count)
-    if delay:
-        with st.spinner(f"Too many failed attempts; waiting {delay:.0f} seconds before checking..."):
-            time.sleep(delay)
-    user = auth.verify(name, password) if name.strip() and password else None
-    if user is None:
-        with lock:
-            failures[key] = failures.get(key, 0) + 1
-        st.session_state[_FAILED_KEY] = st.session_state.get(_FAILED_KEY, 0) + 1
-        st.error("Name or password not recognised. Check both and try again.")
-        st.stop()
-    with lock:
-        failures.pop(key, None)
-    st.session_state.pop(_FAILED_KEY, None)
-    st.session_state[SESSION_KEY] = user
-    log.info("dashboard login (%s)", user.role)
-    st.rerun()
+def _no_role(identity: str):
+    def page() -> None:
+        st.title("No access")
+        st.error(f"You signed in as {identity or 'someone'}, but that account has no role on this dashboard. Ask "
+                 "whoever runs it to add you, then sign in again.")
+        st.button("Sign out", key="toolkit_sso_sign_out", on_click=st.logout)
+
+    return page
 
 
-def _sidebar(user: User) -> None:
+def _sso_expired(claims: Mapping, hours: float) -> bool:
+    """Streamlit keeps a single sign-on for 30 days; here it lasts ``session_hours`` from the provider's sign-in."""
+    issued = claims.get("iat")
+    return not isinstance(issued, (int, float)) or time.time() - issued > hours * 3600
+
+
+def _sso_expired_page() -> None:
+    st.title("Sign in")
+    st.info("Your sign-in has ended. Sign in again to go on.")
+    st.button("Sign in again", key="toolkit_sso_again", on_click=st.login, args=(signin.SSO_PROVIDER,))
+
+
+def _sidebar(user: User, *, sso: bool) -> None:
     with st.sidebar:
         st.caption(f"Signed in as **{user.name}** ({user.role})")
         # A callback, not `if st.button(...)`: with st.navigation a button drawn before the page runs
         # did not report its click in the browser (Streamlit 1.67); callbacks run before the script.
-        st.button("Log out", key="toolkit_log_out", on_click=log_out)
+        st.button("Sign out", key="toolkit_log_out", on_click=st.logout if sso else log_out)
 
 
 def current_user() -> User:
-    """The user of this browser session; shows the login form and stops the page until there is one.
+    """The user of this browser session; shows a sign-in page and stops the script until there is one.
 
     Returns
     -------
@@ -198,18 +204,43 @@ def current_user() -> User:
     """
     injected = st.session_state.get(SESSION_KEY)
     if not auth_required():
-        if isinstance(injected, User):
-            return injected
-        return _local_user()
-    if isinstance(injected, User):
+        return injected if isinstance(injected, User) else _local_user()
+    if isinstance(injected, User):  # the tests' hook
         user = _still_valid(injected)
-        if user is None:
-            log_out()
-            st.warning("Your account was removed or changed; please log in again.")
-        else:
-            if user != injected:
-                st.session_state[SESSION_KEY] = user
-            _sidebar(user)
+        if user is not None:
+            st.session_state[SESSION_KEY] = user
+            _sidebar(user, sso=False)
             return user
-    _login_gate()
-    raise AssertionError("unreachable: the login form stops or reruns the script")  # pragma: no cover
+        st.session_state.pop(SESSION_KEY, None)
+        st.warning("Your account was removed or changed; please sign in again.")
+    try:
+        state = _sign_in()
+    except ConfigError as exc:  # the details (paths on the server) go to the server's log, not the network
+        log.error("dashboard sign-in unavailable: %s", exc)
+        st.error("Signing in is not possible: the server's sign-in settings cannot be read. Ask whoever runs the "
+                 "dashboard to check the server's log.")
+        st.stop()
+    if not st.session_state.get(_SIGNED_OUT_KEY):
+        session = state.session(_request_cookies().get(signin.SESSION_COOKIE))
+        if session is not None:
+            entry = auth.user_fingerprint(session.name, path=state.users_path)
+            if entry is not None:
+                user = User(name=session.name, role=entry[0])
+                _sidebar(user, sso=False)
+                return user
+    sso = state.settings.sso
+    claims = _sso_claims() if sso is not None else {}
+    if claims and _sso_expired(claims, state.settings.session_hours):
+        _gate(_sso_expired_page)
+    if claims:
+        user, identity = signin.sso_user(claims, sso)
+        if user is None:
+            log.info("single sign-on without a role on this dashboard")
+            _gate(_no_role(identity))
+        _sidebar(user, sso=True)
+        return user
+    if sso is not None and st.query_params.get("sso"):
+        st.login(signin.SSO_PROVIDER)
+        st.stop()
+    _gate(_not_signed_in)
+    raise AssertionError("unreachable: the sign-in gate stops the script")  # pragma: no cover

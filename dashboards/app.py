@@ -22,7 +22,8 @@ if str(HERE) not in sys.path:  # streamlit adds it; AppTest and other runners ma
 
 import loaders  # noqa: E402
 
-st.set_page_config(page_title="Qualitative toolkit", page_icon=":material/forum:", layout="wide")
+# A local image: a ":material/...:" icon would make every page ask fonts.gstatic.com for it.
+st.set_page_config(page_title="Qualitative toolkit", page_icon=str(HERE / "favicon.png"), layout="wide")
 
 try:
     from access import auth_required, current_user

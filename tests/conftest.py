@@ -14,6 +14,19 @@ REALFILES = SHARED / "realfiles"
 PERFCORPUS = SHARED / "perfcorpus"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_keys_in_a_temporary_home(tmp_path_factory):
+    """Pseudonymisation keys default to the user's data folder: keep the tests' keys out of the real one."""
+    home = tmp_path_factory.mktemp("xdg_data_home")
+    previous = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(home)
+    yield home
+    if previous is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = previous
+
+
 def realfiles_dir(sub: str = "") -> Path:
     """The folder of real exports beside the repo; skips the test when it is absent."""
     path = REALFILES / sub if sub else REALFILES

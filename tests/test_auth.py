@@ -116,7 +116,19 @@ def test_missing_file_means_no_users(users):
 
 @pytest.mark.parametrize(
     "password, match",
-    [("short", "at least 10 characters"), ("123456789", "at least 10 characters"), (" padded password ", "space")],
+    [
+        ("short", "at least 12 characters"),
+        ("password12", "at least 12 characters"),  # accepted before: the example
+        ("123456789012", "only digits"),
+        (" padded password ", "space"),
+        ("abcabcabcabc", "repeated"),
+        ("password1234", "too common"),  # a common password with digits added
+        ("P@ssw0rd2024!", "too common"),  # ... with look-alike letters and symbols
+        ("Liverpool1892", "too common"),
+        ("qwertyuiop123", "too common"),
+        ("1q2w3e4r5t6y", "too common"),  # common as it is, 12 characters long
+        ("iloveyou2024", "too common"),
+    ],
 )
 def test_weak_passwords_refused(users, password, match):
     with pytest.raises(ConfigError, match=match):
@@ -124,9 +136,37 @@ def test_weak_passwords_refused(users, password, match):
     assert not users.exists()
 
 
-def test_password_equal_to_name_refused(users):
+@pytest.mark.parametrize("password", ["kettle orbit violet harbour", "correct horse battery", "Marmalade-Tuesday-77"])
+def test_unusual_passphrases_are_accepted(users, password):
+    assert auth.password_problem(password, name="asha") is None
+    auth.add_user("asha", "researcher", password, path=users)
+    assert auth.verify("asha", password, path=users) == User("asha", "researcher")
+
+
+def test_common_password_list_is_bundled_data():
+    common = auth.common_passwords()
+    assert len(common) >= 29_000
+    assert {"password", "123456", "qwerty", "iloveyou"} <= common
+    assert not any(word.startswith("#") for word in common)  # the licence header is not a password
+
+
+def test_password_containing_the_name_refused(users):
     with pytest.raises(ConfigError, match="user name"):
         auth.add_user("asha.mukherjee", "researcher", "Asha.Mukherjee", path=users)
+    with pytest.raises(ConfigError, match="user name"):
+        auth.add_user("asha", "researcher", "my name is asha, hello", path=users)
+
+
+def test_fingerprint_changes_with_the_password_and_ends_with_the_user(users):
+    auth.add_user("asha", "researcher", PASSWORD, path=users)
+    role, first = auth.user_fingerprint("asha", path=users)
+    assert role == "researcher" and len(first) == 16
+    assert PASSWORD not in first and first not in users.read_text()
+    auth.add_user("asha", "reviewer", "a brand new passphrase", path=users)
+    role, second = auth.user_fingerprint("asha", path=users)
+    assert role == "reviewer" and second != first
+    auth.remove_user("asha", path=users)
+    assert auth.user_fingerprint("asha", path=users) is None
 
 
 def test_bad_role_and_bad_name_refused(users):
@@ -187,3 +227,20 @@ def test_passwords_are_never_logged(users, caplog):
     auth.verify("the wrong secret", PASSWORD, path=users)  # a password typed into the name box
     assert caplog.records
     assert PASSWORD not in caplog.text and "the wrong secret" not in caplog.text
+
+
+@pytest.mark.parametrize("password", ["password12", "Password2024!", "qwertyuiop123"])
+def test_toolkit_users_add_refuses_short_and_common_passwords(users, monkeypatch, capsys, password):
+    import io
+
+    from toolkit import cli
+
+    monkeypatch.setenv("TOOLKIT_USERS", str(users))
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    code = cli.main(["users", "add", "asha", "--role", "researcher", "--password-stdin"])
+    assert code != 0
+    assert "password for asha:" in capsys.readouterr().err
+    assert not users.exists()
+    monkeypatch.setattr("sys.stdin", io.StringIO("kettle orbit violet harbour\n"))
+    assert cli.main(["users", "add", "asha", "--role", "researcher", "--password-stdin"]) == 0
+    assert auth.verify("asha", "kettle orbit violet harbour", path=users) == User("asha", "researcher")

@@ -94,14 +94,14 @@ def test_import_codings_then_agreement(study, tmp_path, capsys):
 
     con = sqlite3.connect(study / "store" / "study.sqlite")
     coded = pd.read_sql(
-        "select g.segment_key, g.text, c.theme, c.polarity from codings c join segments g using (segment_key) where c.rank = 1 limit 40",
+        "select g.segment_key, g.text, c.theme, c.polarity from codings c join segments g using (segment_key) where c.rank = 1 and c.theme is not null limit 40",
         con,
     )
     human = coded.copy()
     human.loc[human.index[:10], "theme"] = "resources_capacity"  # disagree on a quarter
     human[["text", "theme", "polarity"]].to_csv(tmp_path / "ana.csv", index=False)
     assert main(["import-codings", str(tmp_path / "ana.csv"), str(study), "--coder", "ana"]) == 0
-    assert "Recorded 40 codings by 'ana'" in capsys.readouterr().out
+    assert "stored 40 coding(s) from 40 passage(s)" in capsys.readouterr().out
     assert main(["agreement", str(study)]) == 0
     out = capsys.readouterr().out
     assert "between 'machine' and 'ana' over 40 segments" in out
@@ -168,5 +168,5 @@ def test_qdpx_export_imports_back_as_human_codings(study, tmp_path, capsys):
     assert main(["import-qdpx", str(target), str(study), "--coder", "nvivo-team"]) == 0
     out = capsys.readouterr().out
     human = pd.read_sql("select segment_key, theme, polarity from human_codings where coder = 'nvivo-team'", con)
-    assert f"stored {len(human)} codings" in out
+    assert f"stored {len(human)} coding(s)" in out
     assert len(human) > 0 and set(map(tuple, human.values)) <= exported

@@ -17,7 +17,14 @@ def test_folder_without_config_gets_defaults(tmp_path):
     config = load_config(tmp_path)
     assert config == StudyConfig.default(tmp_path)
     assert config.store_url == f"sqlite:///{tmp_path.resolve()}/store/study.sqlite"
-    assert config.key_path == tmp_path.resolve() / "private" / "pseudonymisation_key.json"
+    assert config.key_path.name == "pseudonymisation_key.json"
+    assert not config.key_path.is_relative_to(tmp_path.resolve())  # the key lives outside the study
+
+
+def test_the_key_location_a_study_recorded_wins_over_the_default(tmp_path):
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / "key-location").write_text("/secure/keys/pilot.json\n", encoding="utf-8")
+    assert str(load_config(tmp_path).key_path) == "/secure/keys/pilot.json"
 
 
 def test_settings_are_read_and_paths_resolve_against_the_study(tmp_path):

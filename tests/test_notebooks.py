@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, SAMPLE_STUDY
+from toolkit.config import load_config
 
 NOTEBOOKS = REPO / "notebooks"
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
@@ -85,9 +86,9 @@ def built_study(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("notebooks") / "interviews"
     shutil.copytree(SAMPLE_STUDY, root, ignore=shutil.ignore_patterns("store", "private", "exports"))
     report = open_study(root).run()
-    assert report.stages == ["ingest", "code", "topics"], report.stages
+    assert report.stages == ["ingest", "segment", "code", "topics"], report.stages
     yield root
-    shutil.rmtree(root / "private", ignore_errors=True)  # the copy's pseudonymisation key
+    shutil.rmtree(load_config(root).key_path.parent, ignore_errors=True)  # the copy's pseudonymisation key
 
 
 def run_notebook(path: Path, *, timeout: int = CELL_TIMEOUT):

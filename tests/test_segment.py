@@ -23,6 +23,7 @@ def turns_frame(texts, roles=None, starts=None):
         {
             s.TURN_ID: range(1, n + 1),
             s.SOURCE_ID: [7] * n,
+            s.SOURCE_UID: ["u7"] * n,
             s.PATH: ["Place/x.txt"] * n,
             s.START_CHAR: starts or [0] * n,
             s.TEXT: texts,
@@ -60,17 +61,35 @@ def test_segment_keys_are_stable_and_distinct(nlp):
     b = segment_turns(turns, nlp)
     assert a[s.SEGMENT_KEY].tolist() == b[s.SEGMENT_KEY].tolist()
     assert a[s.SEGMENT_KEY].nunique() == 2
-    assert segment_key("p", 0, 5, "abcde") != segment_key("q", 0, 5, "abcde")
+    assert segment_key("p", "", "abcde") != segment_key("q", "", "abcde")
+
+
+def test_segment_keys_do_not_move_when_a_line_is_added_above(nlp):
+    before = segment_turns(turns_frame(["The charter helped a lot.", "But the systems still do not talk."],
+                                       starts=[0, 30]), nlp)
+    after = segment_turns(turns_frame(["Good morning to everyone here.", "The charter helped a lot.",
+                                       "But the systems still do not talk."], starts=[0, 40, 70]), nlp)
+    assert set(before[s.SEGMENT_KEY]) <= set(after[s.SEGMENT_KEY])
+
+
+def test_a_participant_segment_carries_the_question_it_answers(nlp):
+    segs = segment_turns(turns_frame(["What gets in the way of sharing?", "The systems do not talk to each other."],
+                                     roles=[s.INTERVIEWER, s.PARTICIPANT]), nlp)
+    assert segs[s.PROMPT].isna().tolist() == [True, False]
+    assert segs[s.PROMPT].iloc[1] == "What gets in the way of sharing?"
 
 
 def test_survey_answers_are_segmented_with_offsets_into_the_answer(nlp):
     answers = pd.DataFrame(
-        {s.TEXT_ANSWER_ID: [3], s.SOURCE_ID: [9], s.PATH: ["P/survey.xlsx"], s.TEXT: ["IG advice is slow. Our champions are great though."]}
+        {s.TEXT_ANSWER_ID: [3], s.SOURCE_ID: [9], s.SOURCE_UID: ["u9"], s.PATH: ["P/survey.xlsx"],
+         s.QUESTION_KEY: ["q2"], s.QUESTION_TEXT: ["What gets in the way?"],
+         s.TEXT: ["IG advice is slow. Our champions are great though."]}
     )
     segs = segment_answers(answers, nlp)
     assert segs[s.TEXT].tolist() == ["IG advice is slow.", "Our champions are great though."]
     assert segs[s.START_CHAR].tolist() == [0, 19]
     assert segs[s.TEXT_ANSWER_ID].tolist() == [3, 3]
+    assert segs[s.PROMPT].tolist() == ["What gets in the way?"] * 2
 
 
 def test_empty_input(nlp):
@@ -92,7 +111,7 @@ def test_a_sentence_boundary_inside_a_pseudonym_tag_is_ignored():
     nlp = spacy.blank("en")
     nlp.add_pipe("split_in_tag")
     text = "Her number was wrong and [PHONE_05], was on our system. Then we rang the school nurse."
-    turns = pd.DataFrame({"turn_id": [1], "source_id": [1], "path": ["a.txt"], "start_char": [0], "text": [text],
+    turns = pd.DataFrame({"turn_id": [1], "source_id": [1], "source_uid": ["u1"], "path": ["a.txt"], "start_char": [0], "text": [text],
                           "speaker_role": ["participant"]})
     segments = segment_turns(turns, nlp)[s.TEXT].tolist()
     assert segments == ["Her number was wrong and [PHONE_05], was on our system.", "Then we rang the school nurse."]

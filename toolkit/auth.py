@@ -15,8 +15,14 @@ without breaking old entries. Checks use :func:`hmac.compare_digest`. Writes go 
 temporary file in the same folder that then replaces the old one (readable by its owner
 only, mode 0600), so a crash never leaves half a file.
 
-The dashboard asks for a login only when it is served beyond this machine
-(``toolkit dashboard --host 0.0.0.0``); see ``dashboards/access.py``.
+A new password must be at least :data:`MIN_PASSWORD_LENGTH` characters and must not be a
+common one: :func:`password_problem` checks it against the 30,000 most common passwords
+(``toolkit/rules/common_passwords.txt``, shipped as data), also with digits or symbols added
+and letters swapped for look-alikes (``P@ssw0rd2024``), and refuses the user's own name.
+
+The dashboard asks for a sign-in only when it is served beyond this machine
+(``toolkit dashboard --host 0.0.0.0``); sessions, throttling and single sign-on live in
+:mod:`toolkit.signin`, the server in :mod:`toolkit.serve`, the pages' side in ``dashboards/access.py``.
 """
 
 from __future__ import annotations
@@ -31,27 +37,31 @@ import re
 import secrets
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from toolkit.errors import ConfigError
 from toolkit.schema import ROLES
 
 __all__ = [
-    "User",
     "MIN_PASSWORD_LENGTH",
-    "users_path",
+    "User",
     "add_user",
-    "remove_user",
-    "list_users",
-    "verify",
-    "hash_password",
     "check_password",
+    "hash_password",
+    "list_users",
+    "password_problem",
+    "remove_user",
+    "user_fingerprint",
+    "users_path",
+    "verify",
 ]
 
 log = logging.getLogger(__name__)
 
 USERS_ENV = "TOOLKIT_USERS"
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
 
 # OWASP's scrypt setting "N=2^15, r=8, p=3" (about 32 MiB and a tenth of a second per check).
 SCRYPT_N = 2**15
@@ -157,6 +167,78 @@ def check_password(password: str, encoded: str) -> bool:
     return hmac.compare_digest(candidate, digest)
 
 
+# --- what a password may be -----------------------------------------------------------------------
+
+_LOOKALIKES = str.maketrans({"@": "a", "4": "a", "0": "o", "3": "e", "$": "s", "5": "s", "7": "t", "1": "i",
+                             "!": "i", "|": "l", "+": "t", "8": "b", "9": "g"})
+_AFFIXES = "0123456789!@#$%^&*()-_=+[]{};:'\",.<>/?\\|`~ "
+_GOOD_ADVICE = "three or four unrelated words make a good one"
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The bundled list of common passwords (lower-cased), read once.
+
+    Examples
+    --------
+    >>> "password" in common_passwords(), len(common_passwords()) > 20_000
+    (True, True)
+    """
+    text = resources.files("toolkit.rules").joinpath("common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def _variants(password: str) -> set[str]:
+    """The password lower-cased, with look-alikes undone and digits/symbols around it removed."""
+    lower = password.lower()
+    found = {lower, lower.translate(_LOOKALIKES), lower.replace("1", "l").translate(_LOOKALIKES)}
+    found.add(lower.strip(_AFFIXES).translate(_LOOKALIKES))  # "Password2024!" and "P@ssw0rd2024!"
+    for word in found.copy():  # grows while it is read
+        found.update((word.strip(_AFFIXES), word.rstrip(_AFFIXES), word.lstrip(_AFFIXES)))
+        found.add("".join(word.split()))  # "pass word" is "password"
+    return {word for word in found if len(word) >= 4}
+
+
+def _repeats(password: str) -> bool:
+    """True if the password is one short unit repeated ("abcabcabcabc", "xxxxxxxxxxxx")."""
+    size = len(password)
+    return any(size % unit == 0 and password[:unit] * (size // unit) == password for unit in range(1, size // 2 + 1))
+
+
+def password_problem(password: str, *, name: str = "") -> str | None:
+    """What is wrong with ``password`` as a new password for ``name``, or None if nothing.
+
+    Refused: fewer than :data:`MIN_PASSWORD_LENGTH` characters; spaces at either end; only digits;
+    one short unit repeated; the user's name in it; a password from the bundled list of common
+    passwords, also with digits or symbols added around it or letters swapped for look-alikes.
+
+    Examples
+    --------
+    >>> password_problem("password12") is not None, password_problem("P@ssw0rd2024!") is not None
+    (True, True)
+    >>> password_problem("kettle orbit violet harbour") is None
+    True
+    """
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        return f"too short; use at least {MIN_PASSWORD_LENGTH} characters ({_GOOD_ADVICE})."
+    if password.strip() != password:
+        return "must not start or end with a space. Choose another."
+    if password.isdigit():
+        return f"only digits; use words instead ({_GOOD_ADVICE})."
+    if _repeats(password.lower()):
+        return f"the same few characters repeated; choose another ({_GOOD_ADVICE})."
+    clean_name = "".join(name.lower().split()) if isinstance(name, str) else ""
+    if len(clean_name) >= 3 and clean_name in "".join(password.lower().split()):
+        return "must not contain the user name. Choose another."
+    if _variants(password) & common_passwords():
+        return (
+            "too common: it is, or is built on, one of the 30,000 passwords people use most, which attackers try "
+            f"first. Choose another ({_GOOD_ADVICE})."
+        )
+    return None
+
+
+
 # --- the file ------------------------------------------------------------------------------------
 
 
@@ -255,7 +337,8 @@ def add_user(name: str, role: str, password: str, *, path: str | Path | None = N
     ----------
     name : the login name (1-64 letters, digits, spaces, ``. _ @ -``).
     role : one of :data:`toolkit.schema.ROLES` (``researcher``, ``reviewer``).
-    password : at least :data:`MIN_PASSWORD_LENGTH` characters; only its hash is stored.
+    password : at least :data:`MIN_PASSWORD_LENGTH` characters and not a common password
+        (:func:`password_problem`); only its hash is stored.
     path : the users file (default: :func:`users_path`).
 
     Examples
@@ -265,15 +348,9 @@ def add_user(name: str, role: str, password: str, *, path: str | Path | None = N
     name = _check_name(name)
     if role not in ROLES:
         raise ConfigError(f"role {role!r} for {name}: expected one of {', '.join(ROLES)}.")
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise ConfigError(
-            f"password for {name}: too short; use at least {MIN_PASSWORD_LENGTH} characters "
-            "(a few unrelated words make a good one)."
-        )
-    if password.strip() != password or password.lower() == name.lower():
-        raise ConfigError(
-            f"password for {name}: must not start or end with a space, nor be the user name. Choose another."
-        )
+    problem = password_problem(password, name=name)
+    if problem:
+        raise ConfigError(f"password for {name}: {problem}")
     target = _resolve(path)
     users = [u for u in _read(target) if u["name"] != name]
     users.append({"name": name, "role": role, "password": hash_password(password)})
@@ -337,3 +414,22 @@ def verify(name: str, password: str, *, path: str | Path | None = None) -> User 
         log.info("dashboard login refused")
         return None
     return User(name=entry["name"], role=entry["role"])
+
+
+def user_fingerprint(name: str, *, path: str | Path | None = None) -> tuple[str, str] | None:
+    """``(role, fingerprint)`` of ``name``'s current entry, or None if there is no such user.
+
+    The fingerprint is a short hash of the stored password hash: it changes when the password
+    does, so a session cookie that carries it ends when the password is changed or the user is
+    removed (:mod:`toolkit.signin`). It reveals nothing about the password.
+
+    Examples
+    --------
+    >>> user_fingerprint("asha", path=tmp / "users.toml")  # doctest: +SKIP
+    ('researcher', '3f0c9a1e52d4b7a8')
+    """
+    entry = next((u for u in _read(_resolve(path)) if u["name"] == name), None)
+    if entry is None:
+        return None
+    digest = hashlib.sha256(b"toolkit session\0" + entry["password"].encode("utf-8")).hexdigest()[:16]
+    return entry["role"], digest

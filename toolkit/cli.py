@@ -70,10 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", type=Path)
     p.set_defaults(func=cmd_init)
 
-    study_help = "study folder (default: the sample study in interviews/)"
+    study_help = "study folder (default: $TOOLKIT_STUDY, else the current folder if it holds study.toml)"
+    wait_help = "wait up to this many seconds for another run on the same study to finish (default: 0)"
     p = sub.add_parser("ingest", help="read the study's raw files into its store (pseudonymised)")
     p.add_argument("study", nargs="?", help=study_help)
     p.add_argument("--skip-bad", action="store_true", help="store readable files even if others fail")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help=wait_help)
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("read", help="parse one transcript or survey file and print it (no store)")
@@ -85,10 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run every stage, in order, on a study")
     p.add_argument("study", nargs="?", help=study_help)
     p.add_argument("--skip-bad", action="store_true", help="store readable files even if others fail")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help=wait_help)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("code", help="segment the study and code segments into barrier/enabler themes")
     p.add_argument("study", nargs="?", help=study_help)
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help=wait_help)
     p.set_defaults(func=cmd_code)
 
     p = sub.add_parser("code-text", help="code the rows of a CSV file outside any study")
@@ -247,12 +251,13 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from toolkit.config import load_config
-    from toolkit.ingest.study import ingest_study
+    from toolkit.pipeline import run_study
     from toolkit.store import Store
 
     config = load_config(args.study)
     store = Store(config.store_url)
-    report = ingest_study(config, store=store, progress=_progress, skip_bad=args.skip_bad)
+    report = run_study(config, store=store, progress=_progress, skip_bad=args.skip_bad, stages=("ingest",),
+                       wait=args.wait).ingest
     _print_ingest(report)
     _print_places(store)
     return EXIT_INPUT if report.failed else 0
@@ -266,10 +271,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.study)
     store = Store(config.store_url)
     print(f"Study: {config.name} ({config.root})")
-    report = run_study(config, store=store, progress=_progress, skip_bad=args.skip_bad)
+    report = run_study(config, store=store, progress=_progress, skip_bad=args.skip_bad, wait=args.wait)
+    if report.interrupted_before:
+        print(f"note: {report.interrupted_before} earlier run(s) had been stopped before they finished; "
+              "they are recorded as interrupted and nothing they started was kept.")
     if report.ingest is not None:
         _print_ingest(report.ingest)
     _print_places(store)
+    if report.segment and (report.segment.get("moved") or report.segment.get("orphaned")):
+        print(f"Human work re-attached after the sources changed: {report.segment.get('moved', 0)} moved, "
+              f"{report.segment.get('orphaned', 0)} could not be placed (see: toolkit status {config.root}).")
     if report.coding is not None:
         print()
         _print_coding(report.coding, store)
@@ -406,22 +417,40 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import_qdpx(args: argparse.Namespace) -> int:
-    from toolkit.export import import_qdpx_codings
+    from toolkit import schema as sc
+    from toolkit.exchange.refi import read_qdc, read_qdpx
+    from toolkit.review import import_codings
+    from toolkit.review.context import context_for, file_finder
+    from toolkit.review.imports import project_passages
 
     config, store = _open_study(args.study)
-    report = import_qdpx_codings(args.file, store, coder=args.coder)
-    print(report)
+    if args.file.suffix.lower() == ".qdc":
+        book = read_qdc(args.file)
+        print(f"{args.file.name}: a codebook with {len(book.codes)} codes; it holds no codings to import.")
+        return 0
+    segments = store.segments_frame(evidence_only=True)
+    if segments.empty:
+        raise ToolkitError(f"No segments in the store of {config.root} yet. Run first: toolkit run {config.root}")
+    project = read_qdpx(args.file)
+    context = context_for(config, store)
+    passages, foreign = project_passages(project, segments, store.table(sc.SOURCES), codebook=context.codebook,
+                                         redact=context.redact, source_of=file_finder(config, store))
+    report = import_codings(context, passages, coder=args.coder, origin=str(args.file), require_polarity=False)
+    report.not_in_codebook = foreign
+    print(f"{args.file.name}: {report.summary()}")
+    for warning in project.warnings:
+        print(f"note: {warning}")
     return 0
 
 
 def cmd_code(args: argparse.Namespace) -> int:
-    from toolkit.coding import code_study
+    from toolkit.pipeline import run_study
 
     config, store = _open_study(args.study)
     if store.table("turns").empty and store.table("text_answers").empty:
         raise ToolkitError(f"The store of {config.root} is empty. Run first: toolkit ingest {config.root}")
-    report = code_study(config, store)
-    _print_coding(report, store)
+    report = run_study(config, store=store, stages=("segment", "code"), force=True, wait=args.wait)
+    _print_coding(report.coding, store)
     return 0
 
 
@@ -472,40 +501,28 @@ def cmd_code_text(args: argparse.Namespace) -> int:
 
 
 def cmd_import_codings(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from toolkit import schema as sc
-    from toolkit.coding import match_segments
     from toolkit.errors import InputDataError
+    from toolkit.review import import_codings
+    from toolkit.review.context import context_for, file_finder
+    from toolkit.review.imports import csv_passages
 
     config, store = _open_study(args.study)
     frame = _read_csv(args.input)
-    _require_columns(args.input, frame, ["theme", "polarity"])
+    _require_columns(args.input, frame, ["theme"])
     if "segment_key" not in frame.columns and "text" not in frame.columns:
-        raise InputDataError(args.input, "needs a 'segment_key' or a 'text' column to find the segments.", "Add one.")
+        raise InputDataError(args.input, "needs a 'segment_key' or a 'text' column to find the passages.",
+                             "Add one (a 'file' column naming each passage's transcript helps too).")
     segments = store.segments_frame()
     if segments.empty:
-        raise ToolkitError(f"No segments in the store of {config.root} yet. Run first: toolkit code {config.root}")
-    keys = match_segments(frame, segments)
-    texts = segments.set_index(sc.SEGMENT_KEY)[sc.TEXT]
-    themes = frame["theme"].str.strip().replace({"": None, "none": None})
-    decision = frame["decision"] if "decision" in frame.columns else pd.Series("add", index=frame.index)
-    decision = decision.where(themes.notna() | decision.isin(["accept"]), "reject")
-    records = pd.DataFrame(
-        {
-            sc.SEGMENT_KEY: keys,
-            sc.CODER: args.coder,
-            sc.DECISION: decision,
-            sc.THEME: themes,
-            sc.POLARITY: frame["polarity"].str.strip().replace({"": None}),
-            sc.GOOD_PRACTICE: frame.get("good_practice", pd.Series("0", index=frame.index)).isin(["1", "true", "True", "yes"]),
-            sc.NOTE: frame.get("note"),
-        }
-    )
-    matched = records[records[sc.SEGMENT_KEY].notna()].copy()
-    matched[sc.TEXT] = matched[sc.SEGMENT_KEY].map(texts)
-    n = store.add_human_codings(matched)
-    print(f"Recorded {n} codings by '{args.coder}'; {len(records) - n} row(s) matched no segment and were skipped.")
+        raise ToolkitError(f"No segments in the store of {config.root} yet. Run first: toolkit run {config.root}")
+    context = context_for(config, store)
+    frame = csv_passages(frame, segments, store.table(sc.SOURCES), redact=context.redact,
+                         source_of=file_finder(config, store))
+    report = import_codings(context, frame, coder=args.coder, origin=str(args.input))
+    print(f"{args.input.name}: {report.summary()}")
+    for label in report.unmatched[:10]:
+        print(f"  not placed: {label}")
     return 0
 
 
@@ -539,9 +556,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _print_coding(report, store) -> None:
+    if report is None:
+        print("Nothing to code: the store holds no participant segments.")
+        return
     print(
-        f"Coded {report.coded_segments} of {report.evidence_segments} participant segments "
-        f"({report.segments} segments in all; {report.codings} codings; codebook {report.codebook_version}; "
+        f"Coded {report.coded_segments} of {report.segments} {'participant' if report.full else 'new'} segments "
+        f"({report.codings} codings; codebook {report.codebook_version}; "
         f"{report.human_codings_used} human codings used for training; embeddings: {report.embeddings_computed} "
         f"computed, {report.embeddings_cached} from cache)."
     )
@@ -595,8 +615,9 @@ def _print_topics(store, by: str = "place", *, config) -> None:
 
 # --------------------------------------------------------------------------- output
 def _print_ingest(report) -> None:
+    renamed = f", {len(report.renamed)} renamed or moved" if report.renamed else ""
     print(
-        f"Ingest: {len(report.added)} added, {len(report.updated)} updated, "
+        f"Ingest: {len(report.added)} added, {len(report.updated)} updated{renamed}, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed."
     )
     if report.unsupported:

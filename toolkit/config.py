@@ -21,6 +21,8 @@ from toolkit.errors import ConfigError
 from toolkit.schema import IDENTIFIER_KINDS
 
 CONFIG_NAME = "study.toml"
+KEY_LOCATION = "store/key-location"
+"""Where a study records the path of its pseudonymisation key (the key itself lives elsewhere)."""
 DEFAULT_STUDY = "interviews"
 
 
@@ -68,8 +70,10 @@ class PseudonymisationOptions:
     enabled: bool = True
     style: str = "tag"
     """``tag`` gives ``[PERSON_07]``; ``alias`` gives readable aliases (``Person 7``)."""
-    key_path: str = "private/pseudonymisation_key.json"
-    """Where the key (original -> pseudonym) is written. Keep it apart from the data."""
+    key_path: str = ""
+    """Where the key (original -> pseudonym) is written. Empty (the default): a private folder of
+    yours outside the study (``~/.local/share/toolkit/keys/...``), recorded in ``store/key-location``
+    on the first run so the study finds it again wherever it moves. Keep it apart from the data."""
     known_names: tuple[str, ...] = ()
     """Names of people in the study, always replaced (speakers, staff, families)."""
     allow: tuple[str, ...] = ()
@@ -163,8 +167,6 @@ class StudyConfig:
     store: StoreOptions = field(default_factory=StoreOptions)
     coding: CodingOptions = field(default_factory=CodingOptions)
     topics: TopicOptions = field(default_factory=TopicOptions)
-    extra: dict = field(default_factory=dict, compare=False, repr=False)
-    """Sections this version does not know about, kept for later stages' own checks."""
 
     @classmethod
     def default(cls, root: str | Path) -> StudyConfig:
@@ -188,16 +190,79 @@ class StudyConfig:
 
     @property
     def key_path(self) -> Path:
-        return self.resolve(self.pseudonymisation.key_path)
+        """Where the pseudonymisation key is: the setting, else where the study recorded it, else the default home."""
+        if self.pseudonymisation.key_path:
+            return self.resolve(self.pseudonymisation.key_path)
+        recorded = self.root / KEY_LOCATION
+        if recorded.is_file():
+            text = recorded.read_text(encoding="utf-8").strip()
+            if text:
+                return Path(text)
+        from toolkit.pseudonymise.keyfile import default_key_path
+
+        return default_key_path(self.root, self.name)
+
+    @property
+    def key_location_file(self) -> Path:
+        """The file where a study records where its key lives (when ``key_path`` is not set)."""
+        return self.root / KEY_LOCATION
 
     def fingerprint(self, *, exclude: tuple[str, ...] = ()) -> str:
-        """A short hash of every setting (but the sections in ``exclude``), recorded with each run."""
+        """A short hash of every setting (but the sections in ``exclude``)."""
         data = dataclasses.asdict(self)
         data.pop("root")
+        data.pop("extra", None)
         for name in exclude:
             data.pop(name, None)
-        blob = json.dumps(data, sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()[:12]
+        return _digest(data)
+
+    def settings_fingerprint(self, stage: str, *extra: object) -> str:
+        """A short hash of exactly the settings one stage reads (:data:`STAGE_SETTINGS`), plus ``extra``.
+
+        Recorded with each of the stage's runs, so the stage runs again when, and only when,
+        something it reads changed: adding a name to ``[pseudonymisation] known_names``
+        re-pseudonymises every source; moving the store or changing a topic setting does not.
+
+        Examples
+        --------
+        >>> a = StudyConfig.default(".")
+        >>> b = dataclasses.replace(a, topics=dataclasses.replace(a.topics, top_n_words=5))
+        >>> a.settings_fingerprint("code") == b.settings_fingerprint("code")
+        True
+        >>> a.settings_fingerprint("topics") == b.settings_fingerprint("topics")
+        False
+        """
+        data = dataclasses.asdict(self)
+        picked: dict[str, Any] = {}
+        for key in STAGE_SETTINGS[stage]:
+            section, _, name = key.partition(".")
+            value = data[section]
+            picked[key] = value[name] if name else value
+        for key in STAGE_IGNORES.get(stage, ()):
+            section, _, name = key.partition(".")
+            if isinstance(picked.get(section), dict):
+                picked[section] = {k: v for k, v in picked[section].items() if k != name}
+        return _digest({"stage": stage, "settings": picked, "extra": [str(x) for x in extra]})
+
+
+STAGE_SETTINGS: dict[str, tuple[str, ...]] = {
+    "ingest": ("places", "manifest", "ingest", "surveys"),
+    "pseudonymise": ("pseudonymisation", "ingest.interviewers"),
+    "segment": ("coding.min_words",),
+    "code": ("seed", "coding"),
+    "topics": ("seed", "topics"),
+}
+"""The settings each stage reads: its fingerprint covers these and nothing else."""
+STAGE_IGNORES: dict[str, tuple[str, ...]] = {
+    "pseudonymise": ("pseudonymisation.key_path",),
+    "code": ("coding.min_words",),
+}
+"""Settings inside those sections that do not change the stage's output (where the key file lives)."""
+
+
+def _digest(data: Any) -> str:
+    blob = json.dumps(data, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
 
 
 _SECTIONS: dict[str, type] = {
@@ -209,8 +274,6 @@ _SECTIONS: dict[str, type] = {
     "topics": TopicOptions,
 }
 _STUDY_KEYS = ("name", "description", "places", "manifest", "seed")
-# Sections owned by later stages (coding, topics, dashboard); validated by them.
-_OPEN_SECTIONS = ("dashboard", "export")
 
 
 MANIFEST_HEADER = "file,participant_id,place,organisation_type,sector,role,interview_date,interviewer\n"
@@ -248,8 +311,9 @@ def find_study(path: str | Path | None = None) -> Path:
     """The study folder for ``path``: the folder itself, or the folder of a ``study.toml``.
 
     ``None`` means the study named by the ``TOOLKIT_STUDY`` environment variable, else
-    the sample study: ``interviews/`` in the current folder or a folder above it (so a
-    notebook in ``notebooks/`` finds it), else the one shipped beside the package.
+    the current folder when it holds a ``study.toml``. There is no silent fallback to the
+    sample study: a researcher who forgets to name their study is told so, rather than
+    given the sample's figures.
     """
     if path is None:
         import os
@@ -257,14 +321,12 @@ def find_study(path: str | Path | None = None) -> Path:
         if os.environ.get("TOOLKIT_STUDY"):
             return find_study(os.environ["TOOLKIT_STUDY"])
         here = Path.cwd()
-        candidates = [folder / DEFAULT_STUDY for folder in (here, *here.parents)]
-        candidates.append(Path(__file__).resolve().parent.parent / DEFAULT_STUDY)
-        for candidate in candidates:
-            if (candidate / CONFIG_NAME).is_file() or (candidate == here / DEFAULT_STUDY and candidate.is_dir()):
-                return candidate.resolve()
+        if (here / CONFIG_NAME).is_file():
+            return here.resolve()
         raise ConfigError(
-            f"No study given and no '{DEFAULT_STUDY}/' folder here. "
-            "Pass the study folder (toolkit ingest PATH) or create one with 'toolkit init PATH'."
+            f"No study given, and the current folder ({here}) holds no {CONFIG_NAME}. Name the study folder "
+            f"(e.g. 'toolkit run {DEFAULT_STUDY}' for the sample study), set TOOLKIT_STUDY, or create a study "
+            "with 'toolkit init PATH'."
         )
     path = Path(path).expanduser()
     if path.is_file() and path.name == CONFIG_NAME:
@@ -304,7 +366,7 @@ def load_config(study: str | Path | None = None) -> StudyConfig:
 def config_from_dict(data: dict[str, Any], *, root: str | Path, source: str | Path = CONFIG_NAME) -> StudyConfig:
     """Validate a parsed ``study.toml`` (a dict) into a :class:`StudyConfig`."""
     root = Path(root).resolve()
-    known = ("study", *_SECTIONS, *_OPEN_SECTIONS)
+    known = ("study", *_SECTIONS)
     for key in data:
         if key not in known:
             raise ConfigError(_unknown(source, key, known, "section"))
@@ -321,7 +383,6 @@ def config_from_dict(data: dict[str, Any], *, root: str | Path, source: str | Pa
             kwargs[key] = _check(source, f"study.{key}", study[key], getattr(defaults, key))
     for name, cls in _SECTIONS.items():
         kwargs[name] = _build_section(source, name, cls, data.get(name, {}))
-    kwargs["extra"] = {k: data[k] for k in _OPEN_SECTIONS if k in data}
     config = StudyConfig(**kwargs)
     _choice(source, "topics.reducer", config.topics.reducer, ("umap", "pca", "none"))
     _choice(source, "topics.clusterer", config.topics.clusterer, ("hdbscan", "kmeans"))

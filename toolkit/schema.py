@@ -34,6 +34,12 @@ COMMENTS = "comments"
 
 # --------------------------------------------------------------------------- columns
 SOURCE_ID = "source_id"
+SOURCE_UID = "source_uid"
+"""A source's stable identity: kept when its file is edited in place or renamed (same content)."""
+PATH_KEY = "path_key"
+"""A keyed hash of the raw file's path: finds the file again without storing a name it may hold."""
+SETTINGS_HASH = "settings_hash"
+"""Fingerprint of the settings that produced a stored source (reading and pseudonymisation)."""
 PATH = "path"
 PLACE = "place"
 KIND = "kind"
@@ -88,6 +94,14 @@ SEGMENT_KEY = "segment_key"
 SEGMENT_INDEX = "segment_index"
 IS_EVIDENCE = "is_evidence"
 LEMMAS = "lemmas"
+PROMPT = "prompt"
+"""A segment's context: the interviewer's preceding question, or the survey question it answers."""
+ANCHOR_TEXT = "anchor_text"
+"""The text of the passage a piece of human work was made on (what re-attaches it)."""
+SEGMENTED_WITH = "segmented_with"
+"""Fingerprint of the segment settings a source was last segmented with (empty: not yet)."""
+ANCHOR = "anchor"
+"""How a piece of human work is attached to its segment now: see ANCHOR_STATES."""
 
 CODING_ID = "coding_id"
 THEME = "theme"
@@ -165,8 +179,19 @@ IDENTIFIER_KINDS = (
     "date_of_birth",
     "address",
     "url",
+    "school",
+    "gp_practice",
+    "bank_card",
+    "iban",
+    "sort_code",
+    "account_number",
+    "ip_address",
 )
 """Kinds of identifier pseudonymisation replaces by default."""
+
+ANCHOR_STATES = ("attached", "moved", "orphaned")
+"""``attached``: its segment is as it was; ``moved``: re-attached by its text after the source changed;
+``orphaned``: its text is no longer in the study (reported, never dropped)."""
 
 MACHINE_CODER = "machine"
 DECISIONS = ("accept", "reject", "recode", "add")

@@ -26,15 +26,58 @@ MIN_WORDS = 4
 """Sentences with fewer words than this are joined to a neighbour."""
 
 
-def segment_key(source_path: str, start: int, end: int, text: str) -> str:
-    """A stable id for a segment: the same span of the same source gets the same key on every run."""
-    digest = hashlib.sha1(f"{source_path}\x1f{start}\x1f{end}\x1f{text}".encode()).hexdigest()
+def normalise_text(text: str) -> str:
+    """A passage's text as anchors compare it: whitespace collapsed, case and curly quotes folded."""
+    return " ".join(str(text).replace("\u2019", "'").replace("\u2018", "'").split()).casefold()
+
+
+def segment_key(source_uid: str, unit: str, text: str, occurrence: int = 0) -> str:
+    """A segment's id, anchored by content: the source's uid, the unit it is in, its text, and which occurrence.
+
+    Offsets are left out on purpose: adding a line at the top of a transcript, renaming
+    the file (the source keeps its uid) or adding a survey row leaves every other
+    segment's key, and so every decision made on it, where it was. ``unit`` is empty for
+    transcripts and the question for survey answers; ``occurrence`` tells apart the same
+    sentence said twice in one source ("Yes, exactly.").
+
+    Examples
+    --------
+    >>> segment_key("a1", "", "The charter helped.") == segment_key("a1", "", "The  charter helped. ")
+    True
+    >>> segment_key("a1", "", "The charter helped.") == segment_key("a1", "", "The charter helped.", 1)
+    False
+    """
+    digest = hashlib.sha1(f"{source_uid}\x1f{unit}\x1f{normalise_text(text)}\x1f{occurrence}".encode()).hexdigest()
     return digest[:16]
 
 
 def text_hash(text: str) -> str:
     """Hash of a text, used to cache work (embeddings) across runs."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+PROMPT = s.PROMPT
+MAX_PROMPT_CHARS = 400
+
+
+def segment_sources(
+    turns: pd.DataFrame,
+    answers: pd.DataFrame,
+    nlp,
+    *,
+    min_words: int = MIN_WORDS,
+    batch_size: int = 256,
+) -> pd.DataFrame:
+    """The segment stage: split turns and free-text answers into segments with content-anchored keys.
+
+    A pure function of its inputs: the pipeline reads the turns and answers of the sources
+    to (re)segment and writes what this returns. See :func:`segment_turns` and
+    :func:`segment_answers` for the columns each input needs.
+    """
+    frames = [segment_turns(turns, nlp, min_words=min_words, batch_size=batch_size),
+              segment_answers(answers, nlp, min_words=min_words, batch_size=batch_size)]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else _frame([])
 
 
 def segment_turns(
@@ -48,8 +91,8 @@ def segment_turns(
 
     Parameters
     ----------
-    turns : columns ``turn_id``, ``source_id``, ``path``, ``start_char``, ``text``,
-        ``speaker_role`` (as read from the store).
+    turns : columns ``turn_id``, ``source_id``, ``source_uid``, ``start_char``, ``text``,
+        ``speaker_role``, in the order of the transcript (``turn_index`` within a source).
     nlp : a spaCy pipeline that sets sentence boundaries (``senter``, ``parser`` or
         ``sentencizer``); see :func:`toolkit.models.load_segmenter`.
     min_words : sentences shorter than this are joined to a neighbour.
@@ -58,13 +101,14 @@ def segment_turns(
     -------
     One row per segment: ``segment_key``, ``source_id``, ``turn_id``,
     ``text_answer_id`` (empty), ``segment_index``, ``start_char``, ``end_char``,
-    ``text``, ``speaker_role``, ``is_evidence``.
+    ``text``, ``speaker_role``, ``is_evidence``, ``lemmas`` and ``prompt`` (the
+    interviewer's last turn before a participant's, as context for coding).
 
     Examples
     --------
     >>> import spacy
     >>> nlp = spacy.blank("en"); _ = nlp.add_pipe("sentencizer")
-    >>> turns = pd.DataFrame({"turn_id": [1], "source_id": [1], "path": ["a.txt"], "start_char": [10],
+    >>> turns = pd.DataFrame({"turn_id": [1], "source_id": [1], "source_uid": ["u1"], "start_char": [10],
     ...     "text": ["Yeah. The charter really helped us. But IT is hopeless."], "speaker_role": ["participant"]})
     >>> segment_turns(turns, nlp)[["start_char", "text"]].values.tolist()
     [[10, 'Yeah. The charter really helped us.'], [46, 'But IT is hopeless.']]
@@ -74,14 +118,20 @@ def segment_turns(
         return _frame(rows)
     texts = turns[s.TEXT].tolist()
     records = turns.to_dict("records")
+    seen: dict[tuple[str, str], int] = {}
+    prompt_of: dict[object, str | None] = {}
     for turn, doc in zip(records, nlp.pipe(texts, batch_size=batch_size)):
+        uid = str(turn[s.SOURCE_UID])
+        if turn[s.SPEAKER_ROLE] == s.INTERVIEWER:
+            prompt_of[uid] = " ".join(turn[s.TEXT].split())[-MAX_PROMPT_CHARS:]
         spans = _sentence_spans(doc, min_words)
         base = int(turn[s.START_CHAR])
         for index, (start, end) in enumerate(spans):
             text = turn[s.TEXT][start:end]
+            occurrence = _occurrence(seen, uid, "", text)
             rows.append(
                 {
-                    s.SEGMENT_KEY: segment_key(turn[s.PATH], base + start, base + end, text),
+                    s.SEGMENT_KEY: segment_key(uid, "", text, occurrence),
                     s.SOURCE_ID: turn[s.SOURCE_ID],
                     s.TURN_ID: turn[s.TURN_ID],
                     s.TEXT_ANSWER_ID: None,
@@ -92,6 +142,7 @@ def segment_turns(
                     s.SPEAKER_ROLE: turn[s.SPEAKER_ROLE],
                     s.IS_EVIDENCE: turn[s.SPEAKER_ROLE] == s.PARTICIPANT,
                     s.LEMMAS: content_lemmas(doc, start, end),
+                    PROMPT: prompt_of.get(uid) if turn[s.SPEAKER_ROLE] == s.PARTICIPANT else None,
                 }
             )
     return _frame(rows)
@@ -100,18 +151,25 @@ def segment_turns(
 def segment_answers(answers: pd.DataFrame, nlp, *, min_words: int = MIN_WORDS, batch_size: int = 256) -> pd.DataFrame:
     """Split free-text survey answers into segments; offsets are into the answer's text.
 
-    ``answers`` needs ``text_answer_id``, ``source_id``, ``path`` and ``text``.
+    ``answers`` needs ``text_answer_id``, ``source_id``, ``source_uid``, ``question_key``,
+    ``question_text`` and ``text``. A segment's key is anchored by the question and its
+    text, not the respondent's row, so adding a row to the survey moves no decision.
     """
     rows: list[dict] = []
     if answers.empty:
         return _frame(rows)
     records = answers.to_dict("records")
+    seen: dict[tuple[str, str], int] = {}
     for answer, doc in zip(records, nlp.pipe(answers[s.TEXT].tolist(), batch_size=batch_size)):
+        uid = str(answer[s.SOURCE_UID])
+        unit = str(answer.get(s.QUESTION_KEY) or "")
+        question = answer.get(s.QUESTION_TEXT)
         for index, (start, end) in enumerate(_sentence_spans(doc, min_words)):
             text = answer[s.TEXT][start:end]
+            occurrence = _occurrence(seen, uid, unit, text)
             rows.append(
                 {
-                    s.SEGMENT_KEY: segment_key(f"{answer[s.PATH]}#{answer[s.TEXT_ANSWER_ID]}", start, end, text),
+                    s.SEGMENT_KEY: segment_key(uid, unit, text, occurrence),
                     s.SOURCE_ID: answer[s.SOURCE_ID],
                     s.TURN_ID: None,
                     s.TEXT_ANSWER_ID: answer[s.TEXT_ANSWER_ID],
@@ -122,9 +180,18 @@ def segment_answers(answers: pd.DataFrame, nlp, *, min_words: int = MIN_WORDS, b
                     s.SPEAKER_ROLE: s.PARTICIPANT,
                     s.IS_EVIDENCE: True,
                     s.LEMMAS: content_lemmas(doc, start, end),
+                    PROMPT: str(question)[:MAX_PROMPT_CHARS] if isinstance(question, str) and question else None,
                 }
             )
     return _frame(rows)
+
+
+def _occurrence(seen: dict, uid: str, unit: str, text: str) -> int:
+    """How many times this text was already segmented in this source and unit (0 the first time)."""
+    key = (uid, unit + "\x1f" + normalise_text(text))
+    count = seen.get(key, 0)
+    seen[key] = count + 1
+    return count
 
 
 LEMMA_FIXES = {"datum": "data", "medium": "media"}
@@ -208,5 +275,6 @@ def _frame(rows: Iterable[dict]) -> pd.DataFrame:
         s.SPEAKER_ROLE,
         s.IS_EVIDENCE,
         s.LEMMAS,
+        PROMPT,
     ]
     return pd.DataFrame(list(rows), columns=columns)

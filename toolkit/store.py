@@ -35,6 +35,8 @@ sources = sa.Table(
     s.SOURCES,
     metadata,
     sa.Column(s.SOURCE_ID, sa.Integer, primary_key=True),
+    sa.Column(s.SOURCE_UID, sa.String(40), index=True),
+    sa.Column(s.PATH_KEY, sa.String(64), index=True),
     sa.Column(s.PATH, sa.String(1024), nullable=False, unique=True),
     sa.Column(s.PLACE, sa.String(200), index=True),
     sa.Column(s.KIND, sa.String(20), nullable=False),
@@ -51,6 +53,8 @@ sources = sa.Table(
     sa.Column(s.N_ITEMS, sa.Integer),
     sa.Column(s.INGESTED_AT, sa.String(40)),
     sa.Column(s.RUN_ID, sa.String(40)),
+    sa.Column(s.SETTINGS_HASH, sa.String(40)),
+    sa.Column(s.SEGMENTED_WITH, sa.String(40)),
 )
 
 turns = sa.Table(
@@ -141,6 +145,7 @@ segments = sa.Table(
     sa.Column(s.SPEAKER_ROLE, sa.String(20), nullable=False),
     sa.Column(s.IS_EVIDENCE, sa.Boolean, nullable=False),
     sa.Column(s.LEMMAS, sa.Text),
+    sa.Column(s.PROMPT, sa.Text),
     sa.Column(s.RUN_ID, sa.String(40)),
 )
 
@@ -173,6 +178,8 @@ human_codings = sa.Table(
     sa.Column(s.NOTE, sa.Text),
     sa.Column(s.TEXT, sa.Text),
     sa.Column(s.CREATED_AT, sa.String(40), nullable=False),
+    sa.Column(s.SOURCE_UID, sa.String(40)),
+    sa.Column(s.ANCHOR, sa.String(20)),
 )
 
 embeddings = sa.Table(
@@ -250,6 +257,9 @@ practices = sa.Table(
     sa.Column(s.NOTE, sa.Text),
     sa.Column(s.AUTHOR, sa.String(100), nullable=False),
     sa.Column(s.CREATED_AT, sa.String(40), nullable=False),
+    sa.Column(s.SOURCE_UID, sa.String(40)),
+    sa.Column(s.ANCHOR_TEXT, sa.Text),
+    sa.Column(s.ANCHOR, sa.String(20)),
 )
 
 comments = sa.Table(
@@ -263,6 +273,9 @@ comments = sa.Table(
     sa.Column(s.AUTHOR, sa.String(100), nullable=False),
     sa.Column(s.AUTHOR_ROLE, sa.String(20), nullable=False),
     sa.Column(s.CREATED_AT, sa.String(40), nullable=False),
+    sa.Column(s.SOURCE_UID, sa.String(40)),
+    sa.Column(s.ANCHOR_TEXT, sa.Text),
+    sa.Column(s.ANCHOR, sa.String(20)),
 )
 
 store_info = sa.Table(
@@ -509,17 +522,20 @@ class Store:
 
     def add_practice(
         self, segment_key: str, *, included: bool, author: str, theme: str | None = None,
-        title: str | None = None, note: str | None = None,
+        title: str | None = None, note: str | None = None, source_uid: str | None = None,
+        anchor_text: str | None = None,
     ) -> int:
         """Add a quote to (or take it out of) the good-practice library (append-only: the latest wins)."""
         return self._append(
             practices, {s.SEGMENT_KEY: segment_key, s.INCLUDED: bool(included), s.THEME: theme, s.TITLE: title,
-                        s.NOTE: note, s.AUTHOR: author},
+                        s.NOTE: note, s.AUTHOR: author, s.SOURCE_UID: source_uid, s.ANCHOR_TEXT: anchor_text,
+                        s.ANCHOR: "attached"},
         )
 
     def add_comment(
         self, text: str, *, author: str, author_role: str, segment_key: str | None = None,
-        theme: str | None = None, topic: int | None = None,
+        theme: str | None = None, topic: int | None = None, source_uid: str | None = None,
+        anchor_text: str | None = None,
     ) -> int:
         """Save a comment on a segment, theme or topic (reviewers and researchers both comment)."""
         if author_role not in s.ROLES:
@@ -528,7 +544,8 @@ class Store:
             raise StoreError("A comment needs some text.")
         return self._append(
             comments, {s.TEXT: text, s.AUTHOR: author, s.AUTHOR_ROLE: author_role, s.SEGMENT_KEY: segment_key,
-                       s.THEME: theme, s.TOPIC: topic},
+                       s.THEME: theme, s.TOPIC: topic, s.SOURCE_UID: source_uid, s.ANCHOR_TEXT: anchor_text,
+                       s.ANCHOR: "attached" if segment_key else None},
         )
 
     # ------------------------------------------------------------------ reading
@@ -539,20 +556,30 @@ class Store:
             return frame
         return frame.sort_values(s.CREATED_AT, kind="stable").drop_duplicates(keys, keep="last").reset_index(drop=True)
 
-    def table(self, name: str) -> pd.DataFrame:
-        """A whole table as a DataFrame."""
+    def table(self, name: str, *, conn: sa.Connection | None = None) -> pd.DataFrame:
+        """A whole table as a DataFrame (``conn``: read inside that open transaction)."""
         if name not in TABLES:
             raise StoreError(f"No table '{name}' in the store. Tables: {', '.join(sorted(TABLES))}.")
-        with self.engine.connect() as conn:
-            return pd.read_sql(sa.select(TABLES[name]), conn)
+        return self._read(sa.select(TABLES[name]), conn)
 
-    def turns_for_segmenting(self) -> pd.DataFrame:
-        """Every turn with its source path (dialogue only: headers and notes are not segmented)."""
+    def _read(self, query, conn: sa.Connection | None = None) -> pd.DataFrame:
+        if conn is not None:
+            return pd.read_sql(query, conn)
+        with self.engine.connect() as own:
+            return pd.read_sql(query, own)
+
+    def turns_for_segmenting(self, source_ids: list[int] | None = None) -> pd.DataFrame:
+        """Turns of these sources (default: all) in transcript order, with each source's uid.
+
+        Dialogue only: headers and notes (speaker role ``other``) are not segmented.
+        """
         query = (
             sa.select(
                 turns.c.turn_id,
                 turns.c.source_id,
+                sources.c.source_uid,
                 sources.c.path,
+                turns.c.turn_index,
                 turns.c.start_char,
                 turns.c.text,
                 turns.c.speaker_role,
@@ -561,24 +588,127 @@ class Store:
             .where(turns.c.speaker_role != s.OTHER)
             .order_by(sources.c.path, turns.c.turn_index)
         )
+        if source_ids is not None:
+            query = query.where(turns.c.source_id.in_([int(i) for i in source_ids]))
         with self.engine.connect() as conn:
             return pd.read_sql(query, conn)
 
-    def answers_for_segmenting(self) -> pd.DataFrame:
-        """Every free-text survey answer with its source path."""
+    def answers_for_segmenting(self, source_ids: list[int] | None = None) -> pd.DataFrame:
+        """Free-text survey answers of these sources (default: all), with their question and source uid."""
         query = (
-            sa.select(text_answers.c.text_answer_id, text_answers.c.source_id, sources.c.path, text_answers.c.text)
+            sa.select(
+                text_answers.c.text_answer_id,
+                text_answers.c.source_id,
+                sources.c.source_uid,
+                sources.c.path,
+                survey_questions.c.question_key,
+                survey_questions.c.question_text,
+                text_answers.c.text,
+            )
             .join(sources, sources.c.source_id == text_answers.c.source_id)
+            .outerjoin(survey_questions, survey_questions.c.question_id == text_answers.c.question_id)
             .order_by(sources.c.path, text_answers.c.text_answer_id)
         )
+        if source_ids is not None:
+            query = query.where(text_answers.c.source_id.in_([int(i) for i in source_ids]))
         with self.engine.connect() as conn:
             return pd.read_sql(query, conn)
 
-    def segments_frame(self, *, evidence_only: bool = False) -> pd.DataFrame:
+    def sources_for_ingest(self) -> pd.DataFrame:
+        """What ingest needs to recognise stored sources: ids, uid, path key, path, hashes."""
+        cols = [sources.c.source_id, sources.c.source_uid, sources.c.path_key, sources.c.path,
+                sources.c.content_hash, sources.c.settings_hash, sources.c.segmented_with]
+        with self.engine.connect() as conn:
+            return pd.read_sql(sa.select(*cols).order_by(sources.c.source_id), conn)
+
+    def delete_source_ids(self, conn: sa.Connection, source_ids: list[int]) -> None:
+        """Remove sources and every row that belongs to them (human work is kept: it is anchored by content)."""
+        ids = [int(i) for i in source_ids]
+        if not ids:
+            return
+        for table in CHILD_TABLES:
+            conn.execute(table.delete().where(table.c.source_id.in_(ids)))
+        conn.execute(sources.delete().where(sources.c.source_id.in_(ids)))
+
+    def replace_segments_of(self, conn: sa.Connection, source_ids: list[int], frame: pd.DataFrame, *,
+                            run_id: str, segmented_with: str) -> None:
+        """Replace the segments of these sources and mark them segmented with these settings."""
+        ids = [int(i) for i in source_ids]
+        if ids:
+            conn.execute(segments.delete().where(segments.c.source_id.in_(ids)))
+        rows = _records(frame, segments, run_id=run_id)
+        if rows:
+            conn.execute(segments.insert(), rows)
+        if ids:
+            conn.execute(sources.update().where(sources.c.source_id.in_(ids)).values(segmented_with=segmented_with))
+
+    def drop_orphan_machine_codings(self, conn: sa.Connection) -> int:
+        """Delete machine codings whose segment is gone (re-segmented or removed sources)."""
+        gone = sa.select(segments.c.segment_key)
+        result = conn.execute(codings.delete().where(codings.c.segment_key.not_in(gone)))
+        return int(result.rowcount or 0)
+
+    def replace_machine_codings_of(self, conn: sa.Connection, frame: pd.DataFrame, *, coder: str, run_id: str,
+                                   segment_keys: list[str] | None) -> None:
+        """Replace one machine coder's codings of these segments (``None``: all of them)."""
+        query = codings.delete().where(codings.c.coder == coder)
+        if segment_keys is not None:
+            for start in range(0, len(segment_keys), 500):
+                conn.execute(query.where(codings.c.segment_key.in_(segment_keys[start:start + 500])))
+        else:
+            conn.execute(query)
+        rows = _records(frame, codings, coder=coder, run_id=run_id)
+        if rows:
+            conn.execute(codings.insert(), rows)
+
+    def segments_by_key(self, keys: list[str]) -> pd.DataFrame:
+        """``segment_key``, ``source_uid``, ``text`` of the segments with these keys (unknown keys left out)."""
+        cols = [segments.c.segment_key, sources.c.source_uid, segments.c.text]
+        frames = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), 500):
+                query = (sa.select(*cols).join(sources, sources.c.source_id == segments.c.source_id)
+                         .where(segments.c.segment_key.in_(list(keys[start:start + 500]))))
+                frames.append(pd.read_sql(query, conn))
+        if not frames:
+            return pd.DataFrame(columns=[s.SEGMENT_KEY, s.SOURCE_UID, s.TEXT])
+        return pd.concat(frames, ignore_index=True)
+
+    def machine_codings_of(self, keys: list[str]) -> pd.DataFrame:
+        """Machine codings of these segments."""
+        frames = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), 500):
+                query = sa.select(codings).where(codings.c.segment_key.in_(list(keys[start:start + 500])))
+                frames.append(pd.read_sql(query, conn))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[c.name for c in codings.c])
+
+    def segment_keys(self) -> list[str]:
+        """Every segment key in the store."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(segments.c.segment_key)).scalars())
+
+    def coded_segment_keys(self, coder: str) -> set[str]:
+        """Keys of the segments a coder has seen (coded, or left without a theme)."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(sa.select(codings.c.segment_key).where(codings.c.coder == coder).distinct()).scalars())
+
+    def update_rows(self, conn: sa.Connection, name: str, frame: pd.DataFrame, columns: list[str]) -> int:
+        """Update ``columns`` of rows of a table, matched by its primary key (a column of ``frame``)."""
+        table = TABLES[name]
+        (pk,) = [c.name for c in table.primary_key.columns]
+        rows = _records(frame[[pk, *columns]], table)
+        for row in rows:
+            key = row.pop(pk)
+            conn.execute(table.update().where(table.c[pk] == key).values(**row))
+        return len(rows)
+
+    def segments_frame(self, *, evidence_only: bool = False, conn: sa.Connection | None = None) -> pd.DataFrame:
         """Segments with who and where they come from (place, organisation type, role, speaker, question)."""
         query = (
             sa.select(
                 segments,
+                sources.c.source_uid,
                 sources.c.path,
                 sources.c.kind.label("source_kind"),
                 sources.c.participant_id,
@@ -602,8 +732,7 @@ class Store:
         )
         if evidence_only:
             query = query.where(segments.c.is_evidence.is_(True))
-        with self.engine.connect() as conn:
-            return pd.read_sql(query, conn)
+        return self._read(query, conn)
 
     def source_hashes(self) -> dict[str, str]:
         """``path -> content hash`` of every stored source."""

@@ -1,8 +1,10 @@
-"""The dashboard in a real headless Chromium: every page renders without an exception, and the login works.
+"""The dashboard in a real headless Chromium: every page renders, nothing is asked of another site, a page on
+another site cannot read the study (DNS rebinding, cross-site websocket), and sign-in works (passwords and
+single sign-on against a local OpenID Connect provider), surviving a reload.
 
-The server is started the way ``toolkit dashboard`` starts it (:func:`toolkit.serve.dashboard_command`),
-on a free port, against a copy of the sample study whose store is built once per module with the real
-models. Pages are found from the app's own navigation, not listed here. A full-page screenshot of each
+The server is started as ``toolkit dashboard`` (:func:`toolkit.serve.dashboard_command`), on a free port,
+against a copy of the sample study whose store is built once per module with the real models (the security
+tests use a tiny hand-built study instead). Pages are found from the app's own navigation, not listed here. A full-page screenshot of each
 page is saved in ``tests/artifacts/screenshots/`` for people to look at.
 
 Needs Debian's Chromium at ``/usr/bin/chromium`` (``scripts/setup-browser.sh`` installs it); the tests
@@ -22,10 +24,12 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.conftest import REPO, SAMPLE_STUDY
+from tests.dashboard.conftest import build_tiny_study
 from toolkit import auth, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -41,7 +45,17 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # A site on the internet whose name now resolves to this machine, as after DNS rebinding.
+    "--host-resolver-rules=MAP attacker.test 127.0.0.1",
+    # Chromium's own guard for local addresses (Local/Private Network Access) would stop the attack page before
+    # it reaches the dashboard; switched off, so the tests show the dashboard refuses it by itself (older or other
+    # browsers, or a page that found a way around, get no further).
+    (
+        "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,"
+        "PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults"
+    ),
 ]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 SCREENSHOTS = REPO / "tests" / "artifacts" / "screenshots"
 NAV_LINKS = '[data-testid="stSidebarNavLink"], [data-testid="stTopNavLink"]'
 DECISION = re.compile(r"^\s*(accept|reject|recode)\b", re.IGNORECASE)
@@ -89,17 +103,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def dashboard(study: Path, log: Path, extra_env: dict[str, str] | None = None):
-    """Serve the dashboard as ``toolkit dashboard`` does; yields its base URL."""
-    port = free_port()
+def dashboard(study: Path, log: Path, extra_env: dict[str, str] | None = None, *, port: int | None = None):
+    """Serve the dashboard as ``toolkit dashboard`` does (its own process); yields its base URL."""
+    port = port or free_port()
     command = serve.dashboard_command(study, host="127.0.0.1", port=port)
-    env = serve.dashboard_env("127.0.0.1")
-    env.pop("TOOLKIT_AUTH", None)
+    env = {k: v for k, v in os.environ.items() if k not in ("TOOLKIT_AUTH", "TOOLKIT_SIGN_IN")}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env.update(extra_env or {})
     env.setdefault("HF_HUB_OFFLINE", "1")
     url = f"http://127.0.0.1:{port}"
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent)
         try:
             deadline = time.monotonic() + START_TIMEOUT_S
             while True:
@@ -206,26 +220,38 @@ def decision_buttons(page) -> list[str]:
 
 
 def log_in(page, name: str, password: str) -> None:
-    form = page.locator('[data-testid="stForm"]')
-    form.get_by_label("Name", exact=True).fill(name)
-    form.locator('input[type="password"]').fill(password)
-    form.get_by_role("button", name="Log in").click()
-    # Either the form goes (logged in) or an error appears under it.
-    page.wait_for_selector(
-        '[data-testid="stAlertContentError"], [data-testid="stMain"]:not(:has([data-testid="stForm"]))',
-        timeout=RENDER_TIMEOUT_MS,
-    )
-    wait_until_rendered(page)
+    """Fill the server's sign-in page (toolkit.serve) and submit it."""
+    page.locator("#name").fill(name)
+    page.locator("#password").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    if page.locator("#password").count() == 0:  # signed in: the dashboard loads
+        wait_until_rendered(page)
+
+
+def record_traffic(page) -> dict[str, list[str]]:
+    """Every URL the page asks for (documents, assets, fetches, websockets) and every CSP complaint."""
+    seen: dict[str, list[str]] = {"requests": [], "csp": []}
+    page.on("request", lambda request: seen["requests"].append(request.url))
+    page.on("websocket", lambda ws: seen["requests"].append(ws.url))
+    page.on("console", lambda msg: seen["csp"].append(msg.text) if "Content Security Policy" in msg.text else None)
+    return seen
+
+
+def foreign(urls: list[str]) -> list[str]:
+    """The URLs that would leave this machine."""
+    return [u for u in urls if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname not in LOCAL_HOSTS]
 
 
 # --- tests ---------------------------------------------------------------------------------------
 
 
-def test_every_page_renders_in_a_real_browser(chromium, server):
+def test_every_page_renders_in_a_real_browser_and_asks_no_other_site(chromium, server):
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     js_errors: list[str] = []
     page.on("pageerror", lambda error: js_errors.append(str(error)))
+    traffic = record_traffic(page)
     try:
         page.goto(server + "/", wait_until="domcontentloaded")
         wait_until_rendered(page)
@@ -249,22 +275,104 @@ def test_every_page_renders_in_a_real_browser(chromium, server):
             assert len(main.strip()) > 20, f"{label}: the page is (nearly) empty: {main!r}"
         assert not problems, "Streamlit exceptions:\n" + "\n\n".join(f"{k}:\n{v[0]}" for k, v in problems.items())
         assert not js_errors, f"JavaScript errors in the page: {js_errors[:3]}"
+        # No request leaves the machine (the favicon used to come from fonts.gstatic.com), and none was even
+        # tried and blocked by the Content-Security-Policy.
+        assert len(traffic["requests"]) > 20, "the browser recorded too few requests for the check to mean anything"
+        assert not foreign(traffic["requests"]), f"requests to other sites: {foreign(traffic['requests'])[:5]}"
+        assert not traffic["csp"], f"the page tried to reach other sites: {traffic['csp'][:3]}"
+        assert any(u.endswith(".png") and "/media/" in u for u in traffic["requests"]), "no local favicon"
     finally:
         context.close()
 
 
+# --- a page on another site (tiny study, local mode) ------------------------------------------------------------
+
+ATTACK = """<!doctype html><title>cute cats</title><script>
+window.results = {};
+function tryWebsocket(name, url) {
+  return new Promise(resolve => {
+    const ws = new WebSocket(url, ["streamlit"]);
+    ws.onopen = () => { window.results[name] = "open"; ws.close(); resolve(); };
+    ws.onerror = () => { window.results[name] = window.results[name] || "refused"; resolve(); };
+    ws.onclose = () => { window.results[name] = window.results[name] || "refused"; resolve(); };
+  });
+}
+(async () => {
+  try {
+    const reply = await fetch("/", {cache: "no-store"});
+    window.results.page = {status: reply.status, text: await reply.text()};
+  } catch (e) { window.results.page = {status: 0, text: String(e)}; }
+  await tryWebsocket("rebound", "ws://" + location.host + "/_stcore/stream");
+  await tryWebsocket("direct", "ws://127.0.0.1:" + location.port + "/_stcore/stream");
+  window.results.done = true;
+})();
+</script>"""
+
+
+@pytest.fixture(scope="module")
+def tiny_server(tmp_path_factory, chromium):
+    folder = tmp_path_factory.mktemp("tiny-browser")
+    study = build_tiny_study(folder / "study")
+    with dashboard(study, folder / "streamlit.log", {"TOOLKIT_USER": "browser-test"}) as url:
+        yield url, folder / "streamlit.log"
+
+
+def test_a_page_on_another_site_cannot_read_the_study(chromium, tiny_server):
+    """DNS rebinding: attacker.test's page, its name now resolving to 127.0.0.1, reads the dashboard's port."""
+    tiny_server, log = tiny_server
+    port = urlsplit(tiny_server).port
+    context = chromium.new_context()
+    page = context.new_page()
+    try:
+        # The attacker's page, as first served from the attacker's own server (before the name re-points).
+        page.route(f"http://attacker.test:{port}/cats.html",
+                   lambda route: route.fulfill(status=200, content_type="text/html", body=ATTACK))
+        page.goto(f"http://attacker.test:{port}/cats.html")
+        page.wait_for_function("() => window.results && window.results.done", timeout=60_000)
+        results = page.evaluate("() => window.results")
+        assert results["page"]["status"] == 403, results["page"]
+        assert "<html" not in results["page"]["text"].lower()
+        assert results["rebound"] == "refused"  # Host and Origin both attacker.test
+        assert results["direct"] == "refused"  # Host 127.0.0.1, Origin attacker.test
+        server_log = log.read_text()
+        assert "refused a request for another site's name (Host 'attacker.test" in server_log  # it got there
+        assert "refused a websocket from another site" in server_log
+        # The rebound name typed into the address bar gets nothing either.
+        reply = page.goto(f"http://attacker.test:{port}/")
+        assert reply.status == 403 and page.locator('[data-testid="stApp"]').count() == 0
+
+        # The same websocket from the dashboard's own page opens: the test can tell the difference.
+        page.goto(tiny_server + "/")
+        wait_until_rendered(page)
+        opened = page.evaluate("""url => new Promise(resolve => { const ws = new WebSocket(url, ["streamlit"]);
+            ws.onopen = () => { ws.close(); resolve("open"); }; ws.onerror = () => resolve("refused"); })""",
+                               f"ws://127.0.0.1:{port}/_stcore/stream")
+        assert opened == "open"
+    finally:
+        context.close()
+
+
+# --- sign-in with passwords (the sample study, shared) ---------------------------------------------------------
+
+
 @pytest.fixture(scope="module")
 def users_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("users") / "users.toml"
+    folder = tmp_path_factory.mktemp("users")
+    path = folder / "users.toml"
     auth.add_user("rosa", "researcher", "researcher passphrase", path=path)
     auth.add_user("ravi", "reviewer", "reviewer passphrase", path=path)
+    auth.add_user("lena", "reviewer", "locked out passphrase", path=path)
+    sign_in = folder / "sign-in.toml"  # a short fuse for the lockout test: two failures lock a name
+    sign_in.write_text("[limits]\naccount_free = 1\naccount_lockout = 2\nlockout_minutes = 15\n", encoding="utf-8")
     return path
 
 
 @pytest.fixture(scope="module")
 def shared_server(study, users_file, tmp_path_factory):
     log = tmp_path_factory.mktemp("shared") / "streamlit.log"
-    with dashboard(study, log, {"TOOLKIT_AUTH": "required", "TOOLKIT_USERS": str(users_file)}) as url:
+    env = {"TOOLKIT_AUTH": "required", "TOOLKIT_USERS": str(users_file),
+           "TOOLKIT_SIGN_IN": str(users_file.parent / "sign-in.toml")}
+    with dashboard(study, log, env) as url:
         yield url
 
 
@@ -273,7 +381,7 @@ def review_url(page) -> str | None:
 
 
 def open_review(page) -> bool:
-    """Go to the Review page through the navigation (a new page load would be a new session)."""
+    """Go to the Review page through the navigation."""
     link = page.locator(NAV_LINKS).filter(has_text=re.compile("review", re.IGNORECASE))
     if not link.count():
         return False
@@ -283,48 +391,53 @@ def open_review(page) -> bool:
     return True
 
 
-def test_login_refuses_a_wrong_password_and_admits_the_right_one(chromium, shared_server):
+def test_sign_in_refuses_a_wrong_password_admits_the_right_one_and_survives_a_reload(chromium, shared_server):
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     try:
-        page.goto(shared_server + "/", wait_until="domcontentloaded")
-        wait_until_rendered(page)
-        assert page.locator('[data-testid="stForm"]').count() == 1
-        assert page.locator('[data-testid="stForm"] input[type="password"]').count() == 1
-        assert not page.locator(NAV_LINKS).count(), "the pages are listed before anyone logged in"
-        screenshot(page, "login")
-
-        # No page can be reached around the login, by its address or by a page file's name (the pages live in
-        # dashboards/views/, so Streamlit's fallback listing of a pages/ folder finds nothing).
-        for path in ("review", "export", "quotes", "common", "overview"):
+        for path in ("", "review", "export", "quotes", "common", "overview"):
             page.goto(f"{shared_server}/{path}", wait_until="domcontentloaded")
-            wait_until_rendered(page)
-            assert page.locator('[data-testid="stForm"]').count() == 1, f"/{path} is served without a login"
-            assert not page.locator(NAV_LINKS).count(), f"/{path}: the pages are listed before anyone logged in"
-        page.goto(shared_server + "/", wait_until="domcontentloaded")
-        wait_until_rendered(page)
+            assert urlsplit(page.url).path == "/toolkit/sign-in", f"/{path} is served without a sign-in"
+            assert page.locator('input[type="password"]').count() == 1
+        screenshot(page, "sign_in")
 
         log_in(page, "rosa", "not the passphrase")
-        assert "Name or password not recognised" in page.locator('[data-testid="stAlertContentError"]').inner_text()
-        assert page.locator('[data-testid="stForm"]').count() == 1
-        screenshot(page, "login_refused")
+        assert "Name or password not recognised" in page.locator(".error").inner_text()
+        screenshot(page, "sign_in_refused")
 
         log_in(page, "rosa", "researcher passphrase")
-        assert page.locator('[data-testid="stForm"]').count() == 0
         assert "rosa" in page.locator('[data-testid="stSidebar"]').inner_text()
         assert not exceptions(page)
+        cookie = next(c for c in context.cookies() if c["name"] == "toolkit_session")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        assert page.evaluate("() => document.cookie").find("toolkit_session") == -1  # scripts cannot read it
 
-        page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Log out").click()
-        page.wait_for_selector('[data-testid="stForm"]', timeout=RENDER_TIMEOUT_MS)
+        page.reload(wait_until="domcontentloaded")  # the issue: a reload signed people out
         wait_until_rendered(page)
-        # The browser may keep showing the last navigation; following it must still ask for the login.
-        links = page.locator(NAV_LINKS)
-        if links.count():
-            links.last.click()
-            page.wait_for_timeout(500)
-            wait_until_rendered(page)
-            assert page.locator('[data-testid="stForm"]').count() == 1
-            assert "rosa" not in page.locator('[data-testid="stSidebar"]').inner_text()
+        assert "rosa" in page.locator('[data-testid="stSidebar"]').inner_text()
+        assert page.locator('input[type="password"]').count() == 0
+
+        page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign out").click()
+        page.get_by_text("You have signed out.").wait_for(timeout=RENDER_TIMEOUT_MS)
+        page.reload(wait_until="domcontentloaded")  # the cookie is still in the browser, but revoked on the server
+        assert urlsplit(page.url).path == "/toolkit/sign-in"
+        assert page.locator('input[type="password"]').count() == 1
+    finally:
+        context.close()
+
+
+def test_failed_sign_ins_lock_the_name_with_a_clear_message(chromium, shared_server):
+    context = chromium.new_context()
+    page = context.new_page()
+    try:
+        page.goto(shared_server + "/", wait_until="domcontentloaded")
+        log_in(page, "lena", "first wrong guess")
+        log_in(page, "lena", "second wrong guess")
+        log_in(page, "lena", "locked out passphrase")  # right, but the name is locked
+        message = page.locator(".error").inner_text()
+        assert message.startswith("Too many failed sign-ins for this name: signing in is locked for 15 minutes")
+        assert page.locator('input[type="password"]').count() == 1
+        screenshot(page, "sign_in_locked")
     finally:
         context.close()
 
@@ -336,7 +449,6 @@ def test_reviewer_sees_no_decision_buttons_a_researcher_sees(chromium, shared_se
         page = context.new_page()
         try:
             page.goto(shared_server + "/", wait_until="domcontentloaded")
-            wait_until_rendered(page)
             log_in(page, name, password)
             if not open_review(page):
                 pytest.skip("the app has no Review page in its navigation")
@@ -347,3 +459,49 @@ def test_reviewer_sees_no_decision_buttons_a_researcher_sees(chromium, shared_se
             context.close()
     assert seen["rosa"], "a researcher sees no accept/reject/recode buttons on Review, so the check means nothing"
     assert seen["ravi"] == []
+
+
+# --- organisational single sign-on against a local OpenID Connect provider (tiny study) -----------------------
+
+
+def test_single_sign_on_maps_people_to_roles_and_survives_a_reload(chromium, tmp_path):
+    provider = pytest.importorskip("oidc_provider_mock", reason="oidc-provider-mock is not installed")
+    port = free_port()
+    study = build_tiny_study(tmp_path / "study")
+    sign_in = tmp_path / "sign-in.toml"
+    with provider.run_server_in_thread() as idp:
+        issuer = f"http://localhost:{idp.server_port}"
+        sign_in.write_text(
+            f'url = "http://localhost:{port}"\n[sso]\nlabel = "Test provider"\n'
+            f'server_metadata_url = "{issuer}/.well-known/openid-configuration"\n'
+            'client_id = "dashboard"\nclient_secret_env = "TEST_SSO_SECRET"\n'
+            '[sso.users]\n"asha@nhs.example" = "reviewer"\n', encoding="utf-8")
+        sign_in.chmod(0o600)
+        env = {"TOOLKIT_AUTH": "required", "TOOLKIT_USERS": str(tmp_path / "users.toml"),
+               "TOOLKIT_SIGN_IN": str(sign_in), "TEST_SSO_SECRET": "test-only-secret"}
+        with dashboard(study, tmp_path / "streamlit.log", env, port=port):
+            context = chromium.new_context(viewport={"width": 1400, "height": 900})
+            page = context.new_page()
+            try:
+                for person, role in (("asha@nhs.example", "reviewer"), ("stranger@example.com", None)):
+                    page.goto(f"http://localhost:{port}/", wait_until="domcontentloaded")
+                    assert urlsplit(page.url).path == "/toolkit/sign-in"
+                    page.get_by_role("link", name="Sign in with Test provider").click()
+                    page.wait_for_url(f"{issuer}/**", timeout=RENDER_TIMEOUT_MS)  # Streamlit's st.login sent us
+                    page.locator('input[name="sub"]').fill(person)
+                    page.get_by_role("button", name="Authorize").click()
+                    page.wait_for_url(f"http://localhost:{port}/**", timeout=RENDER_TIMEOUT_MS)
+                    wait_until_rendered(page)
+                    if role:
+                        sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+                        assert f"{person} ({role})" in sidebar
+                        page.reload(wait_until="domcontentloaded")
+                        wait_until_rendered(page)
+                        assert f"{person} ({role})" in page.locator('[data-testid="stSidebar"]').inner_text()
+                        screenshot(page, "single_sign_on")
+                        context.clear_cookies()
+                    else:
+                        assert "has no role on this dashboard" in page.locator('[data-testid="stMain"]').inner_text()
+                        assert page.locator(NAV_LINKS).count() == 0
+            finally:
+                context.close()

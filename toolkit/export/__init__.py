@@ -48,49 +48,14 @@ def export_study(config, store, fmt: str, out: str | Path | None = None) -> list
             write_matrix(data, base.with_name(base.name + "_matrix").with_suffix(suffix), fmt=fmt),
         ]
     if fmt == "qdpx":
-        from toolkit.export.refi import write_qdpx
+        from toolkit.exchange.refi import write_qdpx
 
         return [write_qdpx(data, target)]
-    if fmt == "qdc":
-        from toolkit.export.refi import write_qdc
+    if fmt == "qdc":  # the REFI-QDA codebook, and the same codebook as a CSV for Taguette beside it
+        from toolkit.exchange.refi import write_codebook_csv, write_qdc
 
-        return [write_qdc(data.codebook, target)]
+        taguette = target.with_name(target.stem + "_taguette.csv")
+        return [write_qdc(data.codebook, target), write_codebook_csv(data.codebook, taguette)]
     from toolkit.export.report import write_report
 
     return [write_report(data, target)]
-
-
-def import_qdpx_codings(path: str | Path, store, *, coder: str | None = None) -> str:
-    """Bring a REFI-QDA project's codings into the store as human codings; returns a summary line.
-
-    Selections are matched to the study's segments by source text and offsets. Codes that
-    are ours ("<theme> - <polarity>") become theme and polarity; other codes are reported
-    and not stored. Nothing is written if nothing matches.
-    """
-    import pandas as pd
-
-    from toolkit import schema as s
-    from toolkit.export.refi import codings_from_project, read_qdc, read_qdpx
-
-    path = Path(path)
-    if path.suffix.lower() == ".qdc":
-        book = read_qdc(path)
-        return f"{path.name}: a codebook with {len(book.codes)} codes; it holds no codings to import."
-    project = read_qdpx(path)
-    segments = store.segments_frame(evidence_only=True).merge(
-        store.table(s.SOURCES)[[s.SOURCE_ID, s.TEXT]].rename(columns={s.TEXT: "source_text"}), on=s.SOURCE_ID
-    )
-    codings = codings_from_project(project, segments)
-    ours = codings[codings[s.SEGMENT_KEY].notna() & codings[s.THEME].notna()].copy()
-    if ours.empty:
-        return (
-            f"{path.name}: {len(project.selections)} coded selections, none matched this study's segments with a "
-            "codebook theme; nothing was stored."
-        )
-    ours[s.CODER] = coder or ours.get(s.CODER, pd.Series("qdpx", index=ours.index)).fillna("qdpx")
-    ours[s.DECISION] = "add"
-    texts = segments.set_index(s.SEGMENT_KEY)[s.TEXT]
-    ours[s.TEXT] = ours[s.SEGMENT_KEY].map(texts)
-    n = store.add_human_codings(ours)
-    other = len(codings) - len(ours)
-    return f"{path.name}: stored {n} codings; {other} selection(s) were not ours or matched no segment."

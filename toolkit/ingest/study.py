@@ -1,14 +1,23 @@
-"""Ingest a whole study: find its files, read the new and changed ones, pseudonymise, store.
+"""The ingest stage: which raw files to read, and reading them into records.
 
-Re-ingesting is idempotent: files whose bytes are unchanged (same SHA-256) are
-skipped, changed files are read again and replace their old rows, files gone from
-the folder leave the store. Every file is read and checked before anything is
-written, and everything is written in one transaction, so bad input or a failure
-leaves the store as it was.
+Pure planning and reading; the pipeline (:mod:`toolkit.pipeline`) pseudonymises what is
+read and writes it, with everything else, in one transaction.
+
+A stored source is found again by a keyed hash of its file's path (``path_key``: the
+store never holds a raw file name, which can carry a person's name) and it keeps its
+``source_uid`` for life: when its file is edited in place, and when it is renamed or
+moved without being changed (a file gone and a new one with the same bytes). Every
+decision made on its segments stays attached through both.
+
+A file is read again when its bytes changed, or when the settings that produced its
+stored text changed (``settings_hash``: reading and pseudonymisation settings, e.g. a
+name added to ``[pseudonymisation] known_names``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -16,7 +25,6 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit import __version__
 from toolkit import schema as s
 from toolkit.config import StudyConfig
 from toolkit.errors import InputDataError, ToolkitError
@@ -24,35 +32,58 @@ from toolkit.ingest import read_file
 from toolkit.ingest.files import RawFile, discover_files
 from toolkit.ingest.manifest import lookup, read_manifest
 from toolkit.schema import SourceMeta, Survey, Transcript
-from toolkit.store import Store, now
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[..., Iterable]
 
 
-def _no_progress(iterable: Iterable, **_: Any) -> Iterable:
+def no_progress(iterable: Iterable, **_: Any) -> Iterable:
+    """A progress wrapper that shows nothing."""
     return iterable
 
 
 @dataclass
 class ReadSource:
-    """A raw file once read: its record (transcript or survey) and its metadata."""
+    """A raw file once read: its record (transcript or survey), its metadata and its identity."""
 
     file: RawFile
     content_hash: str
     size: int
     meta: SourceMeta
     record: Transcript | Survey
+    path_key: str = ""
+    source_uid: str = ""
+    replaces: int | None = None
+    """The ``source_id`` of the stored source this one replaces (an edit or a rename)."""
+
+
+@dataclass
+class IngestPlan:
+    """What an ingest run must do, decided before anything is read."""
+
+    to_read: list[tuple[RawFile, str, str, str, int | None]] = field(default_factory=list)
+    """``(file, content hash, path key, source uid, source id it replaces)``."""
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+    """``source_id`` of stored sources whose file is gone."""
+    removed_paths: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.to_read or self.removed)
 
 
 @dataclass
 class IngestReport:
-    """What an ingest did, file by file (paths relative to the study)."""
+    """What an ingest did, file by file (paths relative to the study, as stored: pseudonymised)."""
 
     run_id: str = ""
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
@@ -62,16 +93,17 @@ class IngestReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
+        return bool(self.added or self.updated or self.removed or self.renamed)
 
     def summary(self) -> dict[str, Any]:
         return {
             "added": len(self.added),
             "updated": len(self.updated),
+            "renamed": len(self.renamed),
             "unchanged": len(self.unchanged),
             "removed": len(self.removed),
-            "unsupported": self.unsupported,
-            "failed": [path for path, _ in self.failed],
+            "unsupported": len(self.unsupported),
+            "failed": len(self.failed),
             "pseudonymisation": self.pseudonymisation,
         }
 
@@ -89,109 +121,128 @@ class IngestError(InputDataError):
         )
 
 
-def ingest_study(
-    config: StudyConfig,
-    *,
-    store: Store | None = None,
-    progress: Progress = _no_progress,
-    skip_bad: bool = False,
-) -> IngestReport:
-    """Read the study's raw files into its store.
+def path_key(relative: str, secret: bytes = b"") -> str:
+    """A keyed hash of a raw file's path relative to the study (what the store keeps instead of it).
 
-    Parameters
-    ----------
-    config : the study (see :func:`toolkit.config.load_config`).
-    store : an open store (default: the study's own).
-    progress : wraps an iterable to show progress (e.g. ``tqdm``).
-    skip_bad : store the readable files even when others fail (the failures are reported).
+    ``secret`` comes from the pseudonymisation key, so the store alone cannot be used to
+    test guesses of names in file names.
 
     Examples
     --------
-    >>> from toolkit.config import load_config
-    >>> report = ingest_study(load_config("interviews"))  # doctest: +SKIP
-    >>> report.summary()["failed"]  # doctest: +SKIP
-    []
+    >>> path_key("Fernmouth/FM03.txt") == path_key("Fernmouth/FM03.txt")
+    True
     """
-    store = store or Store(config.store_url)
-    report = IngestReport()
-    files, report.unsupported = discover_files(config)
-    manifest = {}
-    manifest_path = config.resolve(config.manifest)
-    if manifest_path.is_file():
-        manifest = read_manifest(manifest_path)
+    return hmac.new(secret or b"toolkit", relative.encode("utf-8"), hashlib.sha256).hexdigest()[:40]
 
-    stored = store.source_hashes()
-    on_disk = {f.relative for f in files}
-    report.removed = sorted(p for p in stored if p not in on_disk)
 
-    to_read: list[tuple[RawFile, str]] = []
+def new_source_uid(key: str) -> str:
+    """The uid a source gets when it is first seen (derived from its path key: the same on every fresh run)."""
+    return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+def plan_ingest(
+    files: list[RawFile],
+    stored: pd.DataFrame,
+    *,
+    settings_hash: str,
+    secret: bytes = b"",
+    hashes: dict[str, str] | None = None,
+) -> IngestPlan:
+    """Decide which files to read, which stored sources are gone, and which were renamed.
+
+    Parameters
+    ----------
+    files : the study's raw files (:func:`toolkit.ingest.files.discover_files`).
+    stored : the store's sources: ``source_id``, ``source_uid``, ``path_key``, ``path``,
+        ``content_hash``, ``settings_hash``.
+    settings_hash : the fingerprint of today's reading and pseudonymisation settings.
+    hashes : content hashes already computed, by relative path (else each file is hashed).
+    """
+    plan = IngestPlan()
+    hashes = dict(hashes or {})
+    by_key = {row[s.PATH_KEY]: row for row in stored.to_dict("records")} if not stored.empty else {}
+    seen_ids: set[int] = set()
+    new: list[tuple[RawFile, str, str]] = []
     for raw in files:
-        digest = raw.content_hash()
-        if stored.get(raw.relative) == digest:
-            report.unchanged.append(raw.relative)
+        digest = hashes.get(raw.relative) or raw.content_hash()
+        key = path_key(raw.relative, secret)
+        row = by_key.get(key)
+        if row is None:
+            new.append((raw, digest, key))
+            continue
+        seen_ids.add(int(row[s.SOURCE_ID]))
+        if row[s.CONTENT_HASH] == digest and row.get(s.SETTINGS_HASH) == settings_hash:
+            plan.unchanged.append(raw.relative)
         else:
-            to_read.append((raw, digest))
+            plan.to_read.append((raw, digest, key, str(row[s.SOURCE_UID] or new_source_uid(key)), int(row[s.SOURCE_ID])))
+    gone = [row for row in by_key.values() if int(row[s.SOURCE_ID]) not in seen_ids]
+    gone_by_hash: dict[str, list[dict]] = {}
+    for row in gone:
+        gone_by_hash.setdefault(row[s.CONTENT_HASH], []).append(row)
+    for raw, digest, key in new:
+        candidates = gone_by_hash.get(digest) or []
+        if candidates:  # renamed or moved, bytes unchanged: the source keeps its uid
+            row = candidates.pop(0)
+            gone.remove(row)
+            plan.renamed.append(raw.relative)
+            plan.to_read.append((raw, digest, key, str(row[s.SOURCE_UID] or new_source_uid(key)), int(row[s.SOURCE_ID])))
+        else:
+            plan.to_read.append((raw, digest, key, new_source_uid(key), None))
+    plan.removed = sorted(int(row[s.SOURCE_ID]) for row in gone)
+    plan.removed_paths = sorted(str(row[s.PATH]) for row in gone)
+    return plan
 
+
+def read_planned(
+    config: StudyConfig,
+    plan: IngestPlan,
+    *,
+    progress: Progress = no_progress,
+) -> tuple[list[ReadSource], list[tuple[str, str]], dict[str, list[str]]]:
+    """Read the files the plan names: ``(read sources, failures, warnings by file)``.
+
+    Failures are ``(relative path, message)``; nothing is raised here, so the caller
+    decides whether to stop (the default) or store the readable files (``--skip-bad``).
+    """
+    manifest = load_manifest(config)
     read: list[ReadSource] = []
-    for raw, digest in progress(to_read, desc="reading", unit="file"):
-        meta = _meta_for(raw, manifest)
+    failed: list[tuple[str, str]] = []
+    warnings: dict[str, list[str]] = {}
+    for raw, digest, key, uid, replaces in progress(plan.to_read, desc="reading", unit="file"):
+        meta = meta_for(raw, manifest)
         try:
             record = read_file(raw.path, config, interviewers=meta.interviewers)
         except InputDataError as exc:
-            report.failed.append((raw.relative, str(exc)))
+            failed.append((raw.relative, str(exc)))
             continue
         if record.warnings:
-            report.warnings[raw.relative] = list(record.warnings)
-        read.append(ReadSource(raw, digest, raw.path.stat().st_size, meta, record))
-        (report.updated if raw.relative in stored else report.added).append(raw.relative)
-    if report.failed and not skip_bad:
-        raise IngestError(report.failed)
-
-    if not read and not report.removed:
-        log.info("nothing changed: %d files unchanged", len(report.unchanged))
-        return report
-
-    read, report.pseudonymisation = _pseudonymise(config, read, stored_paths=set(stored))
-
-    run_id = store.start_run("ingest", config_hash=config.fingerprint(), version=__version__)
-    report.run_id = run_id
-    try:
-        with store.transaction() as conn:
-            for path in report.removed:
-                store.delete_source(conn, path)
-            for item in progress(read, desc="storing", unit="file"):
-                _write(store, conn, item, run_id)
-    except Exception as exc:
-        store.finish_run(run_id, "failed", {"error": type(exc).__name__})
-        raise
-    store.finish_run(run_id, "ok", report.summary())
-    return report
+            warnings[raw.relative] = list(record.warnings)
+        read.append(ReadSource(raw, digest, raw.path.stat().st_size, meta, record, key, uid, replaces))
+    return read, failed, warnings
 
 
-def _meta_for(raw: RawFile, manifest: dict[str, SourceMeta]) -> SourceMeta:
+def load_manifest(config: StudyConfig) -> dict[str, SourceMeta]:
+    """The study's manifest (empty when it has none)."""
+    path = config.resolve(config.manifest)
+    return read_manifest(path) if path.is_file() else {}
+
+
+def meta_for(raw: RawFile, manifest: dict[str, SourceMeta]) -> SourceMeta:
+    """Who and where a file comes from: its manifest row, else its folder."""
     entry = lookup(manifest, raw.relative)
     if entry is None:
         return SourceMeta(place=raw.place)
     return replace(entry, place=entry.place or raw.place)
 
 
-def _pseudonymise(
-    config: StudyConfig, read: list[ReadSource], *, stored_paths: set[str]
-) -> tuple[list[ReadSource], dict[str, Any]]:
-    """Replace identifiers in every record before anything is stored (see :mod:`toolkit.pseudonymise`)."""
-    if not config.pseudonymisation.enabled:
-        log.warning("pseudonymisation is switched off in study.toml: raw text will be stored")
-        return read, {"enabled": False}
-    from toolkit.pseudonymise import pseudonymise_sources
-
-    return pseudonymise_sources(config, read)
-
-
-def _write(store: Store, conn, item: ReadSource, run_id: str) -> None:
+def source_row(item: ReadSource, *, path: str, settings_hash: str, run_id: str, ingested_at: str) -> dict[str, Any]:
+    """The ``sources`` row of a read (and pseudonymised) source; ``path`` is the pseudonymised relative path."""
     record, meta = item.record, item.meta
     is_transcript = isinstance(record, Transcript)
-    row = {
-        s.PATH: item.file.relative,
+    return {
+        s.SOURCE_UID: item.source_uid,
+        s.PATH_KEY: item.path_key,
+        s.PATH: path,
         s.PLACE: meta.place,
         s.KIND: item.file.kind,
         s.FORMAT: item.file.format,
@@ -205,13 +256,16 @@ def _write(store: Store, conn, item: ReadSource, run_id: str) -> None:
         s.ROLE: meta.role,
         s.INTERVIEW_DATE: meta.interview_date,
         s.N_ITEMS: len(record.turns) if is_transcript else len(record.respondents),
-        s.INGESTED_AT: now(),
+        s.INGESTED_AT: ingested_at,
         s.RUN_ID: run_id,
+        s.SETTINGS_HASH: settings_hash,
+        s.SEGMENTED_WITH: None,
     }
-    source_id = store.insert_source(conn, row)
-    if is_transcript:
-        store.insert_turns(conn, source_id, record.to_frame())
-        return
+
+
+def survey_frames(item: ReadSource) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A survey's questions, respondents (place filled from the folder), Likert and text answers, ready to store."""
+    record, meta = item.record, item.meta
     questions = pd.DataFrame(
         [
             {
@@ -224,9 +278,36 @@ def _write(store: Store, conn, item: ReadSource, run_id: str) -> None:
             for q in record.questions
         ]
     )
-    respondent_frame = record.respondents.copy()
-    if s.PLACE in respondent_frame:
-        respondent_frame[s.PLACE] = respondent_frame[s.PLACE].fillna(meta.place) if meta.place else respondent_frame[s.PLACE]
+    respondents = record.respondents.copy()
+    if s.PLACE in respondents:
+        if meta.place:
+            respondents[s.PLACE] = respondents[s.PLACE].fillna(meta.place)
     else:
-        respondent_frame[s.PLACE] = meta.place
-    store.insert_survey(conn, source_id, questions, respondent_frame, record.likert, record.texts)
+        respondents[s.PLACE] = meta.place
+    return questions, respondents, record.likert, record.texts
+
+
+def ingest_study(
+    config: StudyConfig,
+    *,
+    store=None,
+    progress: Progress = no_progress,
+    skip_bad: bool = False,
+) -> IngestReport:
+    """Ingest (read and pseudonymise) a study's new and changed files: the pipeline's first stage alone.
+
+    Examples
+    --------
+    >>> from toolkit.config import load_config
+    >>> report = ingest_study(load_config("interviews"))  # doctest: +SKIP
+    >>> report.summary()["failed"]  # doctest: +SKIP
+    0
+    """
+    from toolkit.pipeline import run_study
+
+    return run_study(config, store=store, progress=progress, skip_bad=skip_bad, stages=("ingest",)).ingest
+
+
+def discover(config: StudyConfig) -> tuple[list[RawFile], list[str]]:
+    """The study's raw files and the unsupported ones (see :func:`toolkit.ingest.files.discover_files`)."""
+    return discover_files(config)

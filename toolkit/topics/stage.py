@@ -59,25 +59,91 @@ def model_dir(config) -> Path:
     return config.resolve(config.store.path).parent / MODEL_DIR
 
 
-def topics_are_stale(config, store) -> bool:
-    """True when topics must be fitted again: never fitted, new segments or codings,
-    other settings or codebook, or new researcher edits."""
-    runs = store.runs_frame(limit=100)
-    done = runs[(runs[s.STAGE] == STAGE) & (runs[s.STATUS] == "ok")]
-    if done.empty:
-        return True
-    last = done.iloc[0]
-    summary = json.loads(last[s.SUMMARY] or "{}")
-    if last[s.CONFIG_HASH] != config.fingerprint() or summary.get("codebook") != _codebook(config).fingerprint():
-        return True
-    if summary.get("edits") != len(store.table(s.TOPIC_EDITS)):
-        return True
-    coded = runs[(runs[s.STAGE] == "code") & (runs[s.STATUS] == "ok")]
-    return bool(not coded.empty and coded.iloc[0][s.STARTED_AT] > last[s.STARTED_AT])
+TOPICS_STAGE = STAGE
+
+
+def topics_settings_hash(config, codebook, edits: pd.DataFrame) -> str:
+    """The fingerprint of a topics run: topic settings, the codebook (when it seeds topics), the edits."""
+    seeded = codebook.fingerprint() if config.topics.seed_with_codebook else ""
+    return config.settings_fingerprint(STAGE, seeded, len(edits), int(edits[s.EDIT_ID].max()) if len(edits) else 0)
+
+
+@dataclass
+class TopicFit:
+    """A fitted topic model and what the store keeps of it (see :func:`fit_topics`)."""
+
+    topics: pd.DataFrame
+    assignments: pd.DataFrame
+    model: object
+    report: TopicReport
+
+    def save_model(self, folder: Path) -> Path:
+        """Write the model into ``folder`` (safetensors + JSON, no pickle); the pipeline swaps it into place."""
+        from toolkit.models import embedder_path
+
+        self.model.set_topic_labels(dict(zip(self.topics[s.TOPIC], self.topics[s.TOPIC_LABEL])))
+        self.model.save(folder, serialization="safetensors", save_ctfidf=True,
+                        save_embedding_model=str(embedder_path()))
+        return folder
+
+
+def fit_topics(segments: pd.DataFrame, *, config, codebook, embedder, edits: pd.DataFrame,
+               codings: pd.DataFrame) -> TopicFit:
+    """The topics stage: fit topics on evidence segments (no store, no files).
+
+    Parameters
+    ----------
+    segments : evidence segments with ``segment_key``, ``text`` and ``lemmas``.
+    config : the study (its ``[topics]`` settings and seed).
+    codebook : themes to seed topics with and compare them to.
+    embedder : texts -> unit vectors (cached by the caller).
+    edits : the researchers' topic edits (the ``topic_edits`` table).
+    codings : resolved codings (human decisions over machine), for each topic's coded theme.
+    """
+    started = time.perf_counter()
+    if segments.empty:
+        raise NoSegmentsError(
+            f"No coded segments in the store of '{config.root.name}' yet. Run 'toolkit run {config.root}' first."
+        )
+    texts = segments[s.TEXT].tolist()
+    keys = segments[s.SEGMENT_KEY].tolist()
+    vectors = embedder(texts)
+    themes = theme_prototypes(codebook, embedder) if config.topics.seed_with_codebook else []
+    replayed = edits_from_frame(edits)
+    lemma_of = dict(zip(texts, segments.get(s.LEMMAS, pd.Series([None] * len(texts))).tolist()))
+    stop = load_topic_stopwords(config.resolve(config.topics.stopwords) if config.topics.stopwords else None)
+    modeller, backends = build_modeller(
+        config,
+        len(texts),
+        embedder=embedder,
+        lemmas=lambda ts: [[w for w in _tokens(lemma_of.get(t), t) if w not in stop] for t in ts],
+    )
+    modeller.fit(texts, vectors, themes=themes, keys=keys, edits=replayed)
+    assignments = modeller.assignments(keys)
+    topics = with_coded_themes(modeller.topic_info_, assignments, codings)
+    not_found = [o for o in modeller.edit_outcomes_ if not o.applied]
+    for outcome in not_found:
+        log.warning("topic edit %s (%s) not replayed: %s", outcome.edit_id, outcome.action, outcome.detail)
+    report = TopicReport(
+        run_id="",
+        segments=len(texts),
+        topics=int((topics[s.TOPIC] != s.OUTLIER_TOPIC).sum()),
+        seeded_topics=int(topics[s.SEEDED_THEME].notna().sum()),
+        candidate_new=int(topics[s.CANDIDATE_NEW].sum()),
+        outliers=int((assignments[s.TOPIC] == s.OUTLIER_TOPIC).sum()),
+        outliers_reduced=int((assignments[s.ASSIGNED_BY] == "outlier_reduced").sum()),
+        edits_applied=len(replayed) - len(not_found),
+        edits_not_found=len(not_found),
+        embeddings_computed=getattr(embedder, "computed", 0),
+        embeddings_cached=getattr(embedder, "cached", 0),
+        seconds=round(time.perf_counter() - started, 2),
+        notes=backends.notes,
+    )
+    return TopicFit(topics, assignments, modeller.model_, report)
 
 
 def model_topics(config, store, *, embedder=None, codebook=None, save_model: bool = True) -> TopicReport:
-    """Fit topics on a study's evidence segments and store them (one transaction).
+    """Fit topics now and store them: the pipeline's topics stage, forced (takes the run lock).
 
     Examples
     --------
@@ -87,66 +153,16 @@ def model_topics(config, store, *, embedder=None, codebook=None, save_model: boo
     >>> model_topics(config, Store(config.store_url)).topics  # doctest: +SKIP
     14
     """
-    from toolkit import __version__
-    from toolkit.embed import CachedEmbedder
+    from toolkit.pipeline import fit_and_store_topics
 
-    started = time.perf_counter()
-    segments = store.segments_frame(evidence_only=True)
-    if segments.empty:
-        raise NoSegmentsError(
-            f"No coded segments in the store of '{config.root.name}' yet. Run 'toolkit run {config.root}' first."
-        )
-    codebook = codebook or _codebook(config)
-    embedder = embedder or CachedEmbedder(store)
-    texts = segments[s.TEXT].tolist()
-    keys = segments[s.SEGMENT_KEY].tolist()
-    vectors = embedder(texts)
-    themes = theme_prototypes(codebook, embedder) if config.topics.seed_with_codebook else []
-    edits = stored_edits(store)
-    lemma_of = dict(zip(texts, segments.get(s.LEMMAS, pd.Series([None] * len(texts))).tolist()))
-    stop = load_topic_stopwords(config.resolve(config.topics.stopwords) if config.topics.stopwords else None)
-    modeller, backends = build_modeller(
-        config,
-        len(texts),
-        embedder=embedder,
-        lemmas=lambda ts: [[w for w in _tokens(lemma_of.get(t), t) if w not in stop] for t in ts],
-    )
-    modeller.fit(texts, vectors, themes=themes, keys=keys, edits=edits)
-    assignments = modeller.assignments(keys)
-    topics = with_coded_themes(modeller.topic_info_, assignments, store)
-    not_found = [o for o in modeller.edit_outcomes_ if not o.applied]
-    for outcome in not_found:
-        log.warning("topic edit %s (%s) not replayed: %s", outcome.edit_id, outcome.action, outcome.detail)
+    return fit_and_store_topics(config, store, embedder=embedder, codebook=codebook, save_model=save_model)
 
-    path = ""
-    if save_model:
-        modeller.model_.set_topic_labels(dict(zip(topics[s.TOPIC], topics[s.TOPIC_LABEL])))
-        path = str(save_topic_model(modeller.model_, model_dir(config)))
-    run_id = store.start_run(STAGE, config_hash=config.fingerprint(), version=__version__)
-    report = TopicReport(
-        run_id=run_id,
-        segments=len(texts),
-        topics=int((topics[s.TOPIC] != s.OUTLIER_TOPIC).sum()),
-        seeded_topics=int(topics[s.SEEDED_THEME].notna().sum()),
-        candidate_new=int(topics[s.CANDIDATE_NEW].sum()),
-        outliers=int((assignments[s.TOPIC] == s.OUTLIER_TOPIC).sum()),
-        outliers_reduced=int((assignments[s.ASSIGNED_BY] == "outlier_reduced").sum()),
-        edits_applied=len(edits) - len(not_found),
-        edits_not_found=len(not_found),
-        embeddings_computed=getattr(embedder, "computed", 0),
-        embeddings_cached=getattr(embedder, "cached", 0),
-        seconds=round(time.perf_counter() - started, 2),
-        model_path=path,
-        notes=backends.notes,
-    )
-    try:
-        with store.transaction() as conn:
-            store.replace_topics(conn, topics, assignments, run_id)
-    except Exception as exc:
-        store.finish_run(run_id, "failed", {"error": type(exc).__name__})
-        raise
-    store.finish_run(run_id, "ok", {**report.summary(), "codebook": codebook.fingerprint(), "edits": len(edits)})
-    return report
+
+def topics_are_stale(config, store) -> bool:
+    """True when the topics stage has something to do (see :func:`toolkit.pipeline.topics_are_stale`)."""
+    from toolkit.pipeline import topics_are_stale as stale
+
+    return stale(config, store)
 
 
 # --------------------------------------------------------------------------- pieces
@@ -196,9 +212,8 @@ def theme_prototypes(codebook, embedder) -> list[ThemePrototype]:
     return out
 
 
-def stored_edits(store) -> list[TopicEdit]:
-    """Researchers' topic edits, oldest first."""
-    frame = store.table(s.TOPIC_EDITS)
+def edits_from_frame(frame: pd.DataFrame) -> list[TopicEdit]:
+    """Researchers' topic edits (rows of the ``topic_edits`` table), oldest first."""
     if frame.empty:
         return []
     frame = frame.sort_values(s.EDIT_ID)
@@ -214,11 +229,13 @@ def stored_edits(store) -> list[TopicEdit]:
     ]
 
 
-def with_coded_themes(topics: pd.DataFrame, assignments: pd.DataFrame, store) -> pd.DataFrame:
-    """Add each topic's most frequent coded theme (human decisions over machine) and its share."""
-    from toolkit.coding import resolve_codings
+def stored_edits(store) -> list[TopicEdit]:
+    """Researchers' topic edits in a store, oldest first."""
+    return edits_from_frame(store.table(s.TOPIC_EDITS))
 
-    codings = resolve_codings(store.table(s.CODINGS), store.table(s.HUMAN_CODINGS))
+
+def with_coded_themes(topics: pd.DataFrame, assignments: pd.DataFrame, codings: pd.DataFrame) -> pd.DataFrame:
+    """Add each topic's most frequent coded theme (from resolved codings: human over machine) and its share."""
     topics = topics.copy()
     topics[s.CODED_THEME] = None
     topics[s.CODED_SHARE] = 0.0
@@ -237,21 +254,6 @@ def with_coded_themes(topics: pd.DataFrame, assignments: pd.DataFrame, store) ->
         round(float(best.loc[t, "n"]) / float(sizes[t]), 4) if t in best.index else 0.0 for t in topics[s.TOPIC]
     ]
     return topics
-
-
-def save_topic_model(model, folder: Path) -> Path:
-    """Save the BERTopic model as safetensors + JSON (no pickle), replacing the old one only once written."""
-    from toolkit.models import embedder_path
-
-    from toolkit.io import discard, staging_folder, swap_folder
-
-    tmp = staging_folder(folder)
-    try:
-        model.save(tmp, serialization="safetensors", save_ctfidf=True, save_embedding_model=str(embedder_path()))
-        swap_folder(tmp, folder)
-    finally:
-        discard(tmp if tmp.exists() else None)
-    return folder
 
 
 def load_topic_model(config):

@@ -1,0 +1,425 @@
+"""Names: what can be a name, and every name of the study with the forms it turns up in.
+
+:class:`Lexicon` holds the word lists that tell a name from a word (common words, titles,
+months, the allow list). :class:`NameBook` learns the study's names from everything known
+before reading (settings, survey name columns, manifest interviewers, speaker labels) and
+from what the detectors found, then finds every form of them in a text: the full name, its
+parts ("Sarah", "Thornton", "Dr Thornton"), the name in usernames and file names
+(``sthornton``, ``sarah_thornton``) and nicknames that start one known first name ("Clem").
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from toolkit.pseudonymise.detectors import Span, terms_pattern, trie_regex
+from toolkit.pseudonymise.rules import IdentifierRules
+
+_NEXT_CAPITALISED = re.compile(r"[ \t]+([A-Z][a-z][\w'’-]*)")
+_NAME_PREFIX = re.compile(r"(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fitz)[A-Z]")
+_SIMPLE_WORD = re.compile(r"[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)*")
+
+
+def clean_label(label: str) -> str:
+    """A speaker label without brackets and colon: ``[P1]:`` -> ``P1``."""
+    return label.strip().strip("[]<>()").strip().rstrip(":").strip()
+
+
+def core_name(text: str, titles: frozenset[str] | set[str] = frozenset()) -> str:
+    """A name without its titles, possessive and stray punctuation: ``Dr. Sarah Thornton's`` -> ``Sarah Thornton``."""
+    tokens = text.split()
+    while len(tokens) > 1 and tokens[0].rstrip(".") in titles:
+        tokens.pop(0)
+    core = " ".join(tokens).strip(" ,;:()[]\"“”")
+    core = re.sub(r"(?:['’]s|['’])$", "", core)
+    return core.rstrip(".").strip()
+
+
+def name_from_email(address: str) -> str:
+    """``ottilie.gorsebrook@council.example.gov.uk`` -> ``Ottilie Gorsebrook`` (else ``""``)."""
+    local = address.strip().split("@")[0]
+    m = re.fullmatch(r"([a-z]{2,})[._]([a-z]{2,}(?:-[a-z]{2,})?)", local.lower())
+    if not m:
+        return ""
+    return " ".join("-".join(p.capitalize() for p in part.split("-")) for part in m.groups())
+
+
+def name_variants(names: Mapping[str, str]) -> dict[str, str]:
+    """How full names turn up in usernames, handles and file names: ``sthornton``, ``sarah_thornton``."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for form, pid in names.items():
+        tokens = form.split()
+        if len(tokens) < 2 or not all(t.isalpha() for t in (tokens[0], tokens[-1])):
+            continue
+        first, last = tokens[0].lower(), tokens[-1].lower()
+        for variant in (first + last, f"{first}_{last}", f"{first}.{last}", f"{first}-{last}",
+                        first[0] + last, f"{first[0]}.{last}", f"{first[0]}_{last}"):
+            if len(variant) >= 6:
+                found[variant].add(pid)
+    return {v: next(iter(p)) for v, p in found.items() if len(p) == 1}
+
+
+def sentence_initial(text: str, start: int) -> bool:
+    """Whether the word at ``start`` begins a sentence (or a line, or follows a colon or dash)."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t\"'“‘(«*_":
+        i -= 1
+    return i < 0 or text[i] in ".?!:;\n…-–—]>)"
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The word lists that tell a name from a word. Build it with :meth:`build`."""
+
+    allow: frozenset[str]
+    allow_single: frozenset[str]
+    titles: frozenset[str]
+    particles: frozenset[str]
+    common: frozenset[str]
+    calendar: frozenset[str]
+    stop: frozenset[str]
+    domain: frozenset[str] = frozenset()
+    large_places: frozenset[str] = frozenset()
+    public_bodies: frozenset[str] = frozenset()
+
+    @classmethod
+    def build(cls, rules: IdentifierRules, allow: Iterable[str] = ()) -> Lexicon:
+        """From the rules' word lists and the study's own allow list."""
+        try:
+            from spacy.lang.en.stop_words import STOP_WORDS
+        except ImportError:  # pragma: no cover - spaCy is a dependency
+            STOP_WORDS = set()
+        allowed = frozenset(rules.words.get("allow", ())) | frozenset(a.strip() for a in allow)
+        single = frozenset(a for a in allowed if " " not in a)
+        return cls(
+            allow=allowed,
+            allow_single=single,
+            titles=rules.wordset("titles"),
+            particles=rules.wordset("name_particles"),
+            common=rules.wordset("common_words", "label_words") | single,
+            calendar=rules.wordset("months", "weekdays"),
+            stop=frozenset(STOP_WORDS),
+            domain=rules.wordset("domain_words"),
+            large_places=rules.wordset("large_places"),
+            public_bodies=rules.wordset("public_body_words"),
+        )
+
+    def core(self, text: str) -> str:
+        """A name without titles and possessive (see :func:`core_name`)."""
+        return core_name(text, self.titles)
+
+    def is_name(self, core: str, *, strict: bool = True) -> bool:
+        """Whether a (title-less) string can be a person's name."""
+        if not core or len(core) < 2 or core in self.allow:
+            return False
+        if not re.fullmatch(r"[^\W\d_][\w'’.-]*(?:\s+[\w'’.-]+)*", core) or any(c.isdigit() for c in core):
+            return False
+        tokens = core.split()
+        if len(tokens) > 5 or not tokens[0][0].isupper():
+            return False
+        if len(tokens) == 1:
+            token = tokens[0]
+            if token.isupper() and len(token) > 1 and strict:
+                return False  # an acronym (NHS, PII), not a name
+            if strict and re.search(r"[a-z][A-Z]", token) and not _NAME_PREFIX.match(token):
+                return False  # a product (SystmOne, PyArrow), not a name; McKenzie and O'Brien are names
+            return not (token in self.common or token in self.calendar or token in self.titles
+                        or token in self.particles or (strict and token.lower() in self.stop))
+        if any(t in self.common for t in tokens):
+            return False
+        names = [t for t in tokens if t not in self.particles]
+        if any(not t[0].isupper() for t in names):
+            return False
+        return not all(t in self.calendar or t in self.titles for t in names)
+
+    def is_part(self, part: str) -> bool:
+        """Whether one word of a full name can stand for the person alone ("Thornton")."""
+        return (
+            len(part) >= 2 and part[0].isupper() and not part.endswith(".")
+            and part not in self.particles and part not in self.titles and part not in self.common
+            and part not in self.calendar and part.lower() not in self.stop
+        )
+
+    def is_ordinary(self, token: str, *, stop: bool = True) -> bool:
+        """A capitalised word that is a known word (common, of the domain, allowed), never a name on its own.
+
+        With ``stop=False`` a stop word ("Will", "May") is not ordinary by itself.
+        """
+        if (token in self.common or token in self.domain or token in self.calendar or token in self.titles
+                or token in self.allow or token in self.particles or (stop and token.lower() in self.stop)):
+            return True
+        return any(p in self.common or p in self.domain or p in self.allow for p in re.split(r"[-'’]", token))
+
+    def is_distinctive(self, word: str) -> bool:
+        """A word of a name that tells one setting or place from another ("Riverside", not "Surgery")."""
+        word = re.sub(r"['’]s$", "", word)
+        return (bool(word) and word[0].isupper() and not self.is_ordinary(word) and word not in self.large_places
+                and not word.isupper())
+
+
+class NameBook:
+    """Every name of the study, each form pointing to a person id (``name:Sarah Thornton`` or a speaker's code).
+
+    Learnt in :meth:`~toolkit.pseudonymise.Pseudonymiser.fit`; the pseudonym of a person id
+    lives in the mapping (:class:`~toolkit.pseudonymise.mapping.PseudonymMapping`).
+    """
+
+    def __init__(self, lexicon: Lexicon, rules: IdentifierRules):
+        self.lexicon = lexicon
+        self.rules = rules
+        self.forms: dict[str, str] = {}
+        self.not_persons: set[str] = set()
+        self.lower_words: set[str] = set()
+        self.capitalised_inside: set[str] = set()
+        self.pending: list[str] = []
+        self.places: set[str] = set()
+        self.guessed: set[str] = set()
+        self._places_size = -1
+        self._places_pattern: re.Pattern | None = None
+        self._size = -1
+        self._pattern: re.Pattern | None = None
+        self._variant_pattern: re.Pattern | None = None
+        self._variants: dict[str, str] = {}
+        self._casefolded: dict[str, str] = {}
+
+    def __contains__(self, form: str) -> bool:
+        return form in self.forms
+
+    def get(self, form: str) -> str | None:
+        """The person id of a form, if known."""
+        return self.forms.get(form)
+
+    def add(self, form: str, pid: str, *, overwrite: bool = True) -> None:
+        """Learn one form of a person."""
+        if overwrite or form not in self.forms:
+            self.forms[form] = pid
+            self._size = -1
+
+    # ------------------------------------------------------------------ learning
+    def observe(self, texts: Iterable[str]) -> None:
+        """Note the words seen in lower case, and capitalised words seen inside sentences: what tells a
+        name from a word capitalised only because it starts a sentence."""
+        capitalised = self.rules.patterns.get("capitalised_word")
+        for text in texts:
+            self.lower_words.update(re.findall(r"(?<![\w'’-])[a-z][a-z'’-]+", text))
+            if capitalised is not None:
+                self.capitalised_inside.update(
+                    m.group() for m in capitalised.finditer(text) if not sentence_initial(text, m.start())
+                )
+
+    def learn(self, cores: Iterable[str]) -> None:
+        """Learn names (title-less): each full name, and its parts where only one person has them."""
+        cores = list(dict.fromkeys(cores))
+        for core in cores:
+            if len(core.split()) > 1 and core not in self.forms:
+                self.forms[core] = "name:" + core
+        owners: dict[str, set[str]] = defaultdict(set)
+        for form, pid in self.forms.items():
+            tokens = form.split()
+            if len(tokens) < 2:
+                continue
+            for part in tokens:
+                if self.lexicon.is_part(part):
+                    owners[part].add(pid)
+        for part, pids in sorted(owners.items()):
+            if part not in self.forms:
+                self.forms[part] = next(iter(pids)) if len(pids) == 1 else "name:" + part
+        for core in cores:
+            if core not in self.forms:
+                self.forms[core] = "name:" + core
+        self._size = -1
+
+    def learn_known(
+        self,
+        documents: Sequence,
+        spans_of: Callable[[str], Sequence[Span]],
+        *,
+        known_names: Iterable[str] = (),
+        deny: Iterable[str] = (),
+        is_speaker_label: Callable[[str], bool],
+    ) -> None:
+        """Collect every name known before reading (settings, survey name columns, manifest
+        interviewers) and the names the detectors found in the documents."""
+        lex = self.lexicon
+        cores: list[str] = [lex.core(name) for name in known_names]
+        for word in deny:
+            if word.strip():
+                self.forms.setdefault(word.strip(), "name:" + word.strip())
+        for doc in documents:
+            for value in doc.names:
+                value = str(value).strip()
+                if "@" in value:
+                    if self.rules.heuristics.get("names_from_emails", True):
+                        name = name_from_email(value)
+                        if name:
+                            cores.append(name)
+                    continue
+                if value:
+                    cores.append(lex.core(value))
+            for name in doc.interviewers:
+                if not is_speaker_label(name):
+                    cores.append(lex.core(name))
+        votes: dict[str, Counter] = defaultdict(Counter)
+        found: list[tuple[str, str]] = []
+        for doc in documents:
+            for span in spans_of(doc.text) if doc.text else ():
+                if span.detector == "ner" and " " not in span.text:
+                    votes[span.text][span.kind == "person"] += 1
+                if span.kind == "place" and span.detector in ("place_cue", "capitalised"):
+                    self.places.add(span.text)
+                    continue
+                if span.kind == "person" and span.detector == "capitalised":
+                    self.pending.append(lex.core(span.text))  # weakest evidence: learnt last
+                elif span.kind == "person":
+                    span = self.trim_ordinary(span, doc.text)
+                    if span is not None:
+                        found.append((lex.core(span.text), span.detector))
+        # a single word spaCy calls a place or organisation more often than a person is not learnt as a name
+        self.not_persons = {w for w, v in votes.items() if v[False] > v[True]}
+        strong = {core for core, detector in found if detector != "ner"}
+        self.not_persons -= strong | set(cores)
+        cores += [core for core, _ in found if core not in self.not_persons and core not in self.places]
+        self.learn([c for c in cores if lex.is_name(c, strict=False)])
+
+    def learn_pending(self) -> None:
+        """Learn the names only the capitalised-word rule found, after every stronger source (nicknames
+        and known names claim a word first: "Clem" is Clementine's before it is a name of its own)."""
+        pending = [c for c in dict.fromkeys(self.pending) if c not in self.forms and c not in self.places]
+        self.pending = []
+        pending = [c for c in pending if self.lexicon.is_name(c, strict=False)]
+        self.learn(pending)
+        self.guessed.update(pending)
+
+    def learn_nicknames(self, texts: Iterable[str]) -> None:
+        """Learn "Clem" as Clementine Wrenfield's when it starts exactly one known first name."""
+        shortest = int(self.rules.numbers.get("nickname_min_chars", 3))
+        pattern = self.rules.patterns.get("capitalised_word")
+        if not shortest or pattern is None:
+            return
+        starts: dict[str, set[str]] = defaultdict(set)
+        for form, pid in self.forms.items():
+            tokens = form.split()
+            if len(tokens) < 2 or not tokens[0].isalpha():
+                continue
+            first = tokens[0]
+            for n in range(shortest, len(first)):
+                starts[first[:n]].add(pid)
+        if not starts:
+            return
+        found = []
+        for text in texts:
+            for m in pattern.finditer(text):
+                token = m.group()
+                pids = starts.get(token)
+                if (pids and len(pids) == 1 and token not in self.forms and token.lower() not in self.lower_words
+                        and self.lexicon.is_name(token)):
+                    found.append((token, next(iter(pids))))
+        for token, pid in found:
+            self.forms.setdefault(token, pid)
+        self._size = -1
+
+    def learn_capitalised_pairs(
+        self, texts: Iterable[str], residuals: Callable[[str], list[tuple[int, int, str, str, bool]]]
+    ) -> None:
+        """Learn two unclaimed capitalised words side by side as a name (see the rules' [heuristics]).
+
+        ``residuals(text)`` gives the capitalised words no detector claimed in a text.
+        """
+        learnt = []
+        known = {token for form in self.forms for token in form.split()}
+        for text in texts:
+            tokens = [t for t in residuals(text) if t[2].lower() not in self.lower_words]
+            for (s1, e1, w1, hint1, initial1), (s2, e2, w2, hint2, initial2) in itertools.pairwise(tokens):
+                if not (text[e1:s2] == " " and not hint1 and not hint2 and not initial2
+                        and _SIMPLE_WORD.fullmatch(w1) and _SIMPLE_WORD.fullmatch(w2)
+                        and self.lexicon.is_name(f"{w1} {w2}")):
+                    continue
+                # a first word that may be capitalised only as the start of a sentence ("Ask Peregrine")
+                # must not join a word already known as (part of) a name
+                if initial1 and w1 not in self.capitalised_inside and (w1 in known or w2 in known):
+                    continue
+                learnt.append(f"{w1} {w2}")
+                known.update((w1, w2))
+        if learnt:
+            self.learn(learnt)
+
+    # ------------------------------------------------------------------ finding
+    def place_spans(self, text: str) -> list[Span]:
+        """Every small place learnt in the study ("grew up in Fetcham" teaches "Fetcham"), wherever it stands."""
+        if self._places_size != len(self.places):
+            self._places_pattern = terms_pattern(self.places)
+            self._places_size = len(self.places)
+        if self._places_pattern is None:
+            return []
+        return [Span(m.start(), m.end(), "place", m.group(), "place_cue") for m in self._places_pattern.finditer(text)]
+
+    def person_id(self, value: str) -> str:
+        """The person id of a name, learning it when it is new."""
+        self.matcher()  # keeps the variant and case-folded indexes current
+        pid = self.forms.get(value) or self._variants.get(value.lower()) or self._casefolded.get(value.casefold())
+        if pid is None:
+            self.learn([value])
+            pid = self.forms[value]
+        return pid
+
+    def matcher(self) -> re.Pattern | None:
+        """One pattern for every known form (with an optional title before it)."""
+        if self._size != len(self.forms):
+            forms = [f for f in self.forms if self.lexicon.is_name(f, strict=False)]
+            self._pattern = terms_pattern(forms, titles=self.lexicon.titles)
+            self._variants = name_variants(self.forms)
+            self._casefolded = {}
+            for form, pid in self.forms.items():
+                self._casefolded.setdefault(form.casefold(), pid)
+            self._variant_pattern = None
+            if self._variants:
+                self._variant_pattern = re.compile(rf"(?i)(?<![a-z])(?:{trie_regex(self._variants)})(?![a-z])")
+            self._size = len(self.forms)
+        return self._pattern
+
+    def spans(self, text: str) -> list[Span]:
+        """Every known form in ``text`` (and its username forms), grown to a following unknown surname."""
+        pattern = self.matcher()
+        if pattern is None:
+            return []
+        spans = [Span(m.start(), m.end(), "person", m.group(), "name") for m in pattern.finditer(text)]
+        if self._variant_pattern is not None:
+            spans += [Span(m.start(), m.end(), "person", m.group(), "variant")
+                      for m in self._variant_pattern.finditer(text)]
+        return [self._extend_to_full_name(text, span) for span in spans]
+
+    def _extend_to_full_name(self, text: str, span: Span) -> Span:
+        """A known first name followed by an unknown surname is a different person.
+
+        "Ambrose Ditchling" must not become the pseudonym of "Ambrose Puddifoot" followed
+        by a leaked "Ditchling": the span grows to the full name, which gets its own pseudonym.
+        """
+        core = self.lexicon.core(span.text)
+        if " " in core:
+            return span
+        m = _NEXT_CAPITALISED.match(text, span.end)
+        if m is None:
+            return span
+        surname = m.group(1)
+        full = f"{core} {surname}"
+        if not self.lexicon.is_part(surname) or full in self.forms or surname in self.lexicon.allow:
+            return span
+        if self._casefolded.get(surname.casefold()) not in (None, self.forms.get(core)):
+            return span  # the next word is someone else's known name: two people side by side
+        return Span(span.start, m.end(1), "person", text[span.start:m.end(1)], span.detector)
+
+    def trim_ordinary(self, span: Span, text: str) -> Span | None:
+        """Drop a first word that is capitalised only because it starts a sentence ("Definitely Cedric")."""
+        first = span.text.split(" ", 1)[0]
+        if (first.lower() in self.lower_words and first not in self.capitalised_inside
+                and first not in self.lexicon.titles and sentence_initial(text, span.start)):
+            if " " not in span.text:
+                return None
+            rest = span.text.split(" ", 1)[1].lstrip()
+            start = span.end - len(rest)
+            return Span(start, span.end, span.kind, rest, span.detector)
+        return span

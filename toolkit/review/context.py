@@ -1,0 +1,74 @@
+"""Building the write model's context for a study: its store, codebook and pseudonymiser for free text."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from toolkit.review import ReviewContext
+
+
+def context_for(config, store, *, codebook=None) -> ReviewContext:
+    """The :class:`ReviewContext` of a study: free text is pseudonymised with the study's own key.
+
+    People already in the key get their pseudonyms; identifiers the key does not hold yet are
+    replaced too. With pseudonymisation switched off in ``study.toml``, text is stored as written.
+    """
+    if codebook is None:
+        from toolkit.codebook import load_codebook
+
+        path = config.resolve(config.coding.codebook) if config.coding.codebook else None
+        codebook = load_codebook(path, check_patterns=False)
+    redact = redactor(config) if config.pseudonymisation.enabled else None
+    where = config.store.path if not config.store.url else "project store"
+    return ReviewContext(store=store, codebook=codebook, redact=redact, where=where)
+
+
+def redactor(config) -> Callable[[str], str]:
+    """A function that pseudonymises a researcher's text with the study's key (loaded on first use).
+
+    People and values already in the key get their pseudonyms, so a note names the same
+    ``[PERSON_07]`` as the transcript. An identifier the key does not hold gets an unnumbered
+    tag (``[PERSON]``): giving it a number would mean writing the key from the dashboard while a
+    run may be writing it too, and two people could end up with one pseudonym.
+    """
+    import re
+
+    @functools.lru_cache(maxsize=1)
+    def prepared():
+        from toolkit.pseudonymise import Pseudonymiser
+        from toolkit.pseudonymise.keyfile import load_key_if_any
+        from toolkit.pseudonymise.mapping import render
+
+        options = config.pseudonymisation
+        key = load_key_if_any(config.key_path)
+        known = tuple(dict.fromkeys((*options.known_names, *config.ingest.interviewers)))
+        pseudonymiser = Pseudonymiser.from_options(options, known_names=known, key=key).fit([])
+        codes = [row["code"] for row in (key.entries if key is not None else ())]
+        return pseudonymiser, {render(code, options.style) for code in codes}
+
+    tag = re.compile(r"\[([A-Z]+(?:_[A-Z]+)*)_\d+\]")
+
+    def redact(text: str) -> str:
+        pseudonymiser, known_tags = prepared()
+        out = pseudonymiser.transform(text).text
+        return tag.sub(lambda m: m.group(0) if m.group(0) in known_tags else f"[{m.group(1)}]", out)
+
+    return redact
+
+
+def file_finder(config, store) -> Callable[[str], int | None]:
+    """Finds the ``source_id`` of a raw file by its path relative to the study (the store keeps only a keyed hash)."""
+    from toolkit import schema as s
+    from toolkit.ingest.study import path_key
+    from toolkit.pipeline import key_secret
+
+    secret = key_secret(config)
+    sources = store.sources_for_ingest()
+    by_key = dict(zip(sources[s.PATH_KEY], sources[s.SOURCE_ID]))
+
+    def find(relative: str) -> int | None:
+        hit = by_key.get(path_key(relative, secret))
+        return None if hit is None else int(hit)
+
+    return find
