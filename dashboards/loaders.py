@@ -222,6 +222,11 @@ def _status(path: str, stamp: str) -> api.StudyStatus:
     return _study(path).status()
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _orphaned_work(path: str, stamp: str) -> pd.DataFrame:
+    return _study(path).orphaned_work()
+
+
 @st.cache_data(show_spinner=False, max_entries=512)
 def _context(path: str, stamp: str, segment_key: str, window: int) -> pd.DataFrame:
     return _study(path).context(segment_key, window=window)
@@ -284,6 +289,11 @@ def comments() -> pd.DataFrame:
 
 def status() -> api.StudyStatus:
     return _status(study_path(), stamp())
+
+
+def orphaned_work() -> pd.DataFrame:
+    """Human work whose passage is no longer in the study (kept, listed, never dropped)."""
+    return _orphaned_work(study_path(), stamp())
 
 
 def context(segment_key: str, window: int = 2) -> pd.DataFrame:

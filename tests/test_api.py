@@ -345,3 +345,23 @@ def test_status_counts_people_with_interviewees_and_survey_respondents_apart(stu
     places = status.places.set_index(s.PLACE)
     assert places.loc["Fernmouth", ["interviews", "surveys", "survey_respondents", "evidence_segments"]].tolist() == [
         1, 1, 3, 3]
+
+
+def test_human_work_that_could_not_be_re_attached_is_reported_and_not_counted(fresh):
+    import sqlalchemy as sa
+
+    fresh.record_decision("k2", "reject", "ana")
+    fresh.record_decision("k4", "accept", "ana")
+    assert fresh.status().corpus.reviewed_segments == 2
+    run_id = fresh.store.start_run("segment")  # what a run does when k4's text has left the study
+    with fresh.store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE human_codings SET segment_key = 'gone', anchor = 'orphaned' "
+                             "WHERE segment_key = 'k4'"))
+    fresh.store.finish_run(run_id, "ok", {})
+    status = fresh.status()
+    assert status.orphaned == 1 and "could not be re-attached" in status.next_step
+    assert status.anchors.set_index("work").loc["decision", ["attached", "orphaned"]].tolist() == [1, 1]
+    assert status.corpus.reviewed_segments == 1  # the orphaned decision no longer counts as a review
+    orphans = fresh.orphaned_work()
+    assert orphans[["work", s.SEGMENT_KEY, "by"]].values.tolist() == [["decision", "gone", "ana"]]
+    assert orphans["anchor_text"].item() == "GPs are scared of the GMC."

@@ -169,6 +169,8 @@ class StudyStatus:
     next_step : one sentence saying what to do next (``None`` when everything is done).
     next_command : the command line for it (``None`` when it is not a command).
     corpus : the study's size, counted by :func:`toolkit.analysis.overview.corpus_counts`.
+    anchors : per kind of human work (decision, practice, comment): attached, moved, orphaned.
+    orphaned : how many pieces of human work could not be re-attached (:meth:`Study.orphaned_work`).
     """
 
     counts: dict[str, int]
@@ -179,6 +181,8 @@ class StudyStatus:
     unreviewed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
     corpus: CorpusCounts = field(default_factory=CorpusCounts)
+    anchors: pd.DataFrame = field(default_factory=pd.DataFrame)
+    orphaned: int = 0
 
 
 # --------------------------------------------------------------------------- writes
@@ -634,6 +638,18 @@ class Study(_StudyWrites):
         """The participants with codings of both themes (possibly in different segments)."""
         return _matrix.cooccurring_participants(self.codings(), theme_a, theme_b)
 
+    def _work(self) -> dict[str, pd.DataFrame]:
+        return {name: self._table(name) for name in (s.HUMAN_CODINGS, s.PRACTICES, s.COMMENTS)}
+
+    def orphaned_work(self) -> pd.DataFrame:
+        """Human work (decisions, curated practices, comments) whose passage is no longer in the study.
+
+        Kept in the store and listed here, never dropped: re-code the passage where it went, or
+        restore the source. Columns: ``work``, ``segment_key`` (the old key), ``by``, ``created_at``,
+        ``anchor_text`` (the passage as it was).
+        """
+        return _overview.orphaned_work(self._work())
+
     def corpus(self) -> CorpusCounts:
         """The study's size: places, interviews, interviewees, survey respondents, segments, codings, reviews."""
         return _overview.corpus_counts(sources=self.sources(), segments=self.segments(), codings=self._resolved(),
@@ -720,7 +736,10 @@ class Study(_StudyWrites):
         segments = self.segments()
         places = _overview.places_table(self.sources(), self._table(s.RESPONDENTS, on=_SEGMENTED), segments,
                                         places=self.config.places)
-        status = StudyStatus(counts=counts, places=places, runs=self.store.runs_frame(limit=10), corpus=self.corpus())
+        anchors = _overview.anchor_states(self._work())
+        status = StudyStatus(counts=counts, places=places, runs=self.store.runs_frame(limit=10), corpus=self.corpus(),
+                             anchors=anchors, orphaned=int(anchors[s.ANCHOR_STATES[-1]].sum()))
+        status.unreviewed = int((segments[REVIEW_STATUS] == UNREVIEWED).sum()) if not segments.empty else 0
         if counts.get(s.SOURCES, 0) == 0:
             status.next_step = "No sources yet: ingest the study's transcripts and surveys."
             status.next_command = f"toolkit ingest {root}"
@@ -730,10 +749,11 @@ class Study(_StudyWrites):
         elif counts.get(s.TOPICS, 0) == 0:
             status.next_step = "No topics yet: run the topic model."
             status.next_command = f"toolkit topics {root}"
-        else:
-            status.unreviewed = int((segments[REVIEW_STATUS] == UNREVIEWED).sum()) if not segments.empty else 0
-            if status.unreviewed:
-                status.next_step = f"{status.unreviewed} coded segments are not reviewed yet: review them."
+        elif status.orphaned:
+            status.next_step = (f"{status.orphaned} piece(s) of human work (decisions, practices, comments) could not "
+                                "be re-attached after the sources changed; study.orphaned_work() lists them.")
+        elif status.unreviewed:
+            status.next_step = f"{status.unreviewed} coded segments are not reviewed yet: review them."
         return status
 
     def agreement(self, coder_a: str | None = None, coder_b: str | None = None, *, field: str = s.THEME,

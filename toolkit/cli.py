@@ -322,6 +322,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
     print(f"People: {corpus.people}. Evidence segments: {corpus.evidence_segments} ({corpus.coded_segments} coded, "
           f"{corpus.reviewed_segments} reviewed).")
+    if status.orphaned:
+        kinds = ", ".join(f"{r.orphaned} {r.work}(s)" for r in status.anchors.itertuples() if r.orphaned)
+        print(f"Not re-attached after the sources changed (kept, not counted): {kinds}.")
     if status.next_step:
         print(f"Next: {status.next_step}" + (f" Run: {status.next_command}" if status.next_command else ""))
     runs = status.runs.head(5)

@@ -30,6 +30,12 @@ cols[2].metric("Survey respondents", corpus.survey_respondents, help=f"{corpus.s
 cols[3].metric("Evidence segments", corpus.evidence_segments, help=f"{corpus.coded_segments} of them carry a theme")
 cols[4].metric("Reviewed", f"{corpus.reviewed_segments}/{corpus.evidence_segments}")
 
+if status.orphaned:
+    st.warning(f"{status.orphaned} piece(s) of human work could not be re-attached after the sources changed. "
+               "They are kept, not counted; re-code the passages where they went, or restore the sources.")
+    with st.expander("Human work that could not be re-attached"):
+        st.dataframe(loaders.orphaned_work(), hide_index=True)
+
 if not places.empty:
     st.subheader("Sources and people per place")
     st.dataframe(places, hide_index=True)

@@ -300,3 +300,18 @@ def test_themes_matrix_by_case_counts_interviewees_and_survey_respondents_apart(
     metrics = {m.label: m.value for m in at.metric}
     assert (metrics["Interviewees"], metrics["Survey respondents"], metrics["Barrier segments"]) == ("0", "1", "1")
     assert "Nobody trusts the forms." in texts(at)
+
+
+def test_overview_reports_human_work_that_could_not_be_re_attached(fresh_study, monkeypatch, as_user):
+    import sqlalchemy as sa
+
+    store = Store(f"sqlite:///{fresh_study / 'store' / 'study.sqlite'}")
+    store.add_comment("check the date", author="ana", author_role="researcher", segment_key="k1",
+                      anchor_text="The charter helped us a lot.")
+    run_id = store.start_run("segment")
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE comments SET segment_key = 'gone', anchor = 'orphaned'"))
+    store.finish_run(run_id, "ok", {})
+    at = open_page("overview", fresh_study, monkeypatch, as_user())
+    assert not at.exception, at.exception
+    assert any("1 piece(s) of human work could not be re-attached" in w.value for w in at.warning)

@@ -199,3 +199,48 @@ def review_progress(segments: pd.DataFrame) -> pd.DataFrame:
     frame[SHARE] = (frame[REVIEWED] / frame[SEGMENTS_COL].where(frame[SEGMENTS_COL] > 0)).fillna(0.0)
     return frame[PROGRESS_COLUMNS]
 
+
+
+# --------------------------------------------------------------------------- human work and its anchors
+WORK_KINDS = {"decision": (s.HUMAN_CODINGS, s.CODER, s.TEXT), "practice": (s.PRACTICES, s.AUTHOR, s.ANCHOR_TEXT),
+              "comment": (s.COMMENTS, s.AUTHOR, s.ANCHOR_TEXT)}
+"""Human work anchored to a passage: kind -> (table, who made it, the column holding the passage's text)."""
+KIND_COL = "work"
+ORPHAN_COLUMNS = [KIND_COL, s.SEGMENT_KEY, "by", s.CREATED_AT, s.ANCHOR_TEXT]
+ATTACHED, MOVED, ORPHANED = s.ANCHOR_STATES
+
+
+def _anchored(tables: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
+    frames = []
+    for kind, (name, by, text) in WORK_KINDS.items():
+        frame = tables.get(name)
+        if frame is None or frame.empty or s.SEGMENT_KEY not in frame.columns:
+            continue
+        frame = frame[frame[s.SEGMENT_KEY].notna()]  # a comment on a theme or topic is not anchored to a passage
+        state = frame[s.ANCHOR] if s.ANCHOR in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+        frames.append(pd.DataFrame({
+            KIND_COL: kind, s.SEGMENT_KEY: frame[s.SEGMENT_KEY], "by": frame.get(by), s.CREATED_AT: frame.get(s.CREATED_AT),
+            s.ANCHOR_TEXT: frame.get(text), s.ANCHOR: state.fillna(ATTACHED),
+        }))
+    return pd.concat(frames, ignore_index=True) if frames else empty([*ORPHAN_COLUMNS, s.ANCHOR])
+
+
+def anchor_states(tables: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
+    """How human work is attached to the passages as they are now: one row per kind of work.
+
+    ``tables`` maps ``human_codings``, ``practices`` and ``comments`` to those store tables.
+    Columns: ``work`` (decision, practice, comment), ``attached``, ``moved`` (re-attached by its
+    text after its source changed) and ``orphaned`` (its text is no longer in the study: kept and
+    listed by :func:`orphaned_work`, never dropped).
+    """
+    work = _anchored(tables)
+    rows = [{KIND_COL: kind, **{state: int(((work[KIND_COL] == kind) & (work[s.ANCHOR] == state)).sum())
+                                for state in s.ANCHOR_STATES}} for kind in WORK_KINDS]
+    return pd.DataFrame(rows, columns=[KIND_COL, *s.ANCHOR_STATES])
+
+
+def orphaned_work(tables: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
+    """The human work that could not be re-attached: kind, its old segment key, by whom, when, the passage's text."""
+    work = _anchored(tables)
+    return work[work[s.ANCHOR] == ORPHANED][ORPHAN_COLUMNS].sort_values(s.CREATED_AT, kind="stable").reset_index(
+        drop=True)
