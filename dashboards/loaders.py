@@ -1,6 +1,8 @@
 """The dashboard's only door to the data: cached loaders over :mod:`toolkit.api`.
 
-One cached loader per table. Each is keyed by the study folder and the store's
+Every number and citation comes from the toolkit's read model (:mod:`toolkit.analysis`, through
+:class:`toolkit.api.Study`), so the pages show what the workbook and the report say; pages only
+lay it out. One cached loader per table. Each is keyed by the study folder and the store's
 change stamp (:meth:`toolkit.api.Study.stamp`), so a decision saved by anyone
 shows on the next rerun without clearing caches by hand. The :class:`Study`
 (config, store connection, codebook) is a cached resource, made once per process.
@@ -24,6 +26,9 @@ import streamlit as st
 
 from toolkit import api
 from toolkit import schema as s
+from toolkit.analysis.matrix import cooccurring_participants, cooccurring_segments
+from toolkit.analysis.quotes import theme_sizes as count_themes
+from toolkit.analysis.segments import by_keys
 from toolkit.errors import ToolkitError
 
 RESEARCHER, REVIEWER = s.ROLES
@@ -60,11 +65,28 @@ def study_arg(argv: list[str] | None = None) -> str | None:
     return os.environ.get(STUDY_ENV) or None
 
 
+NO_STUDY = ("No study chosen. Start the dashboard with `toolkit dashboard PATH`, or "
+            "`streamlit run dashboards/app.py -- --study PATH`, or set TOOLKIT_STUDY=PATH.")
+
+
 def study_path() -> str:
-    """The study folder this dashboard shows (``None`` on the command line: the sample study)."""
+    """The study folder this dashboard shows; the page says how to choose one when none was given.
+
+    Never a silent fallback to the sample study: a researcher who forgot the folder would otherwise
+    review, and write decisions into, the wrong study.
+    """
     from toolkit.config import find_study
 
-    return str(find_study(study_arg()))
+    chosen = study_arg()
+    if not chosen:
+        st.error(NO_STUDY)
+        st.stop()
+    try:
+        return str(find_study(chosen))
+    except ToolkitError as exc:
+        st.error(f"The study cannot be opened: {exc}")
+        st.stop()
+        raise  # st.stop() raises; this keeps type checkers calm
 
 
 def _login_required() -> bool:
@@ -142,17 +164,17 @@ def _codings(path: str, stamp: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _matrix(path: str, stamp: str, rows: str) -> pd.DataFrame:
-    return _study(path).framework_matrix(rows)
+    return _study(path).framework_matrix(rows=rows)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _theme_counts(path: str, stamp: str, by: str) -> pd.DataFrame:
-    return _study(path).theme_counts(by)
+    return _study(path).theme_counts(by=by)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _cooccurrence(path: str, stamp: str, unit: str) -> pd.DataFrame:
-    return _study(path).cooccurrence(unit)
+    return _study(path).cooccurrence(unit=unit)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -172,7 +194,7 @@ def _topics(path: str, stamp: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _topic_distribution(path: str, stamp: str, by: str) -> pd.DataFrame:
-    return _study(path).topic_distribution(by)
+    return _study(path).topic_distribution(by=by)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -200,9 +222,14 @@ def _status(path: str, stamp: str) -> api.StudyStatus:
     return _study(path).status()
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _orphaned_work(path: str, stamp: str) -> pd.DataFrame:
+    return _study(path).orphaned_work()
+
+
 @st.cache_data(show_spinner=False, max_entries=512)
 def _context(path: str, stamp: str, segment_key: str, window: int) -> pd.DataFrame:
-    return _study(path).context(segment_key, window)
+    return _study(path).context(segment_key, window=window)
 
 
 def segments() -> pd.DataFrame:
@@ -264,6 +291,11 @@ def status() -> api.StudyStatus:
     return _status(study_path(), stamp())
 
 
+def orphaned_work() -> pd.DataFrame:
+    """Human work whose passage is no longer in the study (kept, listed, never dropped)."""
+    return _orphaned_work(study_path(), stamp())
+
+
 def context(segment_key: str, window: int = 2) -> pd.DataFrame:
     return _context(study_path(), stamp(), segment_key, window)
 
@@ -280,60 +312,54 @@ def quotes(**filters: Any) -> pd.DataFrame:
 
 def segments_by_keys(keys: list[str]) -> pd.DataFrame:
     """The segments behind a number, in the order given."""
-    frame = segments()
-    if not keys or frame.empty:
-        return frame.iloc[0:0]
-    known = set(frame[s.SEGMENT_KEY])
-    picked = frame.set_index(s.SEGMENT_KEY).reindex([k for k in dict.fromkeys(keys) if k in known])
-    return picked.reset_index()
+    return by_keys(segments(), list(keys))
 
 
 def cooccurring(theme_a: str, theme_b: str) -> tuple[list[str], list[str]]:
     """The segments coded with both themes, and the participants coded with both (behind a co-occurrence cell)."""
     frame = codings()
-    if frame.empty:
-        return [], []
-    a, b = frame[frame[s.THEME] == theme_a], frame[frame[s.THEME] == theme_b]
-    both = set(a[s.SEGMENT_KEY]) & set(b[s.SEGMENT_KEY])
-    keys = [k for k in dict.fromkeys(frame[s.SEGMENT_KEY]) if k in both]
-    people = sorted(str(p) for p in set(a[api.PARTICIPANT].dropna()) & set(b[api.PARTICIPANT].dropna()))
-    return keys, people
+    return cooccurring_segments(frame, theme_a, theme_b), cooccurring_participants(frame, theme_a, theme_b)
+
+
+def theme_sizes(frame: pd.DataFrame) -> pd.Series:
+    """Segments per primary theme of ``frame``, largest first, uncoded last (:func:`toolkit.analysis.quotes.theme_sizes`)."""
+    return count_themes(frame)
 
 
 # --------------------------------------------------------------------------- writes
 def record_decisions(keys: list[str], decision: str, **kwargs: Any) -> int:
     """Append a decision by the signed-in researcher on one or more segments."""
     _need_researcher()
-    return study().record_decisions(keys, decision, user().name, **kwargs)
+    return study().record_decisions(keys, decision=decision, coder=user().name, **kwargs)
 
 
 def add_summary(row_dimension: str, row_value: str, theme: str, text: str) -> int:
     _need_researcher()
-    return study().add_summary(row_dimension, row_value, theme, text, user().name)
+    return study().add_summary(row_dimension=row_dimension, row_value=row_value, theme=theme, text=text,
+                               author=user().name)
 
 
 def curate_practice(segment_key: str, included: bool, **kwargs: Any) -> int:
     _need_researcher()
-    return study().curate_practice(segment_key, included, user().name, **kwargs)
+    return study().curate_practice(segment_key, included=included, author=user().name, **kwargs)
 
 
 def add_comment(text: str, **kwargs: Any) -> int:
     """Anyone signed in may comment; the comment records their role."""
-    return study().add_comment(text, user().name, getattr(user(), "role", REVIEWER), **kwargs)
+    return study().add_comment(text, author=user().name, author_role=getattr(user(), "role", REVIEWER), **kwargs)
 
 
 def edit_topics(action: str, **kwargs: Any) -> Any:
-    """Rename, merge or split topics through ``toolkit.topics`` (imported only when asked)."""
+    """Rename, merge or split topics (through the write model; merges and splits re-fit the topics)."""
     _need_researcher()
-    try:
-        import toolkit.topics as topics_module
-    except ImportError as exc:
-        raise TopicEditingUnavailable(str(exc)) from None
-    func = getattr(topics_module, f"{action}_topic" if action != "merge" else "merge_topics", None)
-    if func is None:
-        raise TopicEditingUnavailable(action)
     current = study()
-    return func(current.config, current.store, author=user().name, **kwargs)
+    if action == "rename":
+        return current.rename_topic(kwargs["topic"], name=kwargs["label"], author=user().name)
+    if action == "merge":
+        return current.merge_topics(kwargs["topics"], name=kwargs.get("label"), author=user().name)
+    if action == "split":
+        return current.split_topic(kwargs["topic"], parts=kwargs.get("parts", 2), author=user().name)
+    raise TopicEditingUnavailable(action)
 
 
 def export_bytes(path: str, fmt: str, out_name: str) -> bytes:

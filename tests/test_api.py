@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -55,10 +57,10 @@ def test_context_marks_the_segments_turn(study):
 
 
 def test_decisions_resolve_latest_first_and_across_coders(fresh):
-    fresh.record_decision("k2", "reject", "ana")
-    fresh.record_decision("k3", "recode", "ana", theme="colocation_joint_teams", polarity=s.ENABLER, note="weekly")
-    fresh.record_decision("k1", "accept", "ana")
-    fresh.record_decision("k1", "reject", "carl")  # a second person, later: the latest decision wins
+    fresh.record_decision("k2", decision="reject", coder="ana")
+    fresh.record_decision("k3", decision="recode", coder="ana", theme="colocation_joint_teams", polarity=s.ENABLER, note="weekly")
+    fresh.record_decision("k1", decision="accept", coder="ana")
+    fresh.record_decision("k1", decision="reject", coder="carl")  # a second person, later: the latest decision wins
     seg = fresh.segments().set_index(s.SEGMENT_KEY)
     assert seg.at["k2", s.STATUS] == api.REJECTED and pd.isna(seg.at["k2", s.THEME])
     assert (seg.at["k3", s.STATUS], seg.at["k3", s.THEME]) == ("recoded", "colocation_joint_teams")
@@ -76,8 +78,9 @@ def test_decisions_resolve_latest_first_and_across_coders(fresh):
     ("kwargs", "error", "match"),
     [
         ({"decision": "approve"}, InputDataError, "unknown decision 'approve'"),
-        ({"decision": "recode", "theme": "trust"}, ConfigError, "no theme 'trust'.*Did you mean 'trust_relationships'"),
-        ({"decision": "recode", "theme": "trust_relationships"}, InputDataError, "needs a theme and a polarity"),
+        ({"decision": "recode", "theme": "trust"}, InputDataError,
+         "theme 'trust' is not in the codebook.*Did you mean 'trust_relationships'"),
+        ({"decision": "recode", "theme": "trust_relationships"}, InputDataError, "'recode' needs a polarity"),
         ({"decision": "add", "theme": "trust_relationships", "polarity": "good"}, InputDataError, "unknown polarity"),
         ({"decision": "accept", "coder": " "}, InputDataError, "name of the person"),
         ({"decision": "accept", "segment_key": "zzz"}, InputDataError, "unknown segment key"),
@@ -101,33 +104,34 @@ def test_quotes_filter_on_any_coding_and_text(study):
 
 
 def test_framework_matrix_counts_people_and_keeps_the_segments_behind_each_cell(fresh):
-    matrix = fresh.framework_matrix("place")
+    matrix = fresh.framework_matrix(rows="place")
     assert len(matrix) == 2 * len(fresh.codebook.themes)  # every place × every theme, zero cells included
     cell = matrix[(matrix[s.PLACE] == "Fernmouth") & (matrix[s.THEME] == "trust_relationships")].iloc[0]
     assert (cell[api.PARTICIPANTS], cell[s.BARRIER], cell[s.ENABLER]) == (2, 1, 1)  # FM01 and a survey respondent
+    assert (cell[api.INTERVIEWEES], cell[api.SURVEY_RESPONDENTS]) == (1, 1)  # counted apart as well
     assert cell[api.SEGMENT_KEYS] == ["k5", "k6"]
     empty_cell = matrix[(matrix[s.PLACE] == "Brackenford") & (matrix[s.THEME] == "ig_capacity_advice")].iloc[0]
     assert (empty_cell[api.PARTICIPANTS], empty_cell[api.SEGMENT_KEYS]) == (0, [])
-    fresh.add_summary("place", "Fernmouth", "trust_relationships", "first", "ana")
-    fresh.add_summary("place", "Fernmouth", "trust_relationships", "second", "carl")
-    matrix = fresh.framework_matrix("place")
+    fresh.add_summary(row_dimension="place", row_value="Fernmouth", theme="trust_relationships", text="first", author="ana")
+    fresh.add_summary(row_dimension="place", row_value="Fernmouth", theme="trust_relationships", text="second", author="carl")
+    matrix = fresh.framework_matrix(rows="place")
     assert matrix.loc[(matrix[s.PLACE] == "Fernmouth") & (matrix[s.THEME] == "trust_relationships"),
                       s.SUMMARY].item() == "second"
     wide = api.matrix_cells(matrix)
     assert list(wide.index) == ["Brackenford", "Fernmouth"]
-    assert "2 people · 1 barrier / 1 enabler" in wide.loc["Fernmouth"].tolist()
+    assert "1 interviewee, 1 survey respondent · 1 barrier / 1 enabler" in wide.loc["Fernmouth"].tolist()
     with pytest.raises(ConfigError, match="rows are one of"):
-        fresh.framework_matrix("speaker")
+        fresh.framework_matrix(rows="speaker")
 
 
 def test_theme_counts_and_cooccurrence(study):
-    counts = study.theme_counts("organisation_type")
+    counts = study.theme_counts(by="organisation_type")
     row = counts[(counts[s.ORGANISATION_TYPE] == "Integrated care board") & (counts[s.THEME] == "trust_relationships")]
     assert row[[api.SEGMENTS_COL, api.PARTICIPANTS]].values.tolist() == [[1, 1]]
     co = study.cooccurrence()
     assert co.loc["ig_capacity_advice", "trust_relationships"] == co.loc["trust_relationships", "ig_capacity_advice"] == 1
     assert co.loc["trust_relationships", "trust_relationships"] == 3
-    people = study.cooccurrence("participant")
+    people = study.cooccurrence(unit="participant")
     assert people.loc["agreements_protocols", "it_systems_access"] == 1  # BK01 raised both, in different segments
     assert study.cooccurring_segments("ig_capacity_advice", "trust_relationships") == ["k5"]
 
@@ -143,35 +147,35 @@ def test_topics_and_their_distribution(study):
     topics = study.topics()
     assert topics[s.TOPIC].tolist() == [-1, 0, 1]
     assert topics.loc[topics[s.TOPIC] == 0, s.KEYWORDS].item() == ["trust", "meet"]
-    dist = study.topic_distribution("place")
+    dist = study.topic_distribution(by="place")
     assert dist.groupby(s.PLACE)[api.SHARE].sum().round(6).tolist() == [1.0, 1.0]
     fern = dist[(dist[s.PLACE] == "Fernmouth") & (dist[s.TOPIC] == 0)].iloc[0]
     assert (fern[api.SEGMENTS_COL], sorted(fern[api.SEGMENT_KEYS])) == (2, ["k5", "k6"])
-    assert set(study.topic_distribution("polarity")[s.POLARITY]) == {s.BARRIER, s.ENABLER}
+    assert set(study.topic_distribution(by="polarity")[s.POLARITY]) == {s.BARRIER, s.ENABLER}
 
 
 def test_good_practice_library_and_curation(fresh):
     assert sorted(fresh.good_practice()[s.SEGMENT_KEY]) == ["k1", "k5"]  # enablers the coder flagged
-    fresh.curate_practice("k3", True, "ana", title="Weekly meeting")
-    fresh.curate_practice("k5", False, "ana")
-    fresh.curate_practice("k5", True, "carl", title="Same-day IG answers")  # the latest choice wins
-    fresh.curate_practice("k1", False, "carl")
+    fresh.curate_practice("k3", included=True, author="ana", title="Weekly meeting")
+    fresh.curate_practice("k5", included=False, author="ana")
+    fresh.curate_practice("k5", included=True, author="carl", title="Same-day IG answers")  # the latest choice wins
+    fresh.curate_practice("k1", included=False, author="carl")
     library = fresh.good_practice().set_index(s.SEGMENT_KEY)
     assert sorted(library.index) == ["k3", "k5"]
     assert (library.at["k5", s.TITLE], library.at["k5", s.AUTHOR], library.at["k5", api.ORIGIN]) == (
         "Same-day IG answers", "carl", "curated")
     assert "k1" in set(fresh.good_practice(include_excluded=True)[s.SEGMENT_KEY])
-    with pytest.raises(ConfigError, match="no theme"):
-        fresh.curate_practice("k3", True, "ana", theme="nonsense")
+    with pytest.raises(InputDataError, match="theme 'nonsense' is not in the codebook"):
+        fresh.curate_practice("k3", included=True, author="ana", theme="nonsense")
 
 
 def test_comments_and_the_stamp_that_tells_caches_to_reload(fresh):
     before = fresh.stamp()
     seg = fresh.segments()
-    fresh.add_comment("Is this consent?", "bo", "reviewer", segment_key="k1")
+    fresh.add_comment("Is this consent?", author="bo", author_role="reviewer", segment_key="k1")
     assert fresh.stamp() != before
     assert fresh.comments(segment_key="k1")[[s.AUTHOR, s.AUTHOR_ROLE]].values.tolist() == [["bo", "reviewer"]]
-    fresh.record_decision("k4", "accept", "ana")
+    fresh.record_decision("k4", decision="accept", coder="ana")
     assert fresh.segments().set_index(s.SEGMENT_KEY).at["k4", s.STATUS] == "accepted"  # not a stale memo
     assert seg.set_index(s.SEGMENT_KEY).at["k4", s.STATUS] == "machine"  # frames handed out are copies
 
@@ -207,7 +211,7 @@ def test_status_says_topics_come_next_when_there_are_none(tmp_path):
 
 def test_run_rejects_unknown_stages(study):
     with pytest.raises(ConfigError, match="Unknown stage"):
-        study.run(["transmogrify"])
+        study.run(stages=["transmogrify"])
 
 
 def _resolve_one_by_one(machine, human):
@@ -251,7 +255,7 @@ def test_resolution_equals_the_one_by_one_oracle(tmp_path):
         decision = rng.choice(s.DECISIONS)
         theme = "trust_relationships" if decision in ("recode", "add") else None
         try:
-            study.record_decision(key, decision, rng.choice(["ana", "carl"]), theme=theme,
+            study.record_decision(key, decision=decision, coder=rng.choice(["ana", "carl"]), theme=theme,
                                   polarity=s.BARRIER if theme else None, note=rng.choice([None, f"note {i}"]),
                                   good_practice=rng.choice([None, True, False]))
         except InputDataError:  # accepting a segment whose coding was rejected: refused, as it should be
@@ -271,7 +275,7 @@ def test_a_copy_has_the_store_but_not_the_key_and_leaves_the_study_alone(tmp_pat
     work = study.copy(tmp_path / "work")
     assert len(work.segments()) == len(study.segments())
     assert not (work.root / "private").exists()
-    work.record_decision("k1", "reject", "second coder")
+    work.record_decision("k1", decision="reject", coder="second coder")
     assert study.store.table(s.HUMAN_CODINGS).shape[0] == before
     with pytest.raises(InputDataError, match="not empty"):
         study.copy(tmp_path / "work")
@@ -282,9 +286,9 @@ def test_agreement_compares_two_coders_on_the_segments_both_coded(tmp_path):
     machine = study.codings()
     first = machine[machine[s.RANK] == 1].set_index(s.SEGMENT_KEY)
     keys = list(first.index[:3])
-    study.record_decision(keys[0], "accept", "gold")
+    study.record_decision(keys[0], decision="accept", coder="gold")
     other = next(t for t in study.codebook.themes if t.id != first.loc[keys[1], s.THEME]).id
-    study.record_decision(keys[1], "recode", "gold", theme=other, polarity=s.BARRIER)
+    study.record_decision(keys[1], decision="recode", coder="gold", theme=other, polarity=s.BARRIER)
     comparison = study.agreement("machine", "gold")
     assert len(comparison.primary) == 2  # only the segments both coded
     assert list(comparison.disagreements.index) == [keys[1]]
@@ -292,3 +296,73 @@ def test_agreement_compares_two_coders_on_the_segments_both_coded(tmp_path):
     assert shown.loc[keys[1], "gold"] == other and shown.loc[keys[1], s.TEXT]
     with pytest.raises(ToolkitError, match="No codings by 'nobody'"):
         study.agreement("machine", "nobody")
+
+
+def test_open_study_needs_an_explicit_folder_and_the_environment_is_asked_for_explicitly(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # even beside a folder called interviews/, nothing is guessed
+    (tmp_path / "interviews").mkdir()
+    with pytest.raises(TypeError):
+        api.open_study()  # type: ignore[call-arg]
+    for missing in (None, "", "  "):
+        with pytest.raises(ConfigError, match="open_study\\(\\) needs the study folder"):
+            api.open_study(missing)
+    with pytest.raises(ConfigError, match="does not exist"):
+        api.open_study(tmp_path / "nowhere")
+    monkeypatch.delenv(api.STUDY_ENV, raising=False)
+    with pytest.raises(ConfigError, match="TOOLKIT_STUDY is not set"):
+        api.study_from_env()
+    assert api.study_from_env(default="interviews") == Path("interviews")
+    monkeypatch.setenv(api.STUDY_ENV, str(tmp_path / "elsewhere"))
+    assert api.study_from_env(default="interviews") == tmp_path / "elsewhere"
+
+
+def test_options_that_are_easy_to_swap_are_keyword_only_and_checked(study):
+    with pytest.raises(TypeError):
+        study.quotes("Fernmouth")  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        study.framework_matrix("place")  # type: ignore[misc]
+    with pytest.raises(ConfigError, match="A polarity is one of barrier, enabler, neutral; not 'Barrier'"):
+        study.quotes(polarity="Barrier")  # used to match nothing, silently
+    with pytest.raises(ConfigError, match="A status is one of"):
+        study.quotes(status="done")
+    with pytest.raises(ConfigError, match="review_queue"):
+        study.review_queue(status="done")
+
+
+def test_framework_matrix_by_case_has_one_row_per_participant(study):
+    matrix = study.framework_matrix(rows=api.PARTICIPANT)
+    assert list(dict.fromkeys(matrix[api.PARTICIPANT])) == ["BK01", "FM01", "Fernmouth_R001"]
+    survey = matrix[(matrix[api.PARTICIPANT] == "Fernmouth_R001") & (matrix[s.THEME] == "trust_relationships")].iloc[0]
+    assert (survey[api.INTERVIEWEES], survey[api.SURVEY_RESPONDENTS], survey[s.BARRIER]) == (0, 1, 1)
+    assert survey[api.SEGMENT_KEYS] == ["k6"]
+
+
+def test_status_counts_people_with_interviewees_and_survey_respondents_apart(study):
+    status = study.status()
+    corpus = status.corpus
+    assert (corpus.interviews, corpus.interviewees, corpus.surveys, corpus.survey_respondents) == (2, 2, 1, 3)
+    assert corpus.people == "2 interviewees, 3 survey respondents"
+    assert (corpus.evidence_segments, corpus.coded_segments, corpus.reviewed_segments) == (6, 6, 0)
+    places = status.places.set_index(s.PLACE)
+    assert places.loc["Fernmouth", ["interviews", "surveys", "survey_respondents", "evidence_segments"]].tolist() == [
+        1, 1, 3, 3]
+
+
+def test_human_work_that_could_not_be_re_attached_is_reported_and_not_counted(fresh):
+    import sqlalchemy as sa
+
+    fresh.record_decision("k2", decision="reject", coder="ana")
+    fresh.record_decision("k4", decision="accept", coder="ana")
+    assert fresh.status().corpus.reviewed_segments == 2
+    run_id = fresh.store.start_run("segment")  # what a run does when k4's text has left the study
+    with fresh.store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE human_codings SET segment_key = 'gone', anchor = 'orphaned' "
+                             "WHERE segment_key = 'k4'"))
+    fresh.store.finish_run(run_id, "ok", {})
+    status = fresh.status()
+    assert status.orphaned == 1 and "could not be re-attached" in status.next_step
+    assert status.anchors.set_index("work").loc["decision", ["attached", "orphaned"]].tolist() == [1, 1]
+    assert status.corpus.reviewed_segments == 1  # the orphaned decision no longer counts as a review
+    orphans = fresh.orphaned_work()
+    assert orphans[["work", s.SEGMENT_KEY, "by"]].values.tolist() == [["decision", "gone", "ana"]]
+    assert orphans["anchor_text"].item() == "GPs are scared of the GMC."

@@ -16,7 +16,7 @@ def study(tmp_path_factory) -> api.Study:
 
 
 def test_barriers_go_left_enablers_right_in_their_fixed_colours(study):
-    fig = plots.plot_polarity_bars(study.theme_counts("place"))
+    fig = plots.plot_polarity_bars(study.theme_counts(by="place"))
     by_name = {}
     for trace in fig.data:
         by_name.setdefault(trace.name.lower(), []).append(trace)
@@ -33,18 +33,20 @@ def test_barriers_go_left_enablers_right_in_their_fixed_colours(study):
 
 
 def test_heat_map_puts_each_number_in_its_cell(study):
-    matrix = study.framework_matrix("place")
+    matrix = study.framework_matrix(rows="place")
     fig = plots.plot_theme_heatmap(matrix, api.PARTICIPANTS)
     heat = fig.data[0]
     assert list(heat.x) == ["Brackenford", "Fernmouth"]  # places across, themes down
     row = list(matrix[api.THEME_NAME].drop_duplicates()).index(study.theme_names()["trust_relationships"])
     assert heat.z[row][1] == 2  # trust × Fernmouth: two participants
-    assert list(heat.customdata[row][1][:4]) == [2, 1, 1, 0]  # participants, barrier, enabler, neutral
+    # interviewees and survey respondents apart, then barrier, enabler, neutral segments
+    assert list(heat.customdata[row][1][:5]) == [1, 1, 1, 1, 0]
+    assert "survey respondents: " in heat.hovertemplate
     assert all("<br>" not in label or len(label) > 45 for label in heat.y)  # theme names stay on one line
 
 
 def test_polarity_panels_share_one_x_scale_and_one_title(study):
-    fig = plots.plot_polarity_bars(study.theme_counts("place"))
+    fig = plots.plot_polarity_bars(study.theme_counts(by="place"))
     axes = [a for a in fig.layout if a.startswith("xaxis")]
     assert len(axes) == 2
     assert len({tuple(fig.layout[a].range) for a in axes}) == 1  # one x scale
@@ -90,7 +92,7 @@ def test_topic_map_labels_only_the_largest_topics_and_the_candidates(study):
 
 
 def test_topic_distribution_columns_add_up_to_100_percent(study):
-    fig = plots.plot_topic_distribution(study.topic_distribution("place"), candidates=[1])
+    fig = plots.plot_topic_distribution(study.topic_distribution(by="place"), candidates=[1])
     heat = fig.data[0]
     assert list(heat.x) == ["Brackenford", "Fernmouth"]
     for j in range(len(heat.x)):

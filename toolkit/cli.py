@@ -102,7 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--study", help="use this study's codebook, settings and human codings")
     p.set_defaults(func=cmd_code_text)
 
-    p = sub.add_parser("import-codings", help="add human codings from a CSV (segment_key or text, theme, polarity)")
+    p = sub.add_parser(
+        "import-codings",
+        help="add a person's codings from a CSV: text (a passage of any length) with file (its transcript, as in "
+             "the study folder) or segment_key; theme; polarity; optional decision, note, good_practice, coder",
+    )
     p.add_argument("input", type=Path)
     p.add_argument("study", nargs="?", help=study_help)
     p.add_argument("--coder", required=True, help="the name the codings are recorded under")
@@ -313,17 +317,27 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"Study: {config.name} ({config.root})")
         print(f"No store yet at {store_path}. Run: toolkit ingest {config.root}")
         return 0
+    from toolkit.api import Study
+
     store = Store(config.store_url)
     print(f"Study: {config.name} ({config.root})")
     print(f"Store: {store.redacted_url()}")
-    _print_places(store)
-    counts = store.counts()
+    status = Study(config, store).status()  # counted by toolkit.analysis, as in the dashboard and the exports
+    print("\nThe store is empty." if status.places.empty else "\n" + status.places.to_string(index=False))
+    counts, corpus = status.counts, status.corpus
     print(
         f"Totals: {counts['sources']} sources, {counts['turns']} turns, {counts['respondents']} survey respondents, "
         f"{counts['likert_answers']} Likert answers, {counts['text_answers']} free-text answers, "
         f"{counts['segments']} segments, {counts['codings']} machine codings, {counts['human_codings']} human decisions."
     )
-    runs = store.runs_frame(limit=5)
+    print(f"People: {corpus.people}. Evidence segments: {corpus.evidence_segments} ({corpus.coded_segments} coded, "
+          f"{corpus.reviewed_segments} reviewed).")
+    if status.orphaned:
+        kinds = ", ".join(f"{r.orphaned} {r.work}(s)" for r in status.anchors.itertuples() if r.orphaned)
+        print(f"Not re-attached after the sources changed (kept, not counted): {kinds}.")
+    if status.next_step:
+        print(f"Next: {status.next_step}" + (f" Run: {status.next_command}" if status.next_command else ""))
+    runs = status.runs.head(5)
     if not runs.empty:
         print("\nRecent runs:")
         for row in runs.itertuples():
@@ -442,29 +456,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import_qdpx(args: argparse.Namespace) -> int:
-    from toolkit import schema as sc
-    from toolkit.exchange.refi import read_qdc, read_qdpx
-    from toolkit.review import import_codings
-    from toolkit.review.context import context_for, file_finder
-    from toolkit.review.imports import project_passages
+    from toolkit.api import Study
+    from toolkit.exchange.refi import read_qdc
 
     config, store = _open_study(args.study)
     if args.file.suffix.lower() == ".qdc":
         book = read_qdc(args.file)
         print(f"{args.file.name}: a codebook with {len(book.codes)} codes; it holds no codings to import.")
         return 0
-    segments = store.segments_frame(evidence_only=True)
-    if segments.empty:
-        raise ToolkitError(f"No segments in the store of {config.root} yet. Run first: toolkit run {config.root}")
-    project = read_qdpx(args.file)
-    context = context_for(config, store)
-    passages, foreign = project_passages(project, segments, store.table(sc.SOURCES), codebook=context.codebook,
-                                         redact=context.redact, source_of=file_finder(config, store))
-    report = import_codings(context, passages, coder=args.coder, origin=str(args.file), require_polarity=False)
-    report.not_in_codebook = foreign
+    report = Study(config, store).import_codings(args.file, coder=args.coder)
     print(f"{args.file.name}: {report.summary()}")
-    for warning in project.warnings:
-        print(f"note: {warning}")
     return 0
 
 
@@ -482,28 +483,30 @@ def cmd_code(args: argparse.Namespace) -> int:
 def cmd_topics(args: argparse.Namespace) -> int:
     import getpass
 
-    from toolkit import topics as tp
+    from toolkit.api import Study
+    from toolkit.pipeline import fit_and_store_topics, topics_are_stale
 
     config, store = _open_study(args.study)
+    study = Study(config, store)
     author = args.author or getpass.getuser()
     report = None
     if args.rename:
         topic, name = args.rename
         if not topic.lstrip("-").isdigit():
             raise ToolkitError(f"--rename takes a topic number and a name, e.g. --rename 3 \"Trust in joint teams\"; got '{topic}'.")
-        tp.rename_topic(config, store, int(topic), name, author=author)
+        study.rename_topic(int(topic), name=name, author=author)
         print(f"Topic {topic} is now called '{name}' (kept across re-runs).")
     elif args.merge:
-        report = tp.merge_topics(config, store, args.merge, author=author, label=args.name)
+        report = study.merge_topics(args.merge, author=author, name=args.name)
     elif args.split is not None:
-        report = tp.split_topic(config, store, args.split, args.parts, author=author)
-    elif args.force or tp.topics_are_stale(config, store):
-        report = tp.model_topics(config, store)
+        report = study.split_topic(args.split, parts=args.parts, author=author)
+    elif args.force or topics_are_stale(config, store):
+        report = fit_and_store_topics(config, store)
     else:
         print("Topics are up to date (nothing changed since the last run; --force fits again).")
     if report is not None:
         _print_topics_report(report)
-    _print_topics(store, by=args.by)
+    _print_topics(store, by=args.by, config=config)
     return 0
 
 
@@ -526,25 +529,10 @@ def cmd_code_text(args: argparse.Namespace) -> int:
 
 
 def cmd_import_codings(args: argparse.Namespace) -> int:
-    from toolkit import schema as sc
-    from toolkit.errors import InputDataError
-    from toolkit.review import import_codings
-    from toolkit.review.context import context_for, file_finder
-    from toolkit.review.imports import csv_passages
+    from toolkit.api import Study
 
     config, store = _open_study(args.study)
-    frame = _read_csv(args.input)
-    _require_columns(args.input, frame, ["theme"])
-    if "segment_key" not in frame.columns and "text" not in frame.columns:
-        raise InputDataError(args.input, "needs a 'segment_key' or a 'text' column to find the passages.",
-                             "Add one (a 'file' column naming each passage's transcript helps too).")
-    segments = store.segments_frame()
-    if segments.empty:
-        raise ToolkitError(f"No segments in the store of {config.root} yet. Run first: toolkit run {config.root}")
-    context = context_for(config, store)
-    frame = csv_passages(frame, segments, store.table(sc.SOURCES), redact=context.redact,
-                         source_of=file_finder(config, store))
-    report = import_codings(context, frame, coder=args.coder, origin=str(args.input))
+    report = Study(config, store).import_codings(args.input, coder=args.coder)
     print(f"{args.input.name}: {report.summary()}")
     for label in report.unmatched[:10]:
         print(f"  not placed: {label}")
@@ -612,9 +600,10 @@ def _print_topics_report(report) -> None:
     )
 
 
-def _print_topics(store, by: str = "place") -> None:
+def _print_topics(store, by: str = "place", *, config) -> None:
     from toolkit import schema as sc
-    from toolkit.topics import topic_distribution
+    from toolkit.analysis.topics import distribution_table
+    from toolkit.api import Study
 
     topics = store.table(sc.TOPICS)
     if topics.empty:
@@ -631,7 +620,7 @@ def _print_topics(store, by: str = "place") -> None:
         else:
             mapping = f"nearest theme {row.nearest_theme} ({row.theme_similarity:.2f})"
         print(f"{row.topic:>3}  {row.size:>5}  {row.topic_label[:60]:<60}  {mapping}")
-    table = topic_distribution(store, by)
+    table = distribution_table(Study(config, store).topic_distribution(by=by), by=by)  # the dashboard's numbers
     if not table.empty:
         print()
         print(table.to_string())

@@ -129,7 +129,7 @@ def _open_store(config: StudyConfig):
 
 
 # --------------------------------------------------------------------------- the run lock and run records
-from toolkit.store.lock import RunLocked as RunLockedError  # noqa: E402 - re-exported: what a locked study raises
+from toolkit.store.lock import RunLocked as RunLockedError  # noqa: E402,F401 - re-exported: what a locked study raises
 
 
 def run_lock(config: StudyConfig, store=None, *, wait: float = 0.0):

@@ -9,8 +9,8 @@ says there is nothing to show, never an error.
 
 >>> from toolkit.api import open_study
 >>> from toolkit.plots import plot_polarity_bars
->>> study = open_study()  # doctest: +SKIP
->>> plot_polarity_bars(study.theme_counts("place")).show()  # doctest: +SKIP
+>>> study = open_study("interviews")  # doctest: +SKIP
+>>> plot_polarity_bars(study.theme_counts(by="place")).show()  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ FONT = {"family": "Arial, Helvetica, sans-serif", "size": 13}
 _THEME_NAME = "theme_name"
 _SEGMENTS = "segments"
 _PARTICIPANTS = "participants"
+_INTERVIEWEES = "interviewees"
+_RESPONDENTS = "survey_respondents"
 _SHARE = "share"
 
 
@@ -118,7 +120,7 @@ def plot_polarity_bars(counts: pd.DataFrame, by: str = s.PLACE, value: str = _SE
 
     Examples
     --------
-    >>> fig = plot_polarity_bars(study.theme_counts("place"))  # doctest: +SKIP
+    >>> fig = plot_polarity_bars(study.theme_counts(by="place"))  # doctest: +SKIP
     """
     if counts is None or counts.empty:
         return empty_figure("No coded segments yet.")
@@ -166,12 +168,13 @@ def plot_theme_heatmap(matrix: pd.DataFrame, value: str = _PARTICIPANTS) -> go.F
     Themes are the heat map's rows (their names read across) and the places (or other row
     values) its columns.
 
-    ``value`` is ``participants``, ``barrier``, ``enabler`` or ``neutral``; the hover text
-    gives all of them for the cell.
+    ``value`` is ``participants``, ``interviewees``, ``survey_respondents``, ``barrier``, ``enabler``
+    or ``neutral``; the hover text gives the people (interviewees and survey respondents apart) and
+    the segments of the cell.
 
     Examples
     --------
-    >>> fig = plot_theme_heatmap(study.framework_matrix("place"), "participants")  # doctest: +SKIP
+    >>> fig = plot_theme_heatmap(study.framework_matrix(rows="place"), "participants")  # doctest: +SKIP
     """
     if matrix is None or matrix.empty:
         return empty_figure("No framework matrix yet: code the study first.")
@@ -183,22 +186,26 @@ def plot_theme_heatmap(matrix: pd.DataFrame, value: str = _PARTICIPANTS) -> go.F
         return matrix.pivot(index=rows, columns=_THEME_NAME, values=col).reindex(index=order_rows, columns=order_themes)
 
     z = wide(value).fillna(0).T  # themes as rows: their long names read across, the few row values fit on top
-    extra = [wide(c).fillna(0).astype(int).T.values for c in (_PARTICIPANTS, s.BARRIER, s.ENABLER, s.NEUTRAL)]
-    custom = [[[extra[k][i][j] for k in range(4)] + [order_themes[i], order_rows[j]] for j in range(len(order_rows))]
-              for i in range(len(order_themes))]
+    people = [c for c in (_INTERVIEWEES, _RESPONDENTS) if c in matrix.columns] or [_PARTICIPANTS]
+    counts = [*people, s.BARRIER, s.ENABLER, s.NEUTRAL]
+    extra = [wide(c).fillna(0).astype(int).T.values for c in counts]
+    custom = [[[extra[k][i][j] for k in range(len(counts))] + [order_themes[i], order_rows[j]]
+               for j in range(len(order_rows))] for i in range(len(order_themes))]
+    n = len(counts)
+    lines = "".join(f"<br>{c.replace('_', ' ')}: %{{customdata[{k}]}}" for k, c in enumerate(people))
+    lines += "".join(f"<br>{p} segments: %{{customdata[{len(people) + k}]}}"
+                     for k, p in enumerate((s.BARRIER, s.ENABLER, s.NEUTRAL)))
     fig = go.Figure(
         go.Heatmap(
             z=z.values, x=(columns := [_wrap(r, 13) for r in order_rows]), y=[_wrap(t, 45) for t in order_themes],
             colorscale=SEQUENTIAL, text=z.values.astype(int), texttemplate="%{text}", customdata=custom,
-            colorbar={"title": value}, xgap=2, ygap=2,
-            hovertemplate="%{customdata[5]} · %{customdata[4]}<br>participants: %{customdata[0]}"
-            "<br>barrier segments: %{customdata[1]}<br>enabler segments: %{customdata[2]}"
-            "<br>neutral segments: %{customdata[3]}<extra></extra>",
+            colorbar={"title": value.replace("_", " ")}, xgap=2, ygap=2,
+            hovertemplate=f"%{{customdata[{n + 1}]}} · %{{customdata[{n}]}}{lines}<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(side="top", tickangle=0)
-    _layout(fig, f"{value.capitalize()} per theme and {rows.replace('_', ' ')}",
+    _layout(fig, f"{value.replace('_', ' ').capitalize()} per theme and {rows.replace('_', ' ')}",
             height=max(300, 44 * len(order_themes) + 160))
     return _top_labels(fig, columns)
 
@@ -237,6 +244,8 @@ def plot_likert(percentages: pd.DataFrame, width: int = 60) -> go.Figure:
     --------
     >>> fig = plot_likert(study.likert_percentages())  # doctest: +SKIP
     """
+    if percentages is not None and "n" in percentages.columns:
+        percentages = percentages[percentages["n"] > 0]  # a place whose every answer is off the scale has no bar
     if percentages is None or percentages.empty:
         return empty_figure("No survey agreement-scale answers in this study.")
     frame = percentages.copy()
@@ -357,7 +366,7 @@ def plot_topic_distribution(distribution: pd.DataFrame, by: str = s.PLACE,
 
     Examples
     --------
-    >>> fig = plot_topic_distribution(study.topic_distribution("place"))  # doctest: +SKIP
+    >>> fig = plot_topic_distribution(study.topic_distribution(by="place"))  # doctest: +SKIP
     """
     if distribution is None or distribution.empty:
         return empty_figure("No topics yet: run the topics stage.")

@@ -6,7 +6,7 @@ import streamlit as st
 
 import loaders
 from views.common import need_segments
-from toolkit import api, plots
+from toolkit import plots
 from toolkit import schema as s
 
 study = loaders.study()
@@ -22,18 +22,22 @@ elif status.next_step:
     st.info(status.next_step)
 
 places = status.places
+corpus = status.corpus  # counted by toolkit.analysis, as in the workbook, the report and `toolkit status`
 cols = st.columns(5)
-cols[0].metric("Places", len(places))
-cols[1].metric("Interviews", int(places["transcripts"].sum()) if not places.empty else 0)
-cols[2].metric("Survey respondents", int(places["respondents"].sum()) if not places.empty else 0)
-segments = loaders.segments()
-coded = int(segments[s.THEME].notna().sum()) if not segments.empty else 0
-reviewed = int((segments[api.REVIEW_STATUS] == api.REVIEWED).sum()) if not segments.empty else 0
-cols[3].metric("Evidence segments", len(segments), help=f"{coded} of them carry a theme")
-cols[4].metric("Reviewed", f"{reviewed}/{len(segments)}")
+cols[0].metric("Places", len(corpus.places))
+cols[1].metric("Interviews", corpus.interviews, help=f"{corpus.interviewees} interviewees")
+cols[2].metric("Survey respondents", corpus.survey_respondents, help=f"{corpus.surveys} survey files")
+cols[3].metric("Evidence segments", corpus.evidence_segments, help=f"{corpus.coded_segments} of them carry a theme")
+cols[4].metric("Reviewed", f"{corpus.reviewed_segments}/{corpus.evidence_segments}")
+
+if status.orphaned:
+    st.warning(f"{status.orphaned} piece(s) of human work could not be re-attached after the sources changed. "
+               "They are kept, not counted; re-code the passages where they went, or restore the sources.")
+    with st.expander("Human work that could not be re-attached"):
+        st.dataframe(loaders.orphaned_work(), hide_index=True)
 
 if not places.empty:
-    st.subheader("Sources per place")
+    st.subheader("Sources and people per place")
     st.dataframe(places, hide_index=True)
 
 need_segments("the overview")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 import loaders
@@ -37,9 +36,7 @@ if answers[s.THEME].isna().all() and answers[s.STATUS].eq(api.UNCODED).all() and
     st.info(f"The answers are not coded yet: run `{loaders.command('code')}`.")
     st.dataframe(answers[[s.PLACE, s.QUESTION_TEXT, s.TEXT]], hide_index=True, width="stretch")
     st.stop()
-counts = answers[s.THEME].fillna(api.UNCODED).value_counts()
-# The largest coded theme first; the answers without a theme last.
-counts = pd.concat([counts.drop(api.UNCODED, errors="ignore"), counts.filter([api.UNCODED])])
+counts = loaders.theme_sizes(answers)  # the largest coded theme first; the answers without a theme last
 theme = st.selectbox("Theme", list(counts.index),
                      format_func=lambda t: f"{theme_label(t) if t != api.UNCODED else 'Not coded'} ({counts[t]})",
                      key="surveys-theme")

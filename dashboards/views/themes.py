@@ -21,17 +21,18 @@ rows = st.radio("Rows", list(api.ROW_DIMENSIONS), horizontal=True, key="themes-r
 matrix = loaders.framework_matrix(rows)
 
 st.subheader("Framework matrix")
-st.caption("One row per theme. Each cell: **people · barrier / enabler**, that is the distinct participants with "
-           "a coding of the theme, then its barrier and enabler segments. Open a cell below for its quotes.")
-compact = matrix.assign(_cell=[f"{p} · {b} / {e}" if (p or b or e) else ""
-                               for p, b, e in zip(matrix[api.PARTICIPANTS], matrix[s.BARRIER], matrix[s.ENABLER])])
-cells = api.matrix_cells(compact, "_cell").T  # themes as rows: their long names read down, the places go across
+st.caption("One row per theme. Each cell: the **people** with a coding of the theme (interviewees and survey "
+           "respondents counted apart), then its **barrier / enabler** segments, as in the workbook. "
+           "Open a cell below for its quotes.")
+cells = api.matrix_cells(matrix).T  # themes as rows: their long names read down, the places go across
 cells.index.name = "Theme"
 st.dataframe(cells, width="stretch", height="content",
              column_config={"Theme": st.column_config.TextColumn("Theme", width=330, pinned=True),
                             **{c: st.column_config.TextColumn(c, help="people · barrier / enabler segments")
                                for c in cells.columns}})
-value = st.selectbox("Heat map shows", [api.PARTICIPANTS, s.BARRIER, s.ENABLER, s.NEUTRAL], key="themes-heat")
+value = st.selectbox("Heat map shows", [api.PARTICIPANTS, api.INTERVIEWEES, api.SURVEY_RESPONDENTS, s.BARRIER,
+                                        s.ENABLER, s.NEUTRAL], key="themes-heat",
+                     format_func=lambda v: v.replace("_", " "))
 st.plotly_chart(plots.plot_theme_heatmap(matrix, value), width="stretch")
 
 st.subheader("Open a cell")
@@ -39,11 +40,12 @@ c1, c2 = st.columns(2)
 row_value = c1.selectbox(rows.replace("_", " ").capitalize(), list(dict.fromkeys(matrix[rows])), key="themes-cell-row")
 theme = c2.selectbox("Theme", list(dict.fromkeys(matrix[s.THEME])), format_func=theme_label, key="themes-cell-theme")
 cell = matrix[(matrix[rows] == row_value) & (matrix[s.THEME] == theme)].iloc[0]
-m = st.columns(4)
-m[0].metric("Participants", int(cell[api.PARTICIPANTS]))
-m[1].metric("Barrier segments", int(cell[s.BARRIER]))
-m[2].metric("Enabler segments", int(cell[s.ENABLER]))
-m[3].metric("Neutral segments", int(cell[s.NEUTRAL]))
+m = st.columns(5)
+m[0].metric("Interviewees", int(cell[api.INTERVIEWEES]))
+m[1].metric("Survey respondents", int(cell[api.SURVEY_RESPONDENTS]))
+m[2].metric("Barrier segments", int(cell[s.BARRIER]))
+m[3].metric("Enabler segments", int(cell[s.ENABLER]))
+m[4].metric("Neutral segments", int(cell[s.NEUTRAL]))
 
 summary = cell[s.SUMMARY] if isinstance(cell[s.SUMMARY], str) else ""
 if loaders.is_researcher():

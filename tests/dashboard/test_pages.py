@@ -280,3 +280,38 @@ def test_review_says_in_words_when_a_coding_was_rejected(fresh_study, monkeypatc
     at.selectbox(key="review-status").set_value("all").run()
     assert "No theme: the machine's coding was rejected by ana." in texts(at)
     assert "status uncoded" not in texts(at)
+
+
+def test_without_a_study_the_dashboard_says_how_to_choose_one(monkeypatch, as_user):
+    monkeypatch.delenv("TOOLKIT_STUDY", raising=False)  # no --study either: never the sample study in silence
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state[SESSION_KEY] = as_user()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("No study chosen" in e.value for e in at.error)
+
+
+def test_themes_matrix_by_case_counts_interviewees_and_survey_respondents_apart(tiny_study, monkeypatch, as_user):
+    at = open_page("themes", tiny_study, monkeypatch, as_user())
+    at.radio(key="themes-rows").set_value("participant").run()
+    assert not at.exception, at.exception
+    at.selectbox(key="themes-cell-row").set_value("Fernmouth_R001").run()
+    at.selectbox(key="themes-cell-theme").set_value("trust_relationships").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Interviewees"], metrics["Survey respondents"], metrics["Barrier segments"]) == ("0", "1", "1")
+    assert "Nobody trusts the forms." in texts(at)
+
+
+def test_overview_reports_human_work_that_could_not_be_re_attached(fresh_study, monkeypatch, as_user):
+    import sqlalchemy as sa
+
+    store = Store(f"sqlite:///{fresh_study / 'store' / 'study.sqlite'}")
+    store.add_comment("check the date", author="ana", author_role="researcher", segment_key="k1",
+                      anchor_text="The charter helped us a lot.")
+    run_id = store.start_run("segment")
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE comments SET segment_key = 'gone', anchor = 'orphaned'"))
+    store.finish_run(run_id, "ok", {})
+    at = open_page("overview", fresh_study, monkeypatch, as_user())
+    assert not at.exception, at.exception
+    assert any("1 piece(s) of human work could not be re-attached" in w.value for w in at.warning)

@@ -89,18 +89,21 @@ def test_framework_matrix_counts_participants_and_segments(workbook, tiny_export
     header = rows[0]
     assert header[0] == "Place" and list(header[1:]) == [t.name for t in tiny_export.codebook.themes]
     by_place = {row[0]: dict(zip(header, row)) for row in rows[1:] if row[0]}
-    assert by_place["Brackenford"][names["agreements_protocols"]] == "1 participant · 0 barrier / 1 enabler"
-    assert by_place["Brackenford"][names["it_systems_access"]] == "1 participant · 1 barrier / 0 enabler"
-    # FM01 (enabler, interview) and Fernmouth_R001 (barrier, survey) are two participants.
-    assert by_place["Fernmouth"][names["trust_relationships"]] == "2 participants · 1 barrier / 1 enabler"
-    assert by_place["All places"][names["trust_relationships"]] == "3 participants · 1 barrier / 2 enabler"
+    assert by_place["Brackenford"][names["agreements_protocols"]] == "1 interviewee · 0 barrier / 1 enabler"
+    assert by_place["Brackenford"][names["it_systems_access"]] == "1 interviewee · 1 barrier / 0 enabler"
+    # FM01 (enabler, interview) and Fernmouth_R001 (barrier, survey): people counted, interviewees and
+    # survey respondents apart.
+    assert by_place["Fernmouth"][names["trust_relationships"]] == (
+        "1 interviewee, 1 survey respondent · 1 barrier / 1 enabler")
+    assert by_place["All places"][names["trust_relationships"]] == (
+        "2 interviewees, 1 survey respondent · 1 barrier / 2 enabler")
     assert by_place["Fernmouth"][names["agreements_protocols"]] is None
     # The second block: the same by organisation type.
     second = [i for i, row in enumerate(rows) if row[0] == "Organisation type"]
     assert len(second) == 1
     by_org = {row[0]: dict(zip(header, row)) for row in rows[second[0] + 1 :] if row[0]}
-    assert by_org["GP practice"][names["trust_relationships"]] == "1 participant · 1 barrier / 0 enabler"
-    assert by_org["Local authority"][names["agreements_protocols"]] == "1 participant · 0 barrier / 1 enabler"
+    assert by_org["GP practice"][names["trust_relationships"]] == "1 survey respondent · 1 barrier / 0 enabler"
+    assert by_org["Local authority"][names["agreements_protocols"]] == "1 interviewee · 0 barrier / 1 enabler"
 
 
 def test_coded_segments_has_one_row_per_coding_with_reference(workbook, tiny_export):
@@ -110,7 +113,9 @@ def test_coded_segments_has_one_row_per_coding_with_reference(workbook, tiny_exp
     text = tiny_export.sources.loc[0, s.TEXT]
     start, end = first["Start char"], first["End char"]
     assert text[start:end] == first["Quote"] == "The charter helped us a lot."
-    assert first["Reference"] == f"BK01, Brackenford/BK01_programme_lead.docx, chars {start}-{end}"
+    # The one citation (toolkit.analysis.references), as in the dashboard and the report.
+    assert first["Reference"] == (f"BK01, Brackenford, Local authority (Programme lead), interview "
+                                  f"BK01_programme_lead.docx, characters {start}-{end}")
     assert first["Theme"] == "Data sharing agreements and protocols" and first["Good practice"] == "yes"
     survey = [r for r in records if r["Participant"] == "Fernmouth_R001"]
     assert len(survey) == 1 and survey[0]["Question"] == "What gets in the way?"
@@ -140,16 +145,30 @@ def test_survey_summary_per_place_and_question(workbook):
     records = {r["Place"]: r for r in _records(workbook["Survey summary"])}
     assert records["Fernmouth"]["n"] == 2
     assert records["Fernmouth"]["Mean"] == 1.5
-    assert records["Fernmouth"]["% disagree (1-2)"] == 100 and records["Fernmouth"]["% agree (4-5)"] == 0
-    assert records["Brackenford"]["Mean"] == 4.5 and records["Brackenford"]["% agree (4-5)"] == 100
-    assert records["All places"]["n"] == 4
+    assert records["Fernmouth"]["% disagree"] == 100 and records["Fernmouth"]["% agree"] == 0
+    assert records["Brackenford"]["Mean"] == 4.5 and records["Brackenford"]["% agree"] == 100
+    assert records["All places"]["n"] == 4 and records["All places"]["% agree"] == 50
 
 
-def test_good_practice_lists_flagged_enablers_only(workbook, tiny_export):
+def test_good_practice_lists_flagged_enablers_once_per_passage(workbook, tiny_export):
     records = _records(workbook["Good practice"])
     flagged = tiny_export.codings[tiny_export.codings[s.GOOD_PRACTICE] & (tiny_export.codings[s.POLARITY] == "enabler")]
-    assert len(records) == len(flagged) == 3
+    assert len(records) == flagged[s.SEGMENT_KEY].nunique() == 2  # the library: one row per passage, as the dashboard
     assert records[0]["Theme"] == "Information governance capacity and advice"  # codebook order
+
+
+def test_good_practice_carries_researchers_curation(tiny_export, tmp_path):
+    practices = pd.DataFrame([
+        {"segment_key": "k3", "included": True, "theme": None, "title": "Weekly meeting", "note": "ask HM",
+         "author": "ana", "created_at": "2026-03-01T10:00:00+00:00"},
+        {"segment_key": "k5", "included": False, "theme": None, "title": None, "note": None, "author": "ana",
+         "created_at": "2026-03-01T10:00:00+00:00"},
+    ])
+    data = dataclasses.replace(tiny_export, practices=practices)
+    records = _records(openpyxl.load_workbook(write_workbook(data, tmp_path / "gp.xlsx"))["Good practice"])
+    shown = {r["Quote"]: (r["Title"], r["Note"]) for r in records}
+    assert shown == {"The charter helped us a lot.": (None, None),  # flagged by the coder (k1)
+                     "We trust [PERSON_03] now, café and all.": ("Weekly meeting", "ask HM")}  # added by ana; k5 out
 
 
 def test_codebook_sheet_lists_every_theme(workbook, tiny_export):

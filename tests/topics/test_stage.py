@@ -12,16 +12,13 @@ import pytest
 from toolkit import schema as s
 from toolkit.config import StudyConfig, TopicOptions
 from toolkit.embed import CachedEmbedder
-from toolkit.errors import StoreError
+from toolkit.api import Study
+from toolkit.errors import InputDataError
 from toolkit.store import Store
 from toolkit.topics import (
     NoSegmentsError,
-    merge_topics,
     model_dir,
     model_topics,
-    rename_topic,
-    split_topic,
-    topic_distribution,
     topics_are_stale,
 )
 
@@ -95,8 +92,8 @@ def test_topics_are_stored_for_every_segment_with_a_safe_model(study):
     assert set(assigned[s.TOPIC]) <= set(topics[s.TOPIC])
     assert topics[s.SIZE].sum() == 60
     # each place's segments form one topic: the clusters follow the vocabularies
-    by_place = topic_distribution(store, s.PLACE)
-    assert (by_place.gt(0).sum(axis=1) == 1).all()
+    by_place = Study(config, store).topic_distribution(by=s.PLACE)
+    assert (by_place.groupby(s.TOPIC)[s.PLACE].nunique() == 1).all()
     runs = store.runs_frame()
     assert runs.iloc[0][s.STAGE] == "topics" and runs.iloc[0][s.STATUS] == "ok"
     folder = model_dir(config)
@@ -121,7 +118,7 @@ def test_staleness_follows_edits_and_settings(study):
     assert not topics_are_stale(config, store)
     changed = dataclasses.replace(config, topics=dataclasses.replace(config.topics, n_clusters=2))
     assert topics_are_stale(changed, store)
-    rename_topic(config, store, 0, "Something", author="ana")
+    Study(config, store).rename_topic(0, name="Something", author="ana")
     assert topics_are_stale(config, store)
 
 
@@ -130,7 +127,7 @@ def test_a_renamed_topic_keeps_its_name_when_refitted(study):
     _fit(config, store)
     assigned = store.table(s.SEGMENT_TOPICS)
     garden_topic = int(assigned.loc[assigned[s.SEGMENT_KEY] == "Ho000", s.TOPIC].iloc[0])
-    rename_topic(config, store, garden_topic, "Community life", author="ana")
+    Study(config, store).rename_topic(garden_topic, name="Community life", author="ana")
     assert "Community life" in store.table(s.TOPICS)[s.TOPIC_LABEL].tolist()
     # refit with other settings: topic numbers may change, the name follows the segments
     other = dataclasses.replace(config, seed=7)
@@ -145,17 +142,18 @@ def test_a_renamed_topic_keeps_its_name_when_refitted(study):
 def test_merge_and_split_are_replayed(study, monkeypatch):
     config, store = study
     _fit(config, store)
-    import toolkit.topics.stage as stage
+    import toolkit.pipeline as pipeline
 
-    monkeypatch.setattr(stage, "CachedEmbedder", None, raising=False)
-    original = stage.model_topics
-    monkeypatch.setattr(stage, "model_topics", lambda c, st, **kw: original(c, st, embedder=_embedder(st), **kw))
+    original = pipeline.fit_and_store_topics
+    monkeypatch.setattr(pipeline, "fit_and_store_topics",
+                        lambda c, st, **kw: original(c, st, embedder=_embedder(st), **kw))
+    study = Study(config, store)
     n = (store.table(s.TOPICS)[s.TOPIC] >= 0).sum()
-    merge_topics(config, store, [0, 1], author="ana", label="Merged")
+    study.merge_topics([0, 1], author="ana", name="Merged")
     topics = store.table(s.TOPICS)
     assert (topics[s.TOPIC] >= 0).sum() == n - 1
     assert "Merged" in topics[s.TOPIC_LABEL].tolist()
-    split_topic(config, store, 0, 2, author="ana")
+    study.split_topic(0, parts=2, author="ana")
     assert (store.table(s.TOPICS)[s.TOPIC] >= 0).sum() == n
     assert len(store.table(s.TOPIC_EDITS)) == 2
 
@@ -163,14 +161,15 @@ def test_merge_and_split_are_replayed(study, monkeypatch):
 def test_edit_errors_are_clear(study):
     config, store = study
     _fit(config, store)
-    with pytest.raises(StoreError, match="outliers"):
-        rename_topic(config, store, -1, "x", author="ana")
-    with pytest.raises(StoreError, match="no topic 99"):
-        rename_topic(config, store, 99, "x", author="ana")
-    with pytest.raises(StoreError, match="empty"):
-        rename_topic(config, store, 0, "  ", author="ana")
-    with pytest.raises(StoreError, match="at least two"):
-        merge_topics(config, store, [0, 0], author="ana")
+    study = Study(config, store)
+    with pytest.raises(InputDataError, match="outliers"):
+        study.rename_topic(-1, name="x", author="ana")
+    with pytest.raises(InputDataError, match="no topic 99"):
+        study.rename_topic(99, name="x", author="ana")
+    with pytest.raises(InputDataError, match="empty"):
+        study.rename_topic(0, name="  ", author="ana")
+    with pytest.raises(InputDataError, match="at least two"):
+        study.merge_topics([0, 0], author="ana")
 
 
 def test_no_segments_says_what_to_run(tmp_path):

@@ -1,18 +1,25 @@
-"""Everything an export needs, read once from the store (pseudonymised data only).
+"""Everything an export needs, read once from the store (pseudonymised data only), through the read model.
 
-Exports never read raw files or the pseudonymisation key: only this snapshot of
-the store, so nothing pseudonymisation removed can reach a spreadsheet, a
-REFI-QDA project or a report.
+Exports never read raw files or the pseudonymisation key: only this snapshot of the store, so
+nothing pseudonymisation removed can reach a spreadsheet, a REFI-QDA project or a report. The
+snapshot's frames come from :mod:`toolkit.analysis` (the same functions :class:`toolkit.api.Study`
+calls), and every number an exporter prints is computed there too: the workbook, the report and
+the dashboard count and cite alike.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from toolkit import schema as s
+from toolkit.analysis import codings as _codings
+from toolkit.analysis import quotes as _quotes
+from toolkit.analysis import segments as _segments
+from toolkit.analysis import surveys as _surveys
+from toolkit.analysis.columns import BASE_COLUMNS, PARTICIPANT, REFERENCE, SOURCE_KIND
+from toolkit.analysis.references import with_references
 
 
 @dataclass(frozen=True)
@@ -25,18 +32,25 @@ class ExportData:
     sources : one row per source: ``source_id``, ``path``, ``place``, ``kind`` (transcript/survey),
         ``format``, ``participant_id``, ``organisation_type``, ``sector``, ``role``, ``interview_date``,
         ``text`` (pseudonymised plain text; None for surveys), ``content_hash``.
-    segments : evidence segments with metadata: ``segment_key``, ``source_id``, ``path``, ``place``,
-        ``organisation_type``, ``role``, ``participant_id``, ``speaker``, ``respondent_key``,
-        ``question_text``, ``text_answer_id``, ``start_char``, ``end_char`` (into the source text, or
-        into the answer text for survey segments), ``text``.
+    segments : evidence segments with who and where (:data:`toolkit.analysis.columns.BASE_COLUMNS`):
+        ``segment_key``, ``source_id``, ``path``, ``source_kind``, ``place``, ``organisation_type``,
+        ``role``, ``participant_id``, ``respondent_key``, ``participant``, ``speaker``, ``question_text``,
+        ``turn_id``, ``text_answer_id``, ``start_char``, ``end_char`` (into the source text, or into the
+        answer text for survey segments), ``start_time``, ``reference`` (the one citation) and ``text``.
+        A hand-made frame without ``participant``, ``source_kind`` or ``reference`` gets them computed.
     codings : the codings a reader should see (human decisions over machine ones), one row per
         (segment, theme): ``segment_key``, ``theme``, ``polarity``, ``confidence``, ``rank``,
         ``good_practice``, ``status`` (machine/accepted/recoded), ``coder``, ``reviewed_by``, ``evidence`` (dict).
     human_codings : every human decision (history included).
     codebook : the study's :class:`toolkit.codebook.Codebook`.
-    likert : ``place``, ``organisation_type``, ``role``, ``respondent_key``, ``question_text``, ``label``, ``value``.
+    likert : ``place``, ``organisation_type``, ``role``, ``respondent_key``, ``question_text``, ``label``,
+        ``value`` and ``scale`` (the question's stored scale; optional).
     text_answers : ``text_answer_id``, ``source_id``, ``path``, ``place``, ``respondent_key``, ``question_text``, ``text``.
     runs : the store's run log.
+    places : the study's own places (``study.toml``), listed first wherever places are rows.
+    respondents : the store's ``respondents`` table (everyone who answered a survey); None when unknown.
+    practices : researchers' latest good-practice curation per segment (the ``practices`` table).
+    summaries : researchers' latest framework-matrix cell summaries.
     """
 
     study_name: str
@@ -48,14 +62,37 @@ class ExportData:
     likert: pd.DataFrame
     text_answers: pd.DataFrame
     runs: pd.DataFrame
+    places: tuple[str, ...] = ()
+    respondents: pd.DataFrame | None = None
+    practices: pd.DataFrame = field(default_factory=pd.DataFrame)
+    summaries: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def __post_init__(self) -> None:
+        segments = self.segments
+        if segments is not None and not all(c in segments.columns for c in (PARTICIPANT, SOURCE_KIND, REFERENCE)):
+            object.__setattr__(self, "segments", with_references(segments))
 
     def coded_segments(self) -> pd.DataFrame:
-        """Codings joined with their segments and metadata (one row per segment and theme)."""
-        if self.codings.empty:
-            return self.codings.merge(self.segments, on=s.SEGMENT_KEY, how="inner")
-        return self.codings.merge(self.segments, on=s.SEGMENT_KEY, how="inner").sort_values(
-            [s.PATH, s.START_CHAR, s.RANK]
-        )
+        """Codings joined with their segments and who said them (one row per segment and theme), in reading order."""
+        return _codings.coded_segments(self.codings, self.segments)
+
+    def theme_names(self) -> dict[str, str]:
+        """``theme id -> name`` in codebook order."""
+        return {t.id: t.name for t in self.codebook.themes}
+
+    def evidence(self) -> pd.DataFrame:
+        """The segments with their primary coding and review status (as :meth:`toolkit.api.Study.segments`)."""
+        return _segments.evidence_segments(self.segments, self.codings, self.human_codings, None,
+                                           theme_names=self.theme_names())
+
+    def coding_view(self) -> pd.DataFrame:
+        """The codings with who said them (as :meth:`toolkit.api.Study.codings`)."""
+        return _codings.coding_view(self.codings, self.segments, self.theme_names())
+
+    def good_practice(self) -> pd.DataFrame:
+        """The good-practice library, researchers' curation included (as :meth:`toolkit.api.Study.good_practice`)."""
+        return _quotes.good_practice(self.coding_view(), self.evidence(), self.practices,
+                                     theme_names=self.theme_names())
 
 
 def load_export_data(config, store) -> ExportData:
@@ -69,58 +106,38 @@ def load_export_data(config, store) -> ExportData:
     >>> data = load_export_data(config, Store(config.store_url))  # doctest: +SKIP
     """
     from toolkit.codebook import load_codebook
-    from toolkit.coding import resolve_codings
 
-    sources = store.table(s.SOURCES)
-    segments = store.segments_frame(evidence_only=True)
-    keep = [
-        s.SEGMENT_KEY, s.SOURCE_ID, s.PATH, s.PLACE, s.ORGANISATION_TYPE, s.ROLE, s.PARTICIPANT_ID, s.SPEAKER,
-        s.RESPONDENT_KEY, s.QUESTION_TEXT, s.TEXT_ANSWER_ID, s.START_CHAR, s.END_CHAR, s.TEXT,
-    ]
-    segments = segments[[c for c in keep if c in segments.columns]]
-    machine = store.table(s.CODINGS)
+    base = _segments.base_segments(store.segments_frame(evidence_only=True))
     human = store.table(s.HUMAN_CODINGS)
-    codings = resolve_codings(machine, human)
-    if not codings.empty:
-        codings[s.EVIDENCE] = codings[s.EVIDENCE].map(lambda e: json.loads(e) if isinstance(e, str) else (e or {}))
+    codings = _codings.resolved_codings(store.table(s.CODINGS), human, parse_evidence=True)
+    respondents = store.table(s.RESPONDENTS)
+    questions = store.table(s.SURVEY_QUESTIONS)
     codebook = load_codebook(config.resolve(config.coding.codebook) if config.coding.codebook else None)
-    likert = _likert(store)
-    answers = _answers(store)
     return ExportData(
         study_name=config.name,
-        sources=sources,
-        segments=segments,
+        sources=store.table(s.SOURCES),
+        segments=base[BASE_COLUMNS].reset_index(drop=True),
         codings=codings,
         human_codings=human,
         codebook=codebook,
-        likert=likert,
-        text_answers=answers,
+        likert=_surveys.likert_answers(store.table(s.LIKERT_ANSWERS), respondents, questions),
+        text_answers=_answers(store, respondents, questions),
         runs=store.runs_frame(limit=1000),
+        places=tuple(config.places or ()),
+        respondents=respondents,
+        practices=store.latest(s.PRACTICES, [s.SEGMENT_KEY]),
+        summaries=store.latest(s.SUMMARIES, [s.ROW_DIMENSION, s.ROW_VALUE, s.THEME]),
     )
 
 
-def _likert(store) -> pd.DataFrame:
-    answers = store.table(s.LIKERT_ANSWERS)
-    respondents = store.table(s.RESPONDENTS)
-    questions = store.table(s.SURVEY_QUESTIONS)
-    if answers.empty:
-        return pd.DataFrame(
-            columns=[s.PLACE, s.ORGANISATION_TYPE, s.ROLE, s.RESPONDENT_KEY, s.QUESTION_TEXT, s.LABEL, s.VALUE]
-        )
-    frame = answers.merge(respondents, on=[s.RESPONDENT_ID, s.SOURCE_ID]).merge(
-        questions, on=[s.QUESTION_ID, s.SOURCE_ID]
-    )
-    return frame[[s.PLACE, s.ORGANISATION_TYPE, s.ROLE, s.RESPONDENT_KEY, s.QUESTION_TEXT, s.LABEL, s.VALUE]]
-
-
-def _answers(store) -> pd.DataFrame:
+def _answers(store, respondents: pd.DataFrame, questions: pd.DataFrame) -> pd.DataFrame:
     answers = store.table(s.TEXT_ANSWERS)
     columns = [s.TEXT_ANSWER_ID, s.SOURCE_ID, s.PATH, s.PLACE, s.RESPONDENT_KEY, s.QUESTION_TEXT, s.TEXT]
     if answers.empty:
         return pd.DataFrame(columns=columns)
     frame = (
-        answers.merge(store.table(s.RESPONDENTS)[[s.RESPONDENT_ID, s.RESPONDENT_KEY, s.PLACE]], on=s.RESPONDENT_ID)
-        .merge(store.table(s.SURVEY_QUESTIONS)[[s.QUESTION_ID, s.QUESTION_TEXT]], on=s.QUESTION_ID)
+        answers.merge(respondents[[s.RESPONDENT_ID, s.RESPONDENT_KEY, s.PLACE]], on=s.RESPONDENT_ID)
+        .merge(questions[[s.QUESTION_ID, s.QUESTION_TEXT]], on=s.QUESTION_ID)
         .merge(store.table(s.SOURCES)[[s.SOURCE_ID, s.PATH]], on=s.SOURCE_ID)
     )
     return frame[columns]

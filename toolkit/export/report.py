@@ -24,26 +24,38 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit import schema as s
+from toolkit.analysis.codings import agreement_codings
+from toolkit.analysis.columns import (
+    AGREE,
+    DISAGREE,
+    N_ANSWERS,
+    NEUTRAL_ANSWER,
+    NO_VALUE,
+    PARTICIPANT,
+    REFERENCE,
+    REVIEWED_CODINGS,
+    SOURCE_KIND,
+)
+from toolkit.analysis.matrix import framework_matrix
+from toolkit.analysis.overview import CorpusCounts, corpus_counts
+from toolkit.analysis.quotes import MAX_PER_PARTICIPANT, MAX_PER_PLACE, MAX_QUOTES, select_quotes  # noqa: F401
+from toolkit.analysis.references import reference
+from toolkit.analysis.surveys import likert_direction, likert_percentages  # noqa: F401
 from toolkit.errors import ConfigError
 
-__all__ = ["REPORT_FORMATS", "write_report"]
+__all__ = ["REPORT_FORMATS", "build_report", "select_quotes", "survey_percentages", "write_report"]
 
 log = logging.getLogger(__name__)
 
 REPORT_FORMATS = ("docx", "html")
 _SUFFIX_FORMATS = {".docx": "docx", ".html": "html", ".htm": "html"}
 
-REVIEWED = ("accepted", "recoded")
-"""Coding statuses that mean a person has looked at the segment."""
 MACHINE_ONLY = "machine"
 MACHINE_MARK = "machine coding, not yet reviewed"
 
-MAX_QUOTES = 6
-MAX_PER_PLACE = 2
-MAX_PER_PARTICIPANT = 1
 MAX_RUNS = 10
+ALL_PLACES = "All places"
 
-AGREE, NEUTRAL_ANSWER, DISAGREE = "Agree", "Neutral", "Disagree"
 # Okabe-Ito colours: distinguishable with the common forms of colour blindness.
 _SURVEY_COLOURS = {DISAGREE: "#D55E00", NEUTRAL_ANSWER: "#BBBBBB", AGREE: "#0072B2"}
 
@@ -205,12 +217,13 @@ def build_report(data, *, report_date: dt.date | None = None) -> list[Block]:
 
 
 def _coded(data) -> pd.DataFrame:
-    """Codings joined with their segments; an empty frame (with the needed columns) when nothing is coded."""
-    needed = [s.SEGMENT_KEY, s.THEME, s.POLARITY, s.CONFIDENCE, s.STATUS, s.GOOD_PRACTICE, s.PLACE,
-              s.PARTICIPANT_ID, s.RESPONDENT_KEY, s.ORGANISATION_TYPE, s.TEXT, s.PATH, s.START_CHAR]
+    """Codings joined with their segments (who said them, their reference); typed, empty when nothing is coded."""
+    needed = [s.SEGMENT_KEY, s.THEME, s.POLARITY, s.CONFIDENCE, s.STATUS, s.GOOD_PRACTICE, s.PLACE, PARTICIPANT,
+              SOURCE_KIND, s.PARTICIPANT_ID, s.RESPONDENT_KEY, s.ORGANISATION_TYPE, REFERENCE, s.TEXT, s.PATH,
+              s.START_CHAR]
     if data.codings is None or data.codings.empty or s.SEGMENT_KEY not in data.codings.columns:
         return pd.DataFrame(columns=needed)
-    frame = data.coded_segments().reset_index(drop=True)
+    frame = data.coded_segments()
     for col in needed:
         if col not in frame.columns:
             frame[col] = None
@@ -233,12 +246,9 @@ def _plain(value) -> str:
     return str(value)
 
 
-def _places(data) -> list[str]:
-    values: list[str] = []
-    for frame in (data.sources, data.segments, data.likert):
-        if frame is not None and s.PLACE in frame.columns:
-            values += [_plain(v) for v in frame[s.PLACE]]
-    return sorted({v for v in values if v})
+def _corpus(data, coded: pd.DataFrame) -> CorpusCounts:
+    return corpus_counts(sources=data.sources, segments=data.segments, codings=coded, respondents=data.respondents,
+                         likert=data.likert, text_answers=data.text_answers, places=data.places)
 
 
 def _n(count: int, one: str, many: str | None = None) -> str:
@@ -246,17 +256,13 @@ def _n(count: int, one: str, many: str | None = None) -> str:
 
 
 def _summary(data, coded: pd.DataFrame) -> list[Block]:
-    places = _places(data)
-    sources = data.sources
-    interviews = int((sources[s.KIND] == "transcript").sum()) if s.KIND in sources.columns else 0
-    respondents: set[str] = set()
-    for frame in (data.likert, data.text_answers, data.segments):
-        if frame is not None and s.RESPONDENT_KEY in frame.columns:
-            respondents |= {_plain(v) for v in frame[s.RESPONDENT_KEY] if _plain(v)}
+    corpus = _corpus(data, coded)
+    places = list(corpus.places)
     blocks: list[Block] = [Heading("Summary", 1)]
     blocks.append(
         Para(
-            f"This report draws on {_n(interviews, 'interview')} and {_n(len(respondents), 'survey respondent')} "
+            f"This report draws on {_n(corpus.interviews, 'interview')} "
+            f"({_n(corpus.interviewees, 'interviewee')}) and {_n(corpus.survey_respondents, 'survey respondent')} "
             f"across {_n(len(places), 'place')}" + (f" ({', '.join(places)})." if places else ".")
         )
     )
@@ -268,13 +274,11 @@ def _summary(data, coded: pd.DataFrame) -> list[Block]:
             )
         )
     else:
-        status = coded.groupby(s.SEGMENT_KEY)[s.STATUS].agg(lambda v: any(x in REVIEWED for x in v))
-        reviewed = int(status.sum())
         blocks.append(
             Para(
-                f"{_n(len(status), 'passage')} of text (segments) have been coded with a theme and marked as a "
-                f"barrier, an enabler or neutral. {reviewed} of them have been reviewed by a person; "
-                f"{len(status) - reviewed} carry a machine coding only."
+                f"{_n(corpus.coded_segments, 'passage')} of text (segments) have been coded with a theme and marked "
+                f"as a barrier, an enabler or neutral. {corpus.reviewed_coded} of them have been reviewed by a person; "
+                f"{corpus.coded_segments - corpus.reviewed_coded} carry a machine coding only."
             )
         )
     blocks.append(
@@ -309,114 +313,51 @@ def _themes(data, coded: pd.DataFrame) -> list[Block]:
             "and one from any participant, so that no single voice dominates."
         )
     )
-    places = _places(data)
-    for theme_id, name, definition in _theme_order(data, coded):
+    places = list(_corpus(data, coded).places)
+    order = _theme_order(data, coded)
+    matrix = framework_matrix(coded, rows=s.PLACE, values=places, themes=[t for t, _, _ in order], total=ALL_PLACES)
+    for theme_id, name, definition in order:
         rows = coded[coded[s.THEME].astype(str) == theme_id]
         blocks.append(Heading(f"Theme: {name}", 2))
         if definition:
             blocks.append(Para(f"Definition: {definition}"))
-        blocks.append(_count_table(rows, places, name))
+        blocks.append(_count_table(matrix, theme_id, name))
         for polarity, title in ((s.BARRIER, "Barriers"), (s.ENABLER, "Enablers")):
             blocks.append(Heading(title, 3))
             quotes = select_quotes(rows[rows[s.POLARITY] == polarity])
             if quotes.empty:
                 blocks.append(Para(f"No {title.lower()} were coded for this theme."))
-            blocks += [_quote(row) for _, row in quotes.iterrows()]
+            blocks += [_quote(row) for row in quotes.to_dict("records")]
     return blocks
 
 
-def _count_table(rows: pd.DataFrame, places: list[str], theme_name: str) -> Table:
-    table_rows = []
-    in_rows = [p for p in dict.fromkeys(rows[s.PLACE].map(_plain)) if p and p not in places]
-    for place in places + in_rows + ([""] if (rows[s.PLACE].map(_plain) == "").any() else []):
-        here = rows[rows[s.PLACE].map(_plain) == place]
-        counts = [int((here[s.POLARITY] == p).sum()) for p in (s.BARRIER, s.ENABLER, s.NEUTRAL)]
-        table_rows.append((place or "(place unknown)", *map(str, counts)))
-    totals = [int((rows[s.POLARITY] == p).sum()) for p in (s.BARRIER, s.ENABLER, s.NEUTRAL)]
-    table_rows.append(("All places", *map(str, totals)))
+def _count_table(matrix: pd.DataFrame, theme_id: str, theme_name: str) -> Table:
+    """Barrier, enabler and neutral passages of one theme per place (the framework matrix's numbers)."""
+    matrix = matrix[matrix[s.THEME] == theme_id]
+    table_rows = tuple(
+        (str(r[s.PLACE]), str(r[s.BARRIER]), str(r[s.ENABLER]), str(r[s.NEUTRAL])) for r in matrix.to_dict("records")
+    )
     return Table(
         ("Place", "Barriers", "Enablers", "Neutral or mixed"),
-        tuple(table_rows),
+        table_rows,
         caption=f"Coded passages on \u201c{theme_name}\u201d by place",
     )
 
 
-def _speaker(row) -> str:
-    """Who said it: the participant id, else the survey respondent key, else the source file."""
-    return _plain(row.get(s.PARTICIPANT_ID)) or _plain(row.get(s.RESPONDENT_KEY)) or _plain(row.get(s.PATH))
-
-
-def select_quotes(
-    rows: pd.DataFrame,
-    *,
-    limit: int = MAX_QUOTES,
-    per_place: int = MAX_PER_PLACE,
-    per_participant: int = MAX_PER_PARTICIPANT,
-) -> pd.DataFrame:
-    """The strongest quotes, balanced across places and participants.
-
-    Candidates are ranked reviewed first, then by confidence (ties by file and position),
-    one quote per segment. Places take turns, the place with the strongest remaining
-    candidate first, each place giving at most ``per_place`` quotes and each participant
-    (or survey respondent) at most ``per_participant``, up to ``limit`` in all.
-    """
-    if rows.empty:
-        return rows
-    ranked = rows.assign(
-        _reviewed=rows[s.STATUS].isin(REVIEWED),
-        _who=[_speaker(r) for _, r in rows.iterrows()],
-        _place=rows[s.PLACE].map(_plain),
-    )
-    ranked = ranked.sort_values(
-        ["_reviewed", s.CONFIDENCE, s.PATH, s.START_CHAR], ascending=[False, False, True, True], kind="stable"
-    ).drop_duplicates(s.SEGMENT_KEY)
-    queues = {place: list(group.index) for place, group in ranked.groupby("_place", sort=False)}
-    chosen: list = []
-    taken = {place: 0 for place in queues}
-    who_count: dict[str, int] = {}
-    progress = True
-    while len(chosen) < limit and progress:
-        progress = False
-        for place in list(queues):  # insertion order: the place of the strongest candidate first
-            if len(chosen) >= limit or taken[place] >= per_place:
-                continue
-            while queues[place]:
-                index = queues[place].pop(0)
-                who = ranked.at[index, "_who"]
-                if who and who_count.get(who, 0) >= per_participant:
-                    continue
-                chosen.append(index)
-                taken[place] += 1
-                if who:
-                    who_count[who] = who_count.get(who, 0) + 1
-                progress = True
-                break
-    return ranked.loc[chosen].drop(columns=["_reviewed", "_who", "_place"])
-
-
 def quote_reference(row) -> str:
-    """``BK01, Brackenford, Local authority`` or ``survey respondent Fernmouth_R001, Fernmouth, GP practice``."""
-    if _plain(row.get(s.PARTICIPANT_ID)):
-        who = _plain(row.get(s.PARTICIPANT_ID))
-    elif _plain(row.get(s.RESPONDENT_KEY)):
-        who = f"survey respondent {_plain(row.get(s.RESPONDENT_KEY))}"
-    else:
-        who = _plain(row.get(s.PATH)) or "source unknown"
-    parts = [who, _plain(row.get(s.PLACE)), _plain(row.get(s.ORGANISATION_TYPE))]
-    return ", ".join(p for p in parts if p)
+    """The citation of a quote: :func:`toolkit.analysis.references.reference` (the dashboard's and the workbook's)."""
+    return reference(row)
 
 
 def _quote(row) -> Quote:
-    return Quote(
-        text=_plain(row.get(s.TEXT)),
-        reference=quote_reference(row),
-        machine_only=_plain(row.get(s.STATUS)) not in REVIEWED,
-    )
+    cited = _plain(row.get(REFERENCE)) or reference(row)
+    return Quote(text=_plain(row.get(s.TEXT)), reference=cited,
+                 machine_only=_plain(row.get(s.STATUS)) not in REVIEWED_CODINGS)
 
 
 def _good_practice(data, coded: pd.DataFrame) -> list[Block]:
     blocks: list[Block] = [Heading("Good practice library", 1)]
-    flagged = coded[coded[s.GOOD_PRACTICE] & (coded[s.POLARITY] == s.ENABLER)] if not coded.empty else coded
+    library = data.good_practice()
     definition = getattr(data.codebook, "good_practice_definition", "")
     blocks.append(
         Para(
@@ -424,79 +365,45 @@ def _good_practice(data, coded: pd.DataFrame) -> list[Block]:
             + (f" Good practice here means: {definition}" if definition else "")
         )
     )
-    if flagged.empty:
+    if library.empty:
         blocks.append(Para("No passages have been flagged as good practice yet."))
         return blocks
-    for theme_id, name, _ in _theme_order(data, flagged):
+    strength = coded.groupby(s.SEGMENT_KEY)[s.CONFIDENCE].max() if not coded.empty else pd.Series(dtype=float)
+    library = library.assign(
+        _reviewed=library[s.STATUS].isin(REVIEWED_CODINGS),
+        _confidence=library[s.SEGMENT_KEY].map(strength).fillna(0.0),
+    )
+    for theme_id, name, _ in _theme_order(data, library):
         blocks.append(Heading(name, 2))
-        rows = flagged[flagged[s.THEME].astype(str) == theme_id]
-        rows = rows.assign(_reviewed=rows[s.STATUS].isin(REVIEWED)).sort_values(
-            ["_reviewed", s.CONFIDENCE, s.PATH, s.START_CHAR], ascending=[False, False, True, True], kind="stable"
-        )
+        rows = library[library[s.THEME].astype(str) == theme_id].sort_values(
+            ["_reviewed", "_confidence"], ascending=[False, False], kind="stable")
         for place in sorted(rows[s.PLACE].map(_plain).unique()):
-            blocks.append(Heading(place or "(place unknown)", 3))
-            here = rows[rows[s.PLACE].map(_plain) == place].drop_duplicates(s.SEGMENT_KEY)
-            blocks += [_quote(row) for _, row in here.iterrows()]
+            blocks.append(Heading(place or NO_VALUE, 3))
+            here = rows[rows[s.PLACE].map(_plain) == place]
+            blocks += [_quote(row) for row in here.to_dict("records")]
     return blocks
 
 
 # --------------------------------------------------------------------------- survey
-def likert_direction(label, value, scale_max: float | None) -> str | None:
-    """Agree, Neutral or Disagree for one answer: from its label, else its position on an odd scale."""
-    text = _plain(label).strip().lower()
-    if text:
-        if "neither" in text or "neutral" in text:
-            return NEUTRAL_ANSWER
-        if "disagree" in text:
-            return DISAGREE
-        if "agree" in text:
-            return AGREE
-    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
-    if pd.isna(number) or not scale_max or scale_max < 3 or int(scale_max) % 2 == 0:
-        return None
-    middle = (scale_max + 1) / 2
-    return NEUTRAL_ANSWER if number == middle else (AGREE if number > middle else DISAGREE)
-
-
 def survey_percentages(likert: pd.DataFrame) -> pd.DataFrame:
-    """Per question and place: % agree / neutral / disagree and the number of answers counted.
-
-    Columns: question_text, place, Disagree, Neutral, Agree, n. Answers that cannot be
-    placed (off the scale, "don't know") are left out of the percentages.
-    """
-    columns = [s.QUESTION_TEXT, s.PLACE, DISAGREE, NEUTRAL_ANSWER, AGREE, "n"]
-    if likert is None or likert.empty:
-        return pd.DataFrame(columns=columns)
-    frame = likert.copy()
-    frame["_value"] = pd.to_numeric(frame[s.VALUE], errors="coerce")
-    scale_max = frame.groupby(s.QUESTION_TEXT)["_value"].transform("max")
-    frame["_dir"] = [likert_direction(lab, val, mx) for lab, val, mx in zip(frame[s.LABEL], frame[s.VALUE], scale_max)]
-    skipped = int(frame["_dir"].isna().sum())
-    if skipped:
-        log.info("survey results: %d Likert answer(s) could not be read as agree/neutral/disagree and are left out",
-                 skipped)
-    frame = frame[frame["_dir"].notna()]
-    frame[s.PLACE] = frame[s.PLACE].map(_plain).replace("", "(place unknown)")
-    rows = []
-    for question in dict.fromkeys(likert[s.QUESTION_TEXT]):
-        for place, group in frame[frame[s.QUESTION_TEXT] == question].groupby(s.PLACE):
-            n = len(group)
-            shares = {d: 100.0 * int((group["_dir"] == d).sum()) / n for d in (DISAGREE, NEUTRAL_ANSWER, AGREE)}
-            rows.append({s.QUESTION_TEXT: question, s.PLACE: place, **shares, "n": n})
-    return pd.DataFrame(rows, columns=columns)
+    """Per question and place: % agree / neutral / disagree on each question's stored scale (see
+    :func:`toolkit.analysis.surveys.likert_percentages`, the dashboard's and the workbook's numbers)."""
+    return likert_percentages(likert)
 
 
 def _survey(data) -> list[Block]:
     blocks: list[Block] = [Heading("Survey results", 1)]
     table = survey_percentages(data.likert)
+    table = table[table[N_ANSWERS] > 0] if not table.empty else table
     if table.empty:
         blocks.append(Para("This study has no survey agreement-scale answers to report."))
         return blocks
     blocks.append(
         Para(
-            "For each survey statement, the share of respondents in each place who agreed (agree or strongly "
-            "agree), were neutral, or disagreed (disagree or strongly disagree). Percentages may not add to 100 "
-            "because of rounding."
+            "For each survey statement, the share of respondents in each place who agreed (the points above the "
+            "middle of the question's scale, e.g. agree or strongly agree), were neutral (its middle point), or "
+            "disagreed (the points below it). Answers on no point of the scale, such as \u201cdon't know\u201d, "
+            "are not in the percentages. Percentages may not add to 100 because of rounding."
         )
     )
     for i, (question, group) in enumerate(table.groupby(s.QUESTION_TEXT, sort=False), start=1):
@@ -506,8 +413,9 @@ def _survey(data) -> list[Block]:
             Table(
                 ("Place", "Agree", "Neutral", "Disagree", "Answers"),
                 tuple(
-                    (r[s.PLACE], f"{r[AGREE]:.0f}%", f"{r[NEUTRAL_ANSWER]:.0f}%", f"{r[DISAGREE]:.0f}%", str(r["n"]))
-                    for _, r in group.iterrows()
+                    (r[s.PLACE], f"{r[AGREE]:.0f}%", f"{r[NEUTRAL_ANSWER]:.0f}%", f"{r[DISAGREE]:.0f}%",
+                     str(r[N_ANSWERS]))
+                    for r in group.to_dict("records")
                 ),
                 caption=f"Survey: \u201c{question}\u201d",
             )
@@ -528,7 +436,7 @@ def _methods(data, coded: pd.DataFrame) -> list[Block]:
             counts = [int((group[s.FORMAT] == f).sum()) for f in formats]
             interviews = int((group[s.KIND] == "transcript").sum())
             surveys = int((group[s.KIND] == "survey").sum())
-            rows.append((place or "(place unknown)", str(interviews), str(surveys), *map(str, counts)))
+            rows.append((place or NO_VALUE, str(interviews), str(surveys), *map(str, counts)))
         blocks.append(
             Para(
                 f"{_n(len(sources), 'source file')}: interview transcripts and survey exports, read from the "
@@ -607,36 +515,9 @@ def _methods(data, coded: pd.DataFrame) -> list[Block]:
 def agreement_frame(data) -> pd.DataFrame:
     """Long codings (``unit_id``, ``coder``, ``theme``, ``polarity``) of the machine and each human coder.
 
-    Machine rows are the snapshot's codings by the machine coder. Each person's latest
-    decision per segment gives their rows: ``accept`` repeats the machine's codings of that
-    segment, ``recode``/``add`` give the person's theme, ``reject`` an empty label (the
-    person saw the segment and coded nothing).
+    See :func:`toolkit.analysis.codings.agreement_codings`.
     """
-    from toolkit.coding import latest_human
-
-    columns = [s.UNIT_ID, s.CODER, s.THEME, s.POLARITY]
-    codings, human = data.codings, data.human_codings
-    if codings is None or codings.empty or human is None or human.empty:
-        return pd.DataFrame(columns=columns)
-    machine = codings[codings[s.CODER] == s.MACHINE_CODER]
-    machine = machine.sort_values([s.SEGMENT_KEY, s.RANK], kind="stable") if s.RANK in machine.columns else machine
-    rows = [
-        {s.UNIT_ID: r[s.SEGMENT_KEY], s.CODER: s.MACHINE_CODER, s.THEME: r[s.THEME], s.POLARITY: r[s.POLARITY]}
-        for _, r in machine.iterrows()
-    ]
-    by_segment = {key: group for key, group in machine.groupby(s.SEGMENT_KEY, sort=False)}
-    for _, decision in latest_human(human).iterrows():
-        key, coder = decision[s.SEGMENT_KEY], decision[s.CODER]
-        if coder == s.MACHINE_CODER:
-            continue
-        if decision[s.DECISION] == "accept":
-            for _, r in by_segment.get(key, pd.DataFrame(columns=[s.THEME, s.POLARITY])).iterrows():
-                rows.append({s.UNIT_ID: key, s.CODER: coder, s.THEME: r[s.THEME], s.POLARITY: r[s.POLARITY]})
-        elif decision[s.DECISION] == "reject":
-            rows.append({s.UNIT_ID: key, s.CODER: coder, s.THEME: None, s.POLARITY: None})
-        else:
-            rows.append({s.UNIT_ID: key, s.CODER: coder, s.THEME: decision[s.THEME], s.POLARITY: decision[s.POLARITY]})
-    return pd.DataFrame(rows, columns=columns)
+    return agreement_codings(data.codings, data.human_codings)
 
 
 def _agreement(data) -> list[Block]:
@@ -849,7 +730,7 @@ def _survey_chart_html(chart: SurveyChart, *, include_js: bool) -> str:
     )
     return fig.to_html(
         full_html=False,
-        include_plotlyjs=True if include_js else False,
+        include_plotlyjs=bool(include_js),
         div_id=chart.chart_id or None,
         config={"displaylogo": False, "responsive": True},
     )

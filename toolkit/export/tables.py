@@ -25,13 +25,29 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from toolkit import schema as s
+from toolkit.analysis.columns import (
+    AGREE,
+    DISAGREE,
+    MEAN,
+    N_ANSWERS,
+    NEUTRAL_ANSWER,
+    NO_VALUE,
+    OFF_SCALE,
+    PARTICIPANT,
+    REFERENCE,
+    SCALE_POINTS,
+)
+from toolkit.analysis.matrix import framework_matrix, matrix_cells
+from toolkit.analysis.overview import corpus_counts
+from toolkit.analysis.quotes import select_quotes
+from toolkit.analysis.surveys import likert_percentages
 from toolkit.errors import ExportPathError, ToolkitError
 
 if TYPE_CHECKING:  # only for type hints
@@ -57,8 +73,8 @@ CSV_ENCODING = "utf-8-sig"
 """UTF-8 with a byte-order mark, so that Excel shows accents and symbols right."""
 
 # Columns these exports add to the snapshot's (the snapshot's own names come from schema).
-PARTICIPANT_COL = "participant"
-"""Who said it: the interview's participant id, or the survey respondent's key."""
+PARTICIPANT_COL = PARTICIPANT
+"""Who said it: the interview's participant id, else the survey respondent's key, else the interview's file."""
 THEME_NAME = "theme_name"
 REVIEWED_BY = "reviewed_by"  # a column of ExportData.codings (see toolkit.coding.resolve_codings)
 
@@ -76,17 +92,20 @@ QUOTES_PER_PLACE = 3
 """Most quotes per place, per theme and polarity, on the "Quotes by theme" sheet."""
 
 SHEET_PURPOSES = {
-    FRAMEWORK: "Rows are places (then organisation types), columns are themes. Each cell: distinct participants "
-    "(interviewees or survey respondents) with a coding of that theme, then the number of barrier and enabler "
-    "segments. Neutral codings count towards participants only.",
+    FRAMEWORK: "Rows are places (then organisation types), columns are themes. Each cell: the distinct people with "
+    "a coding of that theme, interviewees and survey respondents counted apart, then the number of barrier and "
+    "enabler segments. Neutral codings count towards people only. The same numbers as the dashboard's matrix.",
     CODED: "Every coding (one row per segment and theme) with place, organisation type, role, participant, "
-    "source file, character offsets, theme, polarity, confidence, review status, good practice, a reference "
-    "and the quote.",
-    QUOTES: f"Per theme and polarity, the strongest quotes by confidence, balanced across places: at most "
-    f"{QUOTES_PER_PLACE} per place, taken in turn from each place.",
-    SURVEY: "Per place and Likert question: answers on the scale (n), mean (1-5), % agree (4-5) and "
-    "% disagree (1-2). Answers off the scale (e.g. 'Don't know') are counted separately.",
-    GOOD_PRACTICE: "Enabler segments flagged as good practice, by theme and place.",
+    "source file, character offsets, theme, polarity, confidence, review status, good practice, the reference "
+    "(cited as in the dashboard and the report) and the quote.",
+    QUOTES: f"Per theme and polarity, the strongest quotes, reviewed ones first, then by confidence, balanced "
+    f"across places: at most {QUOTES_PER_PLACE} per place, taken in turn from each place.",
+    SURVEY: "Per Likert question and place: the points of the question's scale, answers on the scale (n), "
+    "% disagree (points below the scale's middle), % neutral (its middle point), % agree (points above it) and "
+    "the mean position (1 = the scale's first point). Answers off the scale (e.g. 'Don't know') are counted "
+    "separately.",
+    GOOD_PRACTICE: "The good-practice library: enabler passages flagged as good practice, with researchers' "
+    "curation (titles, notes, passages added or taken out), by theme and place.",
     CODEBOOK: "The codebook the codings use: id, name, definition, when to include and when to exclude.",
 }
 
@@ -97,10 +116,7 @@ PSEUDONYMISED_NOTE = (
     "before you publish it."
 )
 
-AGREE = (4, 5)
-DISAGREE = (1, 2)
-NO_PLACE = "(no place)"
-NOT_RECORDED = "(not recorded)"
+NO_PLACE = NOT_RECORDED = NO_VALUE
 ALL_PLACES = "All places"
 ALL_ORGANISATION_TYPES = "All organisation types"
 
@@ -138,7 +154,7 @@ def write_workbook(data: ExportData, path: str | Path, *, exported_at: datetime 
     from openpyxl import Workbook
 
     target = _target(path, suffixes=(".xlsx",), what="Excel workbook")
-    when = (exported_at or datetime.now(timezone.utc)).replace(microsecond=0)
+    when = (exported_at or datetime.now(UTC)).replace(microsecond=0)
     coded = _coded(data)
     sheets = {
         README: [_readme(data, coded, when)],
@@ -157,7 +173,7 @@ def write_workbook(data: ExportData, path: str | Path, *, exported_at: datetime 
         _fill_sheet(book.create_sheet(title), sheets[title], wrapped)
     book.properties.creator = "toolkit"
     book.properties.title = f"{data.study_name}: coded segments"
-    book.properties.created = book.properties.modified = when.astimezone(timezone.utc).replace(tzinfo=None)
+    book.properties.created = book.properties.modified = when.astimezone(UTC).replace(tzinfo=None)
 
     _write_atomically(target, book.save)
     log.info("wrote workbook %s: %d codings, %d sheets", target, len(coded), len(SHEETS))
@@ -177,7 +193,7 @@ def long_frame(data: ExportData) -> pd.DataFrame:
         s.SEGMENT_KEY, s.SOURCE_ID, s.PATH, s.PLACE, s.ORGANISATION_TYPE, s.ROLE, PARTICIPANT_COL, s.PARTICIPANT_ID,
         s.RESPONDENT_KEY, s.SPEAKER, s.QUESTION_TEXT, s.TEXT_ANSWER_ID, s.START_CHAR, s.END_CHAR,
         s.THEME, THEME_NAME, s.POLARITY, s.CONFIDENCE, s.RANK, s.GOOD_PRACTICE, s.STATUS, s.CODER, REVIEWED_BY,
-        s.CODEBOOK_VERSION, s.EVIDENCE, s.TEXT,
+        s.CODEBOOK_VERSION, s.EVIDENCE, REFERENCE, s.TEXT,
     ]
     frame = coded[[c for c in first if c in coded.columns]].copy()
     if s.EVIDENCE in frame.columns:
@@ -197,7 +213,7 @@ def matrix_frame(data: ExportData) -> pd.DataFrame:
     >>> matrix_frame(data)["trust_relationships"].isin([0, 1]).all()  # doctest: +SKIP
     True
     """
-    segments = _with_participant(data.segments)
+    segments = data.segments
     meta = [
         s.SEGMENT_KEY, s.SOURCE_ID, s.PATH, s.PLACE, s.ORGANISATION_TYPE, s.ROLE, PARTICIPANT_COL, s.PARTICIPANT_ID,
         s.RESPONDENT_KEY, s.SPEAKER, s.QUESTION_TEXT, s.TEXT_ANSWER_ID, s.START_CHAR, s.END_CHAR, s.TEXT,
@@ -339,21 +355,12 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- frames
-def _with_participant(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.copy()
-    ids = frame[s.PARTICIPANT_ID] if s.PARTICIPANT_ID in frame.columns else pd.Series(None, index=frame.index)
-    keys = frame[s.RESPONDENT_KEY] if s.RESPONDENT_KEY in frame.columns else pd.Series(None, index=frame.index)
-    frame[PARTICIPANT_COL] = ids.astype(object).where(ids.notna(), keys.astype(object))
-    return frame
-
-
 def _coded(data: ExportData) -> pd.DataFrame:
-    """Codings joined with their segments, plus participant and theme name columns."""
+    """Codings joined with their segments (who said them, their reference), plus the theme name."""
     coded = data.coded_segments()
     lost = len(data.codings) - len(coded)
     if lost:
         log.warning("%d coding(s) refer to segments missing from the snapshot and are left out", lost)
-    coded = _with_participant(coded.reset_index(drop=True))
     names = _theme_names(data)
     coded[THEME_NAME] = coded[s.THEME].map(lambda t: names.get(t, t))
     return coded
@@ -403,16 +410,6 @@ def _label(series: pd.Series, missing: str) -> pd.Series:
     return series.astype(object).where(series.notna(), missing)
 
 
-def _reference(row) -> str:
-    who = row.get(PARTICIPANT_COL)
-    where = f"{row[s.PATH]}"
-    question = row.get(s.QUESTION_TEXT)
-    if not _missing(question):
-        where += f", answer to '{question}'"
-    chars = f"chars {int(row[s.START_CHAR])}-{int(row[s.END_CHAR])}"
-    return ", ".join(p for p in (None if _missing(who) else str(who), where, chars) if p)
-
-
 def _note(text: str) -> pd.DataFrame:
     return pd.DataFrame({"Note": [text]})
 
@@ -423,29 +420,23 @@ NO_CODINGS = "No codings in this snapshot yet: run the coding stage (toolkit cod
 # --------------------------------------------------------------------------- sheets
 def _readme(data: ExportData, coded: pd.DataFrame, when: datetime) -> pd.DataFrame:
     book = data.codebook
-    sources = data.sources
-    kinds = sources[s.KIND].value_counts() if not sources.empty else pd.Series(dtype=int)
-    places = sorted(set(data.segments[s.PLACE].dropna()) | set(sources[s.PLACE].dropna())) if not sources.empty else []
-    interviewees = (
-        sources.loc[sources[s.KIND] == "transcript", s.PARTICIPANT_ID].dropna().nunique() if not sources.empty else 0
-    )
-    n_coded = coded[s.SEGMENT_KEY].nunique() if not coded.empty else 0
-    respondents = set(data.likert[s.RESPONDENT_KEY].dropna())
-    if s.RESPONDENT_KEY in data.segments.columns:
-        respondents |= set(data.segments[s.RESPONDENT_KEY].dropna())
-    status = data.codings[s.STATUS].value_counts() if not data.codings.empty else pd.Series(dtype=int)
-    status_text = ", ".join(f"{n} {k}" for k, n in status.items())
+    corpus = corpus_counts(sources=data.sources, segments=data.segments, codings=data.codings,
+                           respondents=data.respondents, likert=data.likert, text_answers=data.text_answers,
+                           places=data.places)
+    status_text = ", ".join(f"{n} {k}" for k, n in corpus.codings_by_status.items())
     rows = [
         ("Study", data.study_name),
         ("Exported at", when.isoformat()),
-        ("Codebook", f"{book.name}, version {book.version} (fingerprint {book.fingerprint()}), "
-                     f"{len(book.themes)} themes"),
-        ("Places", ", ".join(places) or "none"),
-        ("Sources", f"{_count(kinds.get('transcript', 0), 'transcript')}, {_count(kinds.get('survey', 0), 'survey')}"),
-        ("Participants", f"{_count(interviewees, 'interviewee')}, {_count(len(respondents), 'survey respondent')}"),
-        ("Evidence segments", f"{len(data.segments)} ({n_coded} coded)"),
-        ("Codings", f"{len(data.codings)}" + (f" ({status_text})" if status_text else "")),
-        ("Likert answers", f"{len(data.likert)}"),
+        ("Codebook", (f"{book.name}, version {book.version} (fingerprint {book.fingerprint()}), "
+                     f"{len(book.themes)} themes")),
+        ("Places", ", ".join(corpus.places) or "none"),
+        ("Sources", f"{_count(corpus.interviews, 'transcript')}, {_count(corpus.surveys, 'survey')}"),
+        ("Participants", (f"{_count(corpus.interviewees, 'interviewee')}, "
+                         f"{_count(corpus.survey_respondents, 'survey respondent')}")),
+        ("Evidence segments", (f"{corpus.evidence_segments} ({corpus.coded_segments} coded, "
+                              f"{corpus.reviewed_coded} of them reviewed by a person)")),
+        ("Codings", f"{corpus.codings}" + (f" ({status_text})" if status_text else "")),
+        ("Likert answers", f"{corpus.likert_answers}"),
         ("Pseudonymised", PSEUDONYMISED_NOTE),
     ]
     rows += [(f"Sheet: {name}", purpose) for name, purpose in SHEET_PURPOSES.items()]
@@ -456,45 +447,25 @@ def _count(n, noun: str) -> str:
     return f"{int(n)} {noun}{'' if int(n) == 1 else 's'}"
 
 
-def _cell_text(participants: int, barriers: int, enablers: int) -> str:
-    if not participants:
-        return ""
-    return f"{_count(participants, 'participant')} · {barriers} barrier / {enablers} enabler"
-
-
-def _framework_block(
-    coded: pd.DataFrame, by: str, rows: list[str], total: str, themes: list[str], names: dict[str, str]
-) -> pd.DataFrame:
-    table = {}
-    for row in rows + [total]:
-        part = coded if row == total else coded[coded["_by"] == row]
-        cells = {}
-        for theme in themes:
-            hit = part[part[s.THEME] == theme]
-            cells[names.get(theme, theme)] = _cell_text(
-                hit[PARTICIPANT_COL].dropna().nunique(),
-                hit.loc[hit[s.POLARITY] == s.BARRIER, s.SEGMENT_KEY].nunique(),
-                hit.loc[hit[s.POLARITY] == s.ENABLER, s.SEGMENT_KEY].nunique(),
-            )
-        table[row] = cells
-    frame = pd.DataFrame.from_dict(table, orient="index")
-    frame.index.name = by
-    return frame.reset_index()
-
-
 def _framework(data: ExportData, coded: pd.DataFrame) -> list[pd.DataFrame]:
+    """The dashboard's framework matrix (:func:`toolkit.analysis.matrix.framework_matrix`), by place then by
+    organisation type, each with a total row; cells as :func:`toolkit.analysis.matrix.cell_text`."""
     if coded.empty:
         return [_note(NO_CODINGS)]
+    themes = list(data.codebook.ids)
     names = _theme_names(data)
-    themes = _theme_order(data, coded)
-    frame = coded.copy()
-    frame["_by"] = _label(frame[s.PLACE], NO_PLACE)
-    places = sorted(set(frame["_by"]) | set(_label(data.segments[s.PLACE], NO_PLACE)))
-    by_place = _framework_block(frame, "Place", places, ALL_PLACES, themes, names)
-    frame["_by"] = _label(frame[s.ORGANISATION_TYPE], NOT_RECORDED)
-    org_types = sorted(set(frame["_by"]))
-    by_org = _framework_block(frame, "Organisation type", org_types, ALL_ORGANISATION_TYPES, themes, names)
-    return [by_place, by_org]
+    blocks = []
+    for rows, title, total in ((s.PLACE, "Place", ALL_PLACES), (s.ORGANISATION_TYPE, "Organisation type",
+                                                                ALL_ORGANISATION_TYPES)):
+        values = list(data.places) if rows == s.PLACE else []
+        if rows == s.PLACE and not data.segments.empty:
+            values += sorted(set(_label(data.segments[s.PLACE], NO_VALUE)) - set(values))
+        matrix = framework_matrix(coded, rows=rows, values=values, themes=themes, theme_names=names, total=total)
+        wide = matrix_cells(matrix)
+        wide.index.name = title
+        wide.columns.name = None
+        blocks.append(wide.reset_index())
+    return blocks
 
 
 _CODED_COLUMNS = {
@@ -515,14 +486,16 @@ _CODED_COLUMNS = {
     s.GOOD_PRACTICE: "Good practice",
     s.CODER: "Coder",
     REVIEWED_BY: "Reviewed by",
-    "_reference": "Reference",
+    s.TITLE: "Title",
+    s.NOTE: "Note",
+    REFERENCE: "Reference",
     s.TEXT: "Quote",
 }
+_CODED_SHEET = [c for c in _CODED_COLUMNS if c not in (s.TITLE, s.NOTE)]
 
 
 def _display(coded: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     frame = coded.copy()
-    frame["_reference"] = [_reference(row) for row in frame.to_dict("records")]
     if s.GOOD_PRACTICE in frame.columns:
         frame[s.GOOD_PRACTICE] = frame[s.GOOD_PRACTICE].map(lambda v: "" if _missing(v) else ("yes" if v else "no"))
     if s.CONFIDENCE in frame.columns:
@@ -534,82 +507,65 @@ def _display(coded: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 def _coded_sheet(coded: pd.DataFrame) -> pd.DataFrame:
     if coded.empty:
         return _note(NO_CODINGS)
-    return _display(coded, list(_CODED_COLUMNS))
+    return _display(coded, _CODED_SHEET)
 
 
 def _quotes(data: ExportData, coded: pd.DataFrame) -> pd.DataFrame:
+    """Per theme and polarity, :func:`toolkit.analysis.quotes.select_quotes` with up to 3 quotes per place."""
     if coded.empty:
         return _note(NO_CODINGS)
-    order = {t: i for i, t in enumerate(_theme_order(data, coded))}
-    polarity_order = {p: i for i, p in enumerate(s.POLARITIES)}
-    frame = coded.copy()
-    frame["_place"] = _label(frame[s.PLACE], NO_PLACE)
-    frame["_theme_order"] = frame[s.THEME].map(order)
-    frame["_polarity_order"] = frame[s.POLARITY].map(polarity_order).fillna(len(polarity_order))
-    frame = frame.sort_values(
-        ["_theme_order", "_polarity_order", "_place", s.CONFIDENCE, s.PATH, s.START_CHAR],
-        ascending=[True, True, True, False, True, True],
-        kind="stable",
-    )
-    frame["_turn"] = frame.groupby(["_theme_order", "_polarity_order", "_place"]).cumcount()
-    frame = frame[frame["_turn"] < QUOTES_PER_PLACE]
-    # Balanced: the best quote of each place, then the second best of each, and so on.
-    frame = frame.sort_values(["_theme_order", "_polarity_order", "_turn", "_place"], kind="stable")
+    chosen = []
+    polarities = list(s.POLARITIES) + sorted(set(coded[s.POLARITY].dropna()) - set(s.POLARITIES))
+    for theme in _theme_order(data, coded):
+        of_theme = coded[coded[s.THEME] == theme]
+        for polarity in polarities:
+            rows = of_theme[of_theme[s.POLARITY] == polarity]
+            if not rows.empty:
+                chosen.append(select_quotes(rows, limit=None, per_place=QUOTES_PER_PLACE, per_participant=None))
+    frame = pd.concat(chosen, ignore_index=True) if chosen else coded.iloc[0:0]
     columns = [THEME_NAME, s.POLARITY, s.PLACE, s.ORGANISATION_TYPE, PARTICIPANT_COL, s.CONFIDENCE, s.STATUS,
-               "_reference", s.TEXT]
+               REFERENCE, s.TEXT]
     return _display(frame, columns)
 
 
+_SURVEY_COLUMNS = {
+    s.PLACE: "Place",
+    s.QUESTION_TEXT: "Question",
+    SCALE_POINTS: "Scale points",
+    N_ANSWERS: "n",
+    DISAGREE: "% disagree",
+    NEUTRAL_ANSWER: "% neutral",
+    AGREE: "% agree",
+    MEAN: "Mean",
+    OFF_SCALE: "Other answers",
+}
+
+
 def _survey(data: ExportData) -> pd.DataFrame:
-    likert = data.likert
-    if likert.empty:
+    """:func:`toolkit.analysis.surveys.likert_percentages` on each question's stored scale, with an all-places row."""
+    table = likert_percentages(data.likert, total=ALL_PLACES)
+    if table.empty:
         return _note(
             "No Likert survey answers in this snapshot (no survey was ingested, or it has no Likert questions)."
         )
-    frame = likert.copy()
-    frame["_place"] = _label(frame[s.PLACE], NO_PLACE)
-    frame["_value"] = pd.to_numeric(frame[s.VALUE], errors="coerce")
-    if (frame["_value"] > max(AGREE)).any():
-        log.warning("Likert values above %d found: %% agree assumes a 5-point scale", max(AGREE))
-    questions = list(dict.fromkeys(frame[s.QUESTION_TEXT].dropna()))
-    rows = []
-    for place in sorted(set(frame["_place"])) + [ALL_PLACES]:
-        part = frame if place == ALL_PLACES else frame[frame["_place"] == place]
-        for question in questions:
-            answers = part[part[s.QUESTION_TEXT] == question]
-            values = answers["_value"].dropna()
-            n = len(values)
-            rows.append(
-                {
-                    "Place": place,
-                    "Question": question,
-                    "n": n,
-                    "Mean": round(float(values.mean()), 2) if n else None,
-                    "% agree (4-5)": round(100 * float(values.isin(AGREE).mean()), 1) if n else None,
-                    "% disagree (1-2)": round(100 * float(values.isin(DISAGREE).mean()), 1) if n else None,
-                    "Other answers": int(len(answers) - n),
-                }
-            )
-    return pd.DataFrame(rows)
+    table = table.copy()
+    for column in (DISAGREE, NEUTRAL_ANSWER, AGREE):
+        table[column] = pd.to_numeric(table[column], errors="coerce").round(1)
+    table[MEAN] = pd.to_numeric(table[MEAN], errors="coerce").round(2)
+    table[SCALE_POINTS] = table[SCALE_POINTS].astype("Int64")
+    return table[list(_SURVEY_COLUMNS)].rename(columns=_SURVEY_COLUMNS)
 
 
 def _good_practice(data: ExportData, coded: pd.DataFrame) -> pd.DataFrame:
-    if coded.empty:
+    """The good-practice library (:meth:`ExportData.good_practice`, as the dashboard shows it)."""
+    if coded.empty and (data.practices is None or data.practices.empty):
         return _note(NO_CODINGS)
-    flagged = coded[coded[s.GOOD_PRACTICE].fillna(False).astype(bool) & (coded[s.POLARITY] == s.ENABLER)].copy()
-    if flagged.empty:
+    library = data.good_practice()
+    if library.empty:
         return _note("No enabler segments are flagged as good practice in this snapshot.")
-    order = {t: i for i, t in enumerate(_theme_order(data, coded))}
-    flagged["_theme_order"] = flagged[s.THEME].map(order)
-    flagged["_place"] = _label(flagged[s.PLACE], NO_PLACE)
-    flagged = flagged.sort_values(
-        ["_theme_order", "_place", s.CONFIDENCE, s.PATH, s.START_CHAR],
-        ascending=[True, True, False, True, True],
-        kind="stable",
-    )
-    columns = [THEME_NAME, s.PLACE, s.ORGANISATION_TYPE, s.ROLE, PARTICIPANT_COL, s.CONFIDENCE, s.STATUS,
-               "_reference", s.TEXT]
-    return _display(flagged, columns)
+    columns = [THEME_NAME, s.PLACE, s.ORGANISATION_TYPE, PARTICIPANT_COL, s.TITLE, s.NOTE, s.STATUS, REFERENCE,
+               s.TEXT]
+    return _display(library, columns)
 
 
 def _codebook(data: ExportData) -> pd.DataFrame:

@@ -52,6 +52,7 @@ __all__ = [
     "add_practice",
     "add_comment",
     "add_topic_edit",
+    "rename_topic",
 ]
 
 
@@ -193,6 +194,7 @@ def import_codings(context: ReviewContext, frame: pd.DataFrame, *, coder: str | 
         return ImportReport()
     themes = frame[s.THEME].map(_blank_to_none)
     polarities = frame[s.POLARITY].map(_blank_to_none) if s.POLARITY in frame else pd.Series(None, index=frame.index)
+    polarities = polarities.where(themes.notna(), None)  # no polarity without a theme
     check_themes(context.codebook, themes.dropna().unique().tolist(), where=where, rows=frame.get("row"))
     for value in polarities.dropna().unique():
         check_polarity(where, value)
@@ -293,6 +295,13 @@ def add_topic_edit(context: ReviewContext, action: str, members: list[list[str]]
         raise _input(where, "a topic's new name cannot be empty.", "Give it a name.")
     return context.store.add_topic_edit(action, members, author=author, label=context.clean(label), parts=parts,
                                         note=context.clean(note))
+
+
+def rename_topic(context: ReviewContext, topic: int, members: list[str], *, name: str, author: str) -> int:
+    """Give a topic a researcher's name: recorded as an edit (replayed on every re-fit) and shown at once."""
+    edit = add_topic_edit(context, "rename", [members], author=author, label=name)
+    context.store.set_topic_label(int(topic), context.clean(name))
+    return edit
 
 
 # --------------------------------------------------------------------------- helpers

@@ -23,6 +23,9 @@ def check_themes(codebook, themes: Iterable[str], *, where: str, rows: Any = Non
         return
     first = unknown[0]
     close = difflib.get_close_matches(str(first), known, n=1, cutoff=0.6)
+    if not close:  # "trust" for "trust_relationships": a theme that starts with or holds what was written
+        folded = str(first).strip().casefold()
+        close = [k for k in known if folded and (k.startswith(folded) or folded in k)][:1]
     hint = f"Did you mean '{close[0]}'? " if close else ""
     more = f" (and {len(unknown) - 1} other unknown theme(s): {', '.join(map(str, unknown[1:6]))})" if len(unknown) > 1 else ""
     raise InputDataError(

@@ -365,6 +365,12 @@ class Store(StoreReads):
             conn.execute(table.update().where(table.c[pk] == key).values(**row))
         return len(rows)
 
+    def set_topic_label(self, topic: int, label: str) -> None:
+        """Show a topic under a researcher's name until the next fit (which replays the rename)."""
+        check_lengths(topics, [{s.TOPIC_LABEL: label}])
+        with self.transaction() as conn:
+            conn.execute(topics.update().where(topics.c.topic == int(topic)).values(topic_label=label))
+
     def add_human_codings(self, frame: pd.DataFrame) -> int:
         """Append human decisions (never updates: the latest decision of a coder on a segment wins).
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import schema as s
-from toolkit.errors import StoreError, ToolkitError
+from toolkit.errors import ToolkitError
 from toolkit.topics.model import ThemePrototype, TopicEdit, TopicModeller, build_backends
 
 log = logging.getLogger(__name__)
@@ -304,94 +304,3 @@ def _codebook(config):
     from toolkit.codebook import load_codebook
 
     return load_codebook(config.resolve(config.coding.codebook) if config.coding.codebook else None)
-
-
-def topic_distribution(store, by: str = s.PLACE, *, share: bool = False) -> pd.DataFrame:
-    """Segments per topic (rows, labelled) and ``by`` (columns: place, organisation_type, role, polarity).
-
-    ``polarity`` uses each segment's primary coding (human decisions over machine).
-    ``share=True`` gives each column's proportions instead of counts.
-
-    Examples
-    --------
-    >>> topic_distribution(Store(config.store_url), "place")  # doctest: +SKIP
-    """
-    assigned = store.table(s.SEGMENT_TOPICS)
-    topics = store.table(s.TOPICS)
-    if assigned.empty:
-        return pd.DataFrame()
-    if by == s.POLARITY:
-        from toolkit.coding import resolve_codings
-
-        codings = resolve_codings(store.table(s.CODINGS), store.table(s.HUMAN_CODINGS))
-        meta = codings[codings[s.RANK] == 1][[s.SEGMENT_KEY, s.POLARITY]] if not codings.empty else pd.DataFrame(
-            columns=[s.SEGMENT_KEY, s.POLARITY]
-        )
-        frame = assigned.merge(meta, on=s.SEGMENT_KEY, how="left").fillna({s.POLARITY: "uncoded"})
-    else:
-        meta = store.segments_frame(evidence_only=True)
-        if by not in meta.columns:
-            raise StoreError(f"Cannot group topics by '{by}'. Use place, organisation_type, role or polarity.")
-        frame = assigned.merge(meta[[s.SEGMENT_KEY, by]], on=s.SEGMENT_KEY, how="left")
-        frame[by] = frame[by].fillna("(unknown)")
-    table = pd.crosstab(frame[s.TOPIC], frame[by])
-    if share:
-        table = (table / table.sum(axis=0)).round(4)
-    labels = dict(zip(topics[s.TOPIC], topics[s.TOPIC_LABEL]))
-    table.index = [f"{t}: {labels.get(t, '')}" for t in table.index]
-    table.index.name = s.TOPIC
-    return table
-
-
-# --------------------------------------------------------------------------- researchers' edits
-def topic_members(store, topic: int) -> list[str]:
-    """The segment keys of a topic, as stored now."""
-    frame = store.table(s.SEGMENT_TOPICS)
-    if topic == s.OUTLIER_TOPIC:
-        raise StoreError("Topic -1 holds the outliers: it cannot be renamed, merged or split.")
-    members = frame.loc[frame[s.TOPIC] == int(topic), s.SEGMENT_KEY].tolist()
-    if not members:
-        known = sorted(t for t in frame[s.TOPIC].unique().tolist() if t != s.OUTLIER_TOPIC)
-        raise StoreError(f"There is no topic {topic}. Topics now: {', '.join(map(str, known)) or 'none (run toolkit topics)'}.")
-    return members
-
-
-def rename_topic(config, store, topic: int, label: str, *, author: str) -> int:
-    """Give a topic a researcher's name; kept across re-runs. Returns the edit id.
-
-    Examples
-    --------
-    >>> rename_topic(config, store, 3, "Trust built in co-located teams", author="R. Fairweather")  # doctest: +SKIP
-    """
-    label = (label or "").strip()
-    if not label:
-        raise StoreError("A topic's new name cannot be empty.")
-    edit = store.add_topic_edit("rename", [topic_members(store, topic)], author=author, label=label)
-    with store.transaction() as conn:
-        conn.execute(
-            _topics_table().update().where(_topics_table().c.topic == int(topic)).values(topic_label=label)
-        )
-    return edit
-
-
-def merge_topics(config, store, topics: list[int], *, author: str, label: str | None = None) -> TopicReport:
-    """Merge two or more topics into one (the first keeps its number); re-fits and returns the run's report."""
-    topics = list(dict.fromkeys(int(t) for t in topics))
-    if len(topics) < 2:
-        raise StoreError("Choose at least two topics to merge.")
-    store.add_topic_edit("merge", [topic_members(store, t) for t in topics], author=author, label=label)
-    return model_topics(config, store)
-
-
-def split_topic(config, store, topic: int, parts: int = 2, *, author: str) -> TopicReport:
-    """Split a topic into ``parts`` by its segments' meaning (seeded k-means); re-fits and returns the report."""
-    if int(parts) < 2:
-        raise StoreError("A topic is split into at least two parts.")
-    store.add_topic_edit("split", [topic_members(store, topic)], author=author, parts=int(parts))
-    return model_topics(config, store)
-
-
-def _topics_table():
-    from toolkit.store import topics
-
-    return topics
