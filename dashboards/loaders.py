@@ -49,10 +49,6 @@ class LocalUser:
     role: str = RESEARCHER
 
 
-class TopicEditingUnavailable(RuntimeError):
-    """``toolkit.topics`` does not offer rename/merge/split yet."""
-
-
 # --------------------------------------------------------------------------- who and which study
 def study_arg(argv: list[str] | None = None) -> str | None:
     """The study folder from ``streamlit run dashboards/app.py -- --study PATH``, else ``$TOOLKIT_STUDY``."""
@@ -359,7 +355,7 @@ def edit_topics(action: str, **kwargs: Any) -> Any:
         return current.merge_topics(kwargs["topics"], name=kwargs.get("label"), author=user().name)
     if action == "split":
         return current.split_topic(kwargs["topic"], parts=kwargs.get("parts", 2), author=user().name)
-    raise TopicEditingUnavailable(action)
+    raise ValueError(f"Unknown topic edit {action!r}: rename, merge or split.")
 
 
 def export_bytes(path: str, fmt: str, out_name: str) -> bytes:

@@ -84,12 +84,10 @@ if loaders.is_researcher():
     def apply(action: str, **kwargs) -> None:
         try:
             loaders.edit_topics(action, **kwargs)
-        except loaders.TopicEditingUnavailable:
-            st.info("Topic editing arrives with the topics stage.")
         except Exception as exc:  # noqa: BLE001 - any problem is shown, the page stays up
             st.error(f"The topic edit failed: {exc}")
         else:
-            st.success(f"Saved: {action}. Re-run the topics stage to see its full effect.")
+            st.success(f"Saved: {action}." + (" The topics were fitted again." if action != "rename" else ""))
 
     with tab_rename:
         new_label = st.text_input("New label", value=labels[topic], key="topic-rename-label")

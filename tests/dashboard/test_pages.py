@@ -205,21 +205,18 @@ def test_themes_cell_lists_its_quotes_and_saves_a_summary(fresh_study, monkeypat
         ["Fernmouth", "trust_relationships", "Trust is low in surveys.", "ana"]]
 
 
-def test_topic_editing_calls_the_topics_module_or_says_it_is_coming(tiny_study, monkeypatch, as_user):
-    import toolkit.topics
+def test_renaming_a_topic_in_the_dashboard_is_recorded_and_shown(tiny_study, monkeypatch, as_user):
+    from toolkit.api import open_study
 
     user = as_user("ana", "researcher")
-    monkeypatch.delattr(toolkit.topics, "rename_topic", raising=False)
     at = open_page("topics", tiny_study, monkeypatch, user)
+    at.text_input(key="topic-rename-label").set_value("Trust in the hub")
     at.button(key="topic-rename").click().run()
-    assert "Topic editing arrives with the topics stage" in texts(at)
-
-    calls = []
-    monkeypatch.setattr(toolkit.topics, "rename_topic", lambda config, store, topic, label, author: calls.append(
-        (topic, label, author)), raising=False)
-    at.text_input(key="topic-rename-label").set_value("Trust")
-    at.button(key="topic-rename").click().run()
-    assert calls == [(0, "Trust", "ana")]
+    assert not at.exception
+    study = open_study(tiny_study)
+    edits = study.store.table(s.TOPIC_EDITS)
+    assert edits[[s.ACTION, s.TOPIC_LABEL, s.AUTHOR]].values.tolist() == [["rename", "Trust in the hub", "ana"]]
+    assert "Trust in the hub" in study.topics()[s.TOPIC_LABEL].tolist()
 
 
 def test_good_practice_curation(fresh_study, monkeypatch, as_user):
