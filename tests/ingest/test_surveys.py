@@ -728,7 +728,7 @@ def test_answer_text_is_never_logged(tmp_path: Path, caplog: pytest.LogCaptureFi
 
 
 def test_scales_are_data() -> None:
-    book = surveys._load_scales(surveys.SCALES_FILE)
+    book = surveys.load_scales(surveys.SCALES_FILE)
 
     names = {s.name for s in book.scales}
     assert {
@@ -751,7 +751,7 @@ def test_bad_scales_file_is_a_config_error(tmp_path: Path) -> None:
         '[families.agree]\nhints = ["agree"]\n[[scale]]\nname = "x"\nfamily = "agree"\npoints = [["Agree"], ["agree"]]\n'
     )
     with pytest.raises(ConfigError, match=r"scale 'x' lists 'agree' on two points"):
-        surveys._load_scales(path)
+        surveys.load_scales(path)
 
 
 # --------------------------------------------------------------------------- real files
