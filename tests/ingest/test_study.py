@@ -31,7 +31,7 @@ def make_study(root: Path, config: str = NO_PSEUDO) -> Path:
         "00:00:02.500 --> 00:00:05.000\n<v Bo Sample>Because families benefit.</v>\n",
         encoding="utf-8",
     )
-    (root / "Southmere" / "consent_form.pdf").write_bytes(b"%PDF-1.4")
+    (root / "Southmere" / "consent_form.rtf").write_bytes(b"{\\rtf1 Consent}")
     return root
 
 
@@ -50,7 +50,7 @@ def test_ingest_stores_sources_turns_and_places(tmp_path):
     store = Store(config.store_url)
     report = ingest_study(config, store=store)
     assert sorted(report.added) == ["Northfold/n1.txt", "Northfold/n2.txt", "Southmere/s1.vtt"]
-    assert report.unsupported == ["Southmere/consent_form.pdf"]
+    assert report.unsupported == ["Southmere/consent_form.rtf"]
     sources = store.sources_frame().set_index(s.PATH)
     assert sources.loc["Southmere/s1.vtt", s.PLACE] == "Southmere"
     assert sources.loc["Northfold/n1.txt", s.KIND] == "transcript"

@@ -563,14 +563,59 @@ def test_missing_override_in_lists(tmp_path: Path, setting: str) -> None:
         read_survey(path, options=SurveyOptions(**{setting: ("Q9",)}))
 
 
-def test_no_id_column(tmp_path: Path) -> None:
-    path = write_xlsx(tmp_path / "survey_placeB.xlsx", [["Respondent", "Q1", "Q2"], ["x", "Agree", "Yes"]])
-    with pytest.raises(
-        InputDataError,
-        match=r"^survey_placeB\.xlsx, sheet 'Form1': no column for the respondent id\. Found: Respondent, Q1, Q2\. "
-        r"Set surveys\.id_column in study\.toml \(or \"row\" to number respondents by row\)\.$",
-    ):
-        read_survey(path)
+def test_respondent_column_is_found_by_its_numbers(tmp_path: Path) -> None:
+    # issue 16: a first run stopped on this ("no column for the respondent id")
+    rows = [["Respondent", "I know who to ask for advice", "What helped?"]] + [
+        [n, "Agree", f"Answer number {n} about the charter."] for n in (1, 2, 3, 5)
+    ]
+    survey = read_survey(write_xlsx(tmp_path / "survey_placeB.xlsx", rows))
+
+    assert kinds(survey)["Respondent"] == Q_RESPONDENT_ID
+    assert survey.respondents[RESPONDENT_KEY].tolist() == ["1", "2", "3", "5"]
+    assert any("respondent id is taken from 'Respondent'" in w and "surveys.id_column" in w for w in survey.warnings)
+
+
+@pytest.mark.parametrize(
+    ("header", "values"),
+    [("Participant", ["P01", "P02", "P03"]), ("Case ref", ["HM-7", "HM-9", "HM-12"]), ("Code", ["blue team", "red", "green"])],
+)
+def test_id_column_by_header_word_and_unique_codes(tmp_path: Path, header: str, values: list[str]) -> None:
+    text = f"{header},Partners trust each other\n" + "".join(f"{v},Agree\n" for v in values)
+    survey = read_survey(write_csv(tmp_path / "s.csv", text))
+    found = kinds(survey)[header]
+    # words with spaces are not ids: those rows are numbered instead
+    assert found == (Q_RESPONDENT_ID if header != "Code" else Q_CHOICE)
+
+
+def test_first_column_of_unique_codes_is_the_id(tmp_path: Path) -> None:
+    text = "Who,Partners trust each other\nR_3kXb91aa,Agree\nR_8mQp02bb,Disagree\nR_1zzT55cc,Agree\n"
+    survey = read_survey(write_csv(tmp_path / "s.csv", text))
+    assert survey.respondents[RESPONDENT_KEY].tolist() == ["R_3kXb91aa", "R_8mQp02bb", "R_1zzT55cc"]
+
+
+def test_ages_are_not_taken_for_ids(tmp_path: Path) -> None:
+    text = "Age,Partners trust each other\n33,Agree\n45,Disagree\n29,Agree\n"
+    survey = read_survey(write_csv(tmp_path / "s.csv", text))
+    assert kinds(survey)["Age"] == Q_NUMERIC
+    assert survey.respondents[RESPONDENT_KEY].tolist() == ["row-2", "row-3", "row-4"]
+
+
+def test_no_id_column_numbers_rows_with_a_note(tmp_path: Path) -> None:
+    rows = [["Team", "Q1", "Q2"], ["Blue", "Agree", "Yes"], ["Blue", "Disagree", "No"]]
+    survey = read_survey(write_xlsx(tmp_path / "survey_placeB.xlsx", rows))
+
+    assert survey.respondents[RESPONDENT_KEY].tolist() == ["row-2", "row-3"]
+    (note,) = [w for w in survey.warnings if "no respondent id column" in w]
+    assert "columns: Team, Q1, Q2" in note and "set surveys.id_column in study.toml" in note
+
+
+def test_one_repeated_id_stays_linear(tmp_path: Path) -> None:
+    # every row has the id 'anonymous': keys anonymous, anonymous#2... without a quadratic search
+    text = "ID,Partners trust each other\n" + "anonymous,Agree\n" * 20_000
+    survey = read_survey(write_csv(tmp_path / "same.csv", text))
+    keys = survey.respondents[RESPONDENT_KEY]
+    assert keys.is_unique and keys.iloc[-1] == "anonymous#20000"
+    assert any("20000" in w or "19999" in w for w in survey.warnings)
 
 
 @pytest.mark.parametrize("name", ["empty.csv", "empty.xlsx"])
@@ -607,7 +652,7 @@ def test_corrupt_workbook(tmp_path: Path) -> None:
     good = write_xlsx(tmp_path / "good.xlsx", ms_forms_rows())
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(good.read_bytes()[:500])
-    with pytest.raises(InputDataError, match=r"broken\.xlsx: is damaged: it is not a readable zip archive"):
+    with pytest.raises(InputDataError, match=r"broken\.xlsx: is a damaged Excel workbook: it is not a readable zip archive"):
         read_survey(broken)
 
 

@@ -264,7 +264,7 @@ def test_docx_transcript_in_a_table(tmp_path):
 def test_corrupt_docx_is_refused(tmp_path):
     path = tmp_path / "broken.docx"
     path.write_bytes(b"PK\x03\x04 this is not really a zip file")
-    with pytest.raises(InputDataError, match=r"broken.docx: is not a readable Word .docx file.*save it again as .docx"):
+    with pytest.raises(InputDataError, match=r"broken.docx: is a damaged Word file: it is not a readable zip archive.*save it again as .docx"):
         read_transcript(path)
 
 

@@ -23,6 +23,7 @@ import logging
 from pathlib import Path
 
 from toolkit.config import SurveyOptions
+from toolkit.ingest.limits import LIMITS, Limits
 from toolkit.ingest.surveys import answers, classify, layout, read
 from toolkit.ingest.surveys.cells import Place
 from toolkit.ingest.surveys.classify import ROW_ID
@@ -46,7 +47,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def read_survey(path: str | Path, *, options: SurveyOptions | None = None) -> Survey:
+def read_survey(path: str | Path, *, options: SurveyOptions | None = None, limits: Limits = LIMITS) -> Survey:
     """Read a survey export (``.xlsx`` or ``.csv``) into questions and long tables.
 
     Parameters
@@ -55,6 +56,7 @@ def read_survey(path: str | Path, *, options: SurveyOptions | None = None) -> Su
         plain sheet with one header row and one row per respondent.
     options : ``[surveys]`` settings of ``study.toml``: sheet, header rows and
         column overrides. ``None`` means detect everything.
+    limits : size limits (default :data:`toolkit.ingest.limits.LIMITS`).
 
     Returns
     -------
@@ -66,8 +68,9 @@ def read_survey(path: str | Path, *, options: SurveyOptions | None = None) -> Su
     Raises
     ------
     InputDataError
-        The file is empty, damaged, encrypted, has no responses or no respondent id,
-        or an override names a column or sheet that does not exist.
+        The file is empty, damaged, encrypted, past a size limit, has no responses,
+        or an override names a column or sheet that does not exist. A survey without
+        a respondent id is not refused: its respondents are numbered by row.
 
     Examples
     --------
@@ -83,7 +86,7 @@ def read_survey(path: str | Path, *, options: SurveyOptions | None = None) -> Su
     options = options or SurveyOptions()
     path = Path(path)
     file_format = read.file_format(path)
-    sheet = read.read_sheet(path, file_format, options.sheet)
+    sheet = read.read_sheet(path, file_format, options.sheet, limits=limits)
     place = Place(path, sheet.name)
     warnings = list(sheet.warnings)
 
@@ -98,7 +101,7 @@ def read_survey(path: str | Path, *, options: SurveyOptions | None = None) -> Su
             "has no answers: every row after the header is blank or holds only ids, dates and bookkeeping columns.",
             "Check that this is the responses sheet, or set surveys.header_rows if the header is taller.",
         )
-    keys = answers.respondent_keys(columns, kept, numbers, vendor, options, place, warnings)
+    keys = answers.respondent_keys(columns, kept, numbers, options, warnings)
     frames = answers.answer_frames(columns, kept, numbers, keys, warnings)
 
     questions = tuple(

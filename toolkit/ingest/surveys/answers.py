@@ -16,9 +16,8 @@ from typing import Any
 import pandas as pd
 
 from toolkit.config import SurveyOptions
-from toolkit.ingest.surveys.cells import Column, Place, as_text, counted, fold, found, jsonable, norm_label
+from toolkit.ingest.surveys.cells import Column, as_text, counted, fold, found, jsonable, norm_label
 from toolkit.ingest.surveys.classify import ROW_ID
-from toolkit.ingest.surveys.layout import GOOGLE_FORMS, MICROSOFT_FORMS
 from toolkit.schema import (
     ATTRIBUTES,
     LABEL,
@@ -79,38 +78,40 @@ def respondent_keys(
     columns: list[Column],
     kept: list[int],
     numbers: list[int],
-    vendor: str,
     options: SurveyOptions,
-    place: Place,
     warnings: list[str],
 ) -> list[str]:
-    """One unique key per kept row: the id column's value, else 'row-N' where allowed."""
+    """One unique key per kept row: the id column's value, else 'row-N' (never a refusal).
+
+    Without an id column (none by header, none by content, see
+    :func:`toolkit.ingest.surveys.classify.classify`) respondents are numbered by
+    their row in the file, and a warning says how to name the id column.
+    """
     id_column = next((c for c in columns if c.kind == Q_RESPONDENT_ID), None)
     if id_column is None:
-        if fold(options.id_column) == ROW_ID:
-            return [f"row-{n}" for n in numbers]
-        if vendor in (GOOGLE_FORMS, MICROSOFT_FORMS):
+        if fold(options.id_column) != ROW_ID:
             warnings.append(
-                "no respondent id column: respondents are numbered by their row ('row-7'). Set "
-                "surveys.id_column in study.toml if the export has one."
+                f"no respondent id column (by header or content; columns: {found(columns)}): respondents are "
+                f"numbered by their row ('row-7'). If the export has an id column, set surveys.id_column in "
+                f'study.toml (or "{ROW_ID}" to keep row numbers without this warning).'
             )
-            return [f"row-{n}" for n in numbers]
-        raise place.error(
-            f"no column for the respondent id. Found: {found(columns)}.",
-            f'Set surveys.id_column in study.toml (or "{ROW_ID}" to number respondents by row).',
-        )
+        return [f"row-{n}" for n in numbers]
     keys: list[str] = []
     used: set[str] = set()
+    copies: dict[str, int] = {}
     repeats = missing = 0
     for index, number in zip(kept, numbers):
         value = id_column.values[index]
         base = as_text(value) if value is not None else f"row-{number}"
         missing += value is None
-        key, copy = base, 1
-        while key in used:
-            copy += 1
-            key = f"{base}#{copy}"
-        repeats += key != base
+        key = base
+        if key in used:
+            copy = copies.get(base, 1)
+            while key in used:  # counted on from the last copy: a column of one repeated value stays linear
+                copy += 1
+                key = f"{base}#{copy}"
+            copies[base] = copy
+            repeats += 1
         used.add(key)
         keys.append(key)
     if repeats:

@@ -176,6 +176,8 @@ def classify(columns: list[Column], options: SurveyOptions, place: Place, warnin
     for column in columns:
         if not column.kind and looks_like_emails(column.filled):
             column.kind = Q_EMAIL
+    if fold(options.id_column) != ROW_ID and not any(c.kind == Q_RESPONDENT_ID for c in columns):
+        _id_by_content(columns, warnings)
     likert.assign_likert_labels(columns, book, place)
     empty = []
     for column in columns:
@@ -188,6 +190,52 @@ def classify(columns: list[Column], options: SurveyOptions, place: Place, warnin
     likert.share_numeric_scales(columns)
     if empty:
         warnings.append(f"{len(empty)} column(s) have no answers at all and are ignored: {listing(empty)}.")
+
+
+# Header words that may name a respondent id column whose exact name is not in _NAMED_KINDS
+# ("Respondent", "Participant no.", "Case ref", "Record #").
+_ID_WORDS = re.compile(
+    r"\b(respondent|participant|interviewee|case|record|response|submission|entry|id|ref|reference|no|number|num"
+    r"|serial|code|key|uid|uuid|token|identifier)\b"
+)
+_ID_CODE = re.compile(r"[A-Za-z]{0,8}[-_/.# ]?\d{1,10}[A-Za-z]?|R_[0-9A-Za-z]{6,}|[0-9A-Fa-f]{8}(-?[0-9A-Fa-f]{4}){3}-?[0-9A-Fa-f]{12}")
+
+
+def _id_by_content(columns: list[Column], warnings: list[str]) -> None:
+    """Take as the respondent id a column whose values identify rows, when no header names one.
+
+    Under a header with an id word ('Respondent', 'Case ref') the values need only be
+    unique short codes without spaces; any other column must be one of the first two,
+    its values unique and all integers close to a sequence (1, 2, 3... with gaps) or
+    codes of one shape (P01, P02..., R_abc123..., UUIDs), so a column of ages never is.
+    """
+    for column in columns:
+        if column.kind or column.fixed:
+            continue
+        values = [as_text(v) for v in column.filled]
+        if not values or len(set(values)) < len(values) or len(values) < len(column.values) * 0.9:
+            continue
+        hinted = bool(_ID_WORDS.search(words(f"{column.key} {column.text}")))
+        short = all(len(v) <= 40 and " " not in v.strip() for v in values)
+        if hinted and short and not looks_like_emails(column.filled):
+            return _take_id(column, warnings, "its header names an id and its values are unique")
+        if column.position > 2:
+            continue
+        numbers = [as_number(v) for v in column.filled]
+        if all(isinstance(n, int) for n in numbers) and len(numbers) >= 2:
+            if max(numbers) - min(numbers) + 1 <= 2 * len(numbers):
+                return _take_id(column, warnings, "its values are unique whole numbers in sequence")
+        elif all(_ID_CODE.fullmatch(v) for v in values) and len({re.sub(r"\d", "9", v) for v in values}) <= 3:
+            return _take_id(column, warnings, "its values are unique codes of one shape")
+    return None
+
+
+def _take_id(column: Column, warnings: list[str], why: str) -> None:
+    column.kind = Q_RESPONDENT_ID
+    warnings.append(
+        f"the respondent id is taken from '{column.key}' ({why}). Set surveys.id_column in study.toml to "
+        "choose another column."
+    )
 
 
 def _apply_overrides(columns: list[Column], options: SurveyOptions, place: Place) -> None:

@@ -3,7 +3,10 @@
 ``.xlsx`` through openpyxl (cached formula values, one worksheet: the one asked for or
 the first with responses); ``.csv`` through :func:`~toolkit.ingest.encoding.decode_bytes`
 (any encoding) and :mod:`csv` (comma, semicolon or tab). Damaged, encrypted, legacy and
-misnamed files are refused here with a fix.
+misnamed files are refused here with a fix, and so are files past the limits of
+:mod:`toolkit.ingest.limits`: the file's size is checked before it is read, a
+workbook's archive (entries, unpacked size, ratio) before openpyxl opens it, and the
+cells are counted while they stream in, whatever the sheet claims its size is.
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import InputDataError
+from toolkit.ingest.archives import check_archive
+from toolkit.ingest.documents import check_size
 from toolkit.ingest.encoding import decode_bytes
+from toolkit.ingest.limits import LIMITS, Limits
 from toolkit.ingest.surveys.cells import Sheet, clean_cell, fold, is_filled, trim
 
 logger = logging.getLogger(__name__)
@@ -45,13 +51,15 @@ def file_format(path: Path) -> str:
     raise InputDataError(path, f"is not a survey export: expected .xlsx or .csv, found '{suffix or 'no extension'}'.")
 
 
-def read_sheet(path: Path, fmt: str, sheet: str = "") -> Sheet:
+def read_sheet(path: Path, fmt: str, sheet: str = "", *, limits: Limits = LIMITS) -> Sheet:
     """The cells of a survey file: one worksheet of a workbook (``sheet``, else the first with data), or a CSV."""
-    raw = read_bytes(path)
-    return read_workbook(path, raw, sheet) if fmt == "xlsx" else read_csv(path, raw)
+    raw = read_bytes(path, limits=limits)
+    return read_workbook(path, raw, sheet, limits=limits) if fmt == "xlsx" else read_csv(path, raw, limits=limits)
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, *, limits: Limits = LIMITS) -> bytes:
+    if path.exists():
+        check_size(path, limits.max_file_bytes, "a survey export")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -63,7 +71,7 @@ def read_bytes(path: Path) -> bytes:
 
 
 # --------------------------------------------------------------------------- CSV
-def read_csv(path: Path, raw: bytes) -> Sheet:
+def read_csv(path: Path, raw: bytes, *, limits: Limits = LIMITS) -> Sheet:
     """Decode a CSV export and split it into rows of cleaned cells."""
     if raw.startswith((b"PK\x03\x04", OLE_MAGIC)):
         raise InputDataError(
@@ -75,25 +83,32 @@ def read_csv(path: Path, raw: bytes) -> Sheet:
     delimiter = _sniff_delimiter(text)
     logger.debug("%s: CSV in %s, delimiter %r", path.name, encoding, delimiter)
     try:
-        return Sheet(_csv_rows(text, delimiter, strict=True))
+        return Sheet(_csv_rows(path, text, delimiter, strict=True, limits=limits))
     except csv.Error as exc:
         if "unexpected end of data" in str(exc):
             problem = "a quoted cell is never closed, so the rest of the file would be read as one answer"
             raise _csv_error(path, text, delimiter, problem) from None
     # Stray quotes inside cells ('"Blue" team'): read them as a spreadsheet would.
-    sheet = Sheet(_csv_rows_or_raise(path, text, delimiter))
+    sheet = Sheet(_csv_rows_or_raise(path, text, delimiter, limits))
     sheet.warnings.append("some cells have stray quote characters; they were read as plain text.")
     return sheet
 
 
-def _csv_rows(text: str, delimiter: str, *, strict: bool) -> list[list[Any]]:
+def _csv_rows(path: Path, text: str, delimiter: str, *, strict: bool, limits: Limits) -> list[list[Any]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)
-    return [trim([clean_cell(cell) for cell in record]) for record in reader]
+    rows: list[list[Any]] = []
+    width = 0
+    for record in reader:
+        width = max(width, len(record))
+        if (len(rows) + 1) * width > limits.max_cells:
+            raise _too_many_cells(path, None, limits)
+        rows.append(trim([clean_cell(cell) for cell in record]))
+    return rows
 
 
-def _csv_rows_or_raise(path: Path, text: str, delimiter: str) -> list[list[Any]]:
+def _csv_rows_or_raise(path: Path, text: str, delimiter: str, limits: Limits) -> list[list[Any]]:
     try:
-        return _csv_rows(text, delimiter, strict=False)
+        return _csv_rows(path, text, delimiter, strict=False, limits=limits)
     except csv.Error as exc:
         raise _csv_error(path, text, delimiter, str(exc)) from None
 
@@ -130,9 +145,10 @@ def _sniff_delimiter(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- workbooks
-def read_workbook(path: Path, raw: bytes, wanted: str) -> Sheet:
+def read_workbook(path: Path, raw: bytes, wanted: str, *, limits: Limits = LIMITS) -> Sheet:
     """Read the cached values of one worksheet: ``wanted``, else the first with data."""
     _check_workbook_bytes(path, raw)
+    check_archive(path, raw, what="Excel workbook", limits=limits)
     import openpyxl  # only workbooks need it
 
     with pywarnings.catch_warnings():
@@ -152,7 +168,7 @@ def read_workbook(path: Path, raw: bytes, wanted: str) -> Sheet:
                 "Open it in Excel and save it again as .xlsx (Excel Workbook).",
             ) from None
         try:
-            sheet = _pick_sheet(path, book, wanted)
+            sheet = _pick_sheet(path, book, wanted, limits)
         except InputDataError:
             raise
         except Exception as exc:  # noqa: BLE001 - a malformed sheet part, whatever openpyxl makes of it
@@ -163,7 +179,7 @@ def read_workbook(path: Path, raw: bytes, wanted: str) -> Sheet:
             ) from None
         finally:
             book.close()
-        sheet.warnings.extend(_formula_warnings(raw, sheet))
+        sheet.warnings.extend(_formula_warnings(raw, sheet, limits))
     return sheet
 
 
@@ -199,7 +215,7 @@ def _check_workbook_bytes(path: Path, raw: bytes) -> None:
     )
 
 
-def _pick_sheet(path: Path, book: Any, wanted: str) -> Sheet:
+def _pick_sheet(path: Path, book: Any, wanted: str, limits: Limits) -> Sheet:
     sheets = list(book.worksheets)
     names = [ws.title for ws in sheets]
     listed = ", ".join(f"'{n}'" for n in book.sheetnames)
@@ -213,10 +229,10 @@ def _pick_sheet(path: Path, book: Any, wanted: str) -> Sheet:
                 f"has no worksheet named '{wanted}'. Sheets: {listed}.",
                 "Fix surveys.sheet in study.toml (or leave it empty to read the first sheet with data).",
             )
-        return _sheet_cells(match)
+        return _sheet_cells(path, match, limits)
     fallback: Sheet | None = None
     for ws in sheets:
-        sheet = _sheet_cells(ws)
+        sheet = _sheet_cells(path, ws, limits)
         filled = sum(is_filled(row) for row in sheet.rows)
         if filled >= 2:
             if len(sheets) > 1:
@@ -233,11 +249,30 @@ def _pick_sheet(path: Path, book: Any, wanted: str) -> Sheet:
     raise InputDataError(path, f"has no data in any worksheet (sheets: {listed}).", "Check that it is the right file.")
 
 
-def _sheet_cells(ws: Any) -> Sheet:
+def _rows(ws: Any) -> Any:
+    """A read-only worksheet's rows as saved, not padded to the size the sheet declares.
+
+    A sheet's ``<dimension>`` can claim A1:XFD1048576 (17 billion cells) in a file of a
+    few bytes; openpyxl would pad every row to that width. Forgetting the declared size
+    makes rows as long as their last cell and rows that hold nothing empty.
+    """
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()
+    return ws.iter_rows(values_only=True)
+
+
+def _sheet_cells(path: Path, ws: Any, limits: Limits) -> Sheet:
     """Every row of a worksheet, cleaned; Excel error values become blanks and are counted."""
     rows: list[list[Any]] = []
-    errors = 0
-    for raw_row in ws.iter_rows(values_only=True):
+    errors = width = 0
+    empty: list[Any] = []  # one shared list for every blank row (rows are never changed after this)
+    for raw_row in _rows(ws):
+        width = max(width, len(raw_row))
+        if (len(rows) + 1) * width > limits.max_cells:
+            raise _too_many_cells(path, ws.title, limits)
+        if not raw_row:
+            rows.append(empty)
+            continue
         row = []
         for value in raw_row:
             if isinstance(value, str) and value.strip() in _EXCEL_ERRORS:
@@ -245,17 +280,42 @@ def _sheet_cells(ws: Any) -> Sheet:
                 value = None
             row.append(clean_cell(value))
         rows.append(trim(row))
+    while rows and not rows[-1]:
+        rows.pop()
     sheet = Sheet(rows, name=ws.title)
     if errors:
         sheet.warnings.append(f"{errors} cell(s) hold Excel errors (#N/A, #DIV/0!, #VALUE!...) and were read as blank.")
     return sheet
 
 
-def _formula_warnings(raw: bytes, sheet: Sheet) -> list[str]:
+def _too_many_cells(path: Path, sheet: str | None, limits: Limits) -> InputDataError:
+    where = f"sheet '{sheet}' " if sheet is not None else ""
+    return InputDataError(
+        path,
+        f"{where}spans more than {limits.max_cells:,} cells (rows x columns, blank ones too), the limit for one "
+        "survey (toolkit/ingest/limits.py). It was not read.",
+        "Check that this is the responses sheet (not a sheet with a stray value a million rows down, which Excel "
+        "can clear with Ctrl+End and Delete); split a genuinely larger export into several files.",
+    )
+
+
+def _has_formulas(archive: zipfile.ZipFile) -> bool:
+    """Any formula tag in any worksheet, scanned in chunks (never a whole part in memory)."""
+    parts = [n for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+    for name in parts:
+        with archive.open(name) as member:
+            tail = b""
+            while chunk := member.read(1 << 20):
+                if _FORMULA_TAG.search(tail + chunk):
+                    return True
+                tail = chunk[-16:]
+    return False
+
+
+def _formula_warnings(raw: bytes, sheet: Sheet, limits: Limits) -> list[str]:
     """Warn about formula cells whose value was never saved (they read as blank)."""
     with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-        parts = [n for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
-        if not any(_FORMULA_TAG.search(archive.read(n)) for n in parts):
+        if not _has_formulas(archive):
             return []
     import openpyxl
     from openpyxl.utils import get_column_letter
@@ -263,7 +323,7 @@ def _formula_warnings(raw: bytes, sheet: Sheet) -> list[str]:
     missing: list[str] = []
     book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
     try:
-        for r, row in enumerate(book[sheet.name].iter_rows(values_only=True)):
+        for r, row in enumerate(_rows(book[sheet.name])):
             for c, value in enumerate(row):
                 is_formula = (isinstance(value, str) and value.startswith("=")) or hasattr(value, "text")
                 cached = sheet.rows[r][c] if r < len(sheet.rows) and c < len(sheet.rows[r]) else None
