@@ -255,3 +255,80 @@ def measure(expression: str, path: Path, timeout: float = 600) -> dict:
     if done.returncode != 0:
         raise AssertionError(f"measuring {path.name} failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- documents
+def write_pdf(path: Path, pages: list[list[str]], *, image_only: bool = False) -> Path:
+    """A PDF whose pages show ``pages`` as lines of Helvetica text (or, with ``image_only``, a grey
+    image and no text layer, as a scanner makes). Written by hand: no PDF writer needed."""
+    objects: list[bytes] = []
+
+    def add(body: bytes) -> int:
+        objects.append(body)
+        return len(objects)
+
+    catalog = add(b"")  # filled in below
+    pages_id = add(b"")
+    font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    kids = []
+    for lines in pages:
+        if image_only:
+            image = add(
+                b"<< /Type /XObject /Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceGray /BitsPerComponent 8 "
+                b"/Length 64 >>\nstream\n" + bytes([128]) * 64 + b"\nendstream"
+            )
+            content = b"q 400 0 0 600 100 100 cm /Im1 Do Q"
+            resources = f"<< /XObject << /Im1 {image} 0 R >> >>".encode()
+        else:
+            ops = ["BT /F1 11 Tf 14 TL 72 770 Td"]
+            for line in lines:
+                escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+                ops.append(f"({escaped}) Tj T*")
+            ops.append("ET")
+            content = "\n".join(ops).encode("cp1252")
+            resources = f"<< /Font << /F1 {font} 0 R >> >>".encode()
+        stream = add(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+        kids.append(
+            add(
+                f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 595 842] /Contents {stream} 0 R "
+                f"/Resources ".encode() + resources + b" >>"
+            )
+        )
+    objects[catalog - 1] = f"<< /Type /Catalog /Pages {pages_id} 0 R >>".encode()
+    objects[pages_id - 1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>".encode()
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root {catalog} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(bytes(out))
+    return path
+
+
+_ODT_CONTENT = (
+    '<?xml version="1.0" encoding="UTF-8"?>{dtd}<office:document-content '
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" office:version="1.3">'
+    "<office:body><office:text>{body}</office:text></office:body></office:document-content>"
+)
+_ODT_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+    'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+    '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>{extra}</manifest:manifest>'
+)
+
+
+def write_odt(path: Path, body: str, *, dtd: str = "", encrypted: bool = False) -> Path:
+    """An OpenDocument text whose ``office:text`` holds ``body`` (ODF XML), as LibreOffice lays it out."""
+    extra = '<manifest:encryption-data manifest:checksum-type="SHA1/1K"/>' if encrypted else ""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", _ODT_CONTENT.format(dtd=dtd, body=body), zipfile.ZIP_DEFLATED)
+        archive.writestr("META-INF/manifest.xml", _ODT_MANIFEST.format(extra=extra), zipfile.ZIP_DEFLATED)
+    return path

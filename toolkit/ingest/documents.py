@@ -41,11 +41,15 @@ def check_size(path: Path, limit: int, what: str) -> None:
     if size > limit:
         raise InputDataError(
             path,
-            f"is {size / MB:,.1f} MB, larger than the limit of {limit / MB:,.0f} MB for {what} "
+            f"is {_size(size)}, larger than the limit of {_size(limit)} for {what} "
             "(toolkit/ingest/limits.py). It was not read.",
             "Check that it is one transcript or survey (not several joined, or another kind of file); split it "
             "into smaller files.",
         )
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:,.1f} MB" if n >= MB // 10 else f"{n:,} bytes"
 
 
 # --------------------------------------------------------------------------- docx

@@ -342,9 +342,7 @@ def _from_lines(
     close_current()
     if not any(t.role != OTHER for t in turns):
         raise InputDataError(path, "has speaker labels but no speech after them.", "Check the export.")
-    if lone and answers:
-        warnings.append(_unlabelled_warning(sorted(lone), answers))
-    elif lone:
+    if lone and not answers:
         warnings.append(
             f"only the interviewer is labelled ({', '.join(repr(x) for x in sorted(lone))}) and there is no "
             "unlabelled text between their turns, so this transcript has no participant speech to code. Label the "
@@ -382,14 +380,6 @@ def _lone_interviewer(
 def _asks(text: str, turn: dict) -> bool:
     """The turn so far ends with a question mark: the next line is its answer."""
     return text[turn["start"] : turn["end"]].rstrip().endswith("?")
-
-
-def _unlabelled_warning(labels: list[str], answers: int) -> str:
-    return (
-        f"only the interviewer is labelled ({', '.join(repr(x) for x in labels)}): the {answers} unlabelled "
-        "passage(s) between interviewer turns were taken as the participant's answers. Check a few; if the "
-        "participant's turns should be told apart, label them in the transcript (for example 'P1:')"
-    )
 
 
 def _is_header(label: str, value: str, rules: SpeakerRules, kind: str) -> bool:
