@@ -68,7 +68,9 @@ def write_zip(path: Path, parts: list[tuple[str, bytes | _Repeated]], *, declare
             size = declare.get(name, size)
             offset = handle.tell()
             encoded = name.encode()
-            handle.write(struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, packed, size, len(encoded), 0))
+            handle.write(
+                struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, packed, size, len(encoded), 0)
+            )
             handle.write(encoded)
             if isinstance(data, _Repeated):
                 data.write(handle)
@@ -79,13 +81,31 @@ def write_zip(path: Path, parts: list[tuple[str, bytes | _Repeated]], *, declare
         for encoded, crc, packed, size, offset in directory:
             handle.write(
                 struct.pack(
-                    "<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, crc, packed, size, len(encoded),
-                    0, 0, 0, 0, 0, offset,
+                    "<4sHHHHHHIIIHHHHHII",
+                    b"PK\x01\x02",
+                    20,
+                    20,
+                    0,
+                    8,
+                    0,
+                    0x21,
+                    crc,
+                    packed,
+                    size,
+                    len(encoded),
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    offset,
                 )
             )
             handle.write(encoded)
         end = handle.tell()
-        handle.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(directory), len(directory), end - start, start, 0))
+        handle.write(
+            struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(directory), len(directory), end - start, start, 0)
+        )
     return path
 
 
@@ -119,7 +139,9 @@ def _parts(source: bytes) -> list[tuple[str, bytes]]:
         return [(name, archive.read(name)) for name in archive.namelist()]
 
 
-_SHEET_HEAD = b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+_SHEET_HEAD = (
+    b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+)
 _SHEET_TAIL = b"</sheetData></worksheet>"
 _ROW = '<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}" t="inlineStr"><is><t>Agree</t></is></c></row>'
 _SAME_ROW = b'<row><c t="inlineStr"><is><t>Agree</t></is></c><c><v>1</v></c></row>'
@@ -221,11 +243,13 @@ UNLIMITED = "Limits(**{f: 10**15 for f in Limits.__dataclass_fields__})"
 """An expression for limits that never refuse: the cost a hostile file had before they existed."""
 
 
-def measure(expression: str, path: Path, timeout: float = 600) -> dict:
+def measure(expression: str, path: Path, timeout: float = 600, max_memory_mb: int | None = None) -> dict:
     """Evaluate ``expression`` (e.g. ``"read_survey(path)"``) on ``path`` in a fresh interpreter.
 
     Returns ``{"error": message or None, "baseline_mb": peak RSS after imports,
     "peak_mb": peak RSS, "grown_mb": peak - baseline, "seconds": time of the call}``.
+    ``max_memory_mb`` caps the child's address space, so a read without limits fails with
+    MemoryError instead of taking the machine.
     """
     code = textwrap.dedent(
         f"""
@@ -249,8 +273,22 @@ def measure(expression: str, path: Path, timeout: float = 600) -> dict:
         """
     )
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+    def cap() -> None:
+        import resource
+
+        limit = max_memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=REPO,
+        preexec_fn=cap if max_memory_mb else None,
+        check=False,
     )
     if done.returncode != 0:
         raise AssertionError(f"measuring {path.name} failed: {done.stderr[-2000:]}")
@@ -291,11 +329,15 @@ def write_pdf(path: Path, pages: list[list[str]], *, image_only: bool = False) -
         kids.append(
             add(
                 f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 595 842] /Contents {stream} 0 R "
-                f"/Resources ".encode() + resources + b" >>"
+                f"/Resources ".encode()
+                + resources
+                + b" >>"
             )
         )
     objects[catalog - 1] = f"<< /Type /Catalog /Pages {pages_id} 0 R >>".encode()
-    objects[pages_id - 1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>".encode()
+    objects[pages_id - 1] = (
+        f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>".encode()
+    )
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

@@ -26,7 +26,7 @@ def dialogue(t: Transcript) -> list[tuple[str | None, str, str]]:
 ODT_BODY = (
     "<text:h>Interview transcript - data lead - Fernmouth</text:h>"
     "<text:p><text:span>Interviewer:</text:span> How did the charter start?</text:p>"
-    "<text:p>P1: Honestly,<text:s text:c=\"2\"/>with a coffee.<text:note><text:note-body><text:p>a footnote"
+    '<text:p>P1: Honestly,<text:s text:c="2"/>with a coffee.<text:note><text:note-body><text:p>a footnote'
     "</text:p></text:note-body></text:note></text:p>"
     "<text:list><text:list-item><text:p>Interviewer: And then?</text:p></text:list-item></text:list>"
     "<table:table><table:table-row><table:table-cell><text:p>P1</text:p></table:table-cell>"
@@ -76,8 +76,13 @@ def test_odt_entities_are_inlined_never_fetched(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- pdf
 PAGES = [
-    ["Fernmouth study - confidential", "Interviewer: How did the charter start?",
-     "Participant: Honestly, it started with a coffee (and a", "long chat) with the DPH.", "Page 1 of 3"],
+    [
+        "Fernmouth study - confidential",
+        "Interviewer: How did the charter start?",
+        "Participant: Honestly, it started with a coffee (and a",
+        "long chat) with the DPH.",
+        "Page 1 of 3",
+    ],
     ["Fernmouth study - confidential", "Interviewer: Really?", "Participant: Really.", "Page 2 of 3"],
     ["Fernmouth study - confidential", "Interviewer: Thanks.", "Participant: No problem.", "Page 3 of 3"],
 ]
@@ -135,7 +140,9 @@ def test_docx_internal_entity_keeps_the_text_after_it(tmp_path: Path) -> None:
 def test_docx_external_entity_is_never_resolved(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-PATIENT-LIST")
-    path = docx_with_dtd(tmp_path / "x.docx", f'<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file://{secret}">]>', "&xxe;")
+    path = docx_with_dtd(
+        tmp_path / "x.docx", f'<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file://{secret}">]>', "&xxe;"
+    )
     t = read_transcript(path)
     assert "TOP-SECRET" not in t.text
     assert dialogue(t)[1][2] == "It was &xxe; fine after all."

@@ -14,7 +14,6 @@ page limit. Limits live in :mod:`toolkit.ingest.limits`.
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import zipfile
@@ -23,33 +22,13 @@ from pathlib import Path
 
 from toolkit.errors import InputDataError
 from toolkit.ingest.archives import check_archive
-from toolkit.ingest.limits import LIMITS, MB, Limits
+from toolkit.ingest.limits import LIMITS, MB, Limits, check_size
 
 log = logging.getLogger(__name__)
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _PAGE_NUMBER = re.compile(r"(?i)^\s*(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?\s*$")
-
-
-def check_size(path: Path, limit: int, what: str) -> None:
-    """Refuse a file larger than ``limit`` bytes before reading it."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputDataError(path, f"cannot be read ({exc.strerror}).", "Check the path and its permissions.") from None
-    if size > limit:
-        raise InputDataError(
-            path,
-            f"is {_size(size)}, larger than the limit of {_size(limit)} for {what} "
-            "(toolkit/ingest/limits.py). It was not read.",
-            "Check that it is one transcript or survey (not several joined, or another kind of file); split it "
-            "into smaller files.",
-        )
-
-
-def _size(n: int) -> str:
-    return f"{n / MB:,.1f} MB" if n >= MB // 10 else f"{n:,} bytes"
 
 
 # --------------------------------------------------------------------------- docx
@@ -89,7 +68,7 @@ def docx_lines(path: Path, *, limits: Limits = LIMITS) -> tuple[list[str], list[
             "or an old .doc file renamed to .docx.",
             "Open it in Word or LibreOffice, remove any password, and save it again as .docx.",
         ) from None
-    except Exception as exc:  # lxml and zip errors of damaged files
+    except Exception as exc:  # noqa: BLE001 - lxml and zip errors of damaged files
         if declares_entities:
             raise _entity_error(path) from None
         raise InputDataError(
@@ -148,9 +127,9 @@ def _inline_entities(root, limits: Limits) -> list[str]:
     if dtd is not None:
         for decl in dtd.iterentities():
             value = decl.content
-            if decl.system_url is None and value is not None and len(value) <= limits.max_entity_chars:
-                if "&" not in value and "<" not in value:
-                    declared[decl.name] = value
+            plain = value is not None and "&" not in value and "<" not in value
+            if decl.system_url is None and plain and len(value) <= limits.max_entity_chars:
+                declared[decl.name] = value
     replaced = kept = 0
     for node in nodes:
         name = node.name
@@ -195,9 +174,9 @@ _ODF = {
     "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
     "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
 }
-_T = "{%s}" % _ODF["text"]
-_TABLE = "{%s}" % _ODF["table"]
-_OFFICE = "{%s}" % _ODF["office"]
+_T = f"{{{_ODF['text']}}}"
+_TABLE = f"{{{_ODF['table']}}}"
+_OFFICE = f"{{{_ODF['office']}}}"
 _ODT_SKIP = {_T + "note", _T + "tracked-changes", _OFFICE + "annotation", _OFFICE + "annotation-end", _T + "bookmark"}
 
 
@@ -314,7 +293,6 @@ def pdf_lines(path: Path, *, limits: Limits = LIMITS) -> tuple[list[str], list[s
         from pypdf.errors import PdfReadError
     except ImportError as exc:  # pragma: no cover - installed with the toolkit
         raise InputDataError(path, f"cannot be read: pypdf is missing ({exc}).", "Run the setup command.")
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings are about layout, never worth a researcher's time
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
@@ -374,6 +352,7 @@ def pdf_lines(path: Path, *, limits: Limits = LIMITS) -> tuple[list[str], list[s
 
 def _drop_page_furniture(pages: list[list[str]]) -> tuple[list[str], list[str]]:
     """Join pages, leaving out page numbers and the header/footer lines repeated on most pages."""
+
     def key(line: str) -> str:
         return re.sub(r"\d+", "#", " ".join(line.split()))
 

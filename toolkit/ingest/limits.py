@@ -14,6 +14,9 @@ if a real study needs more.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.errors import InputDataError
 
 MB = 1_000_000
 
@@ -46,3 +49,23 @@ class Limits:
 
 LIMITS = Limits()
 """The limits in force."""
+
+
+def check_size(path: Path, limit: int, what: str) -> None:
+    """Refuse a file larger than ``limit`` bytes before reading it."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputDataError(path, f"cannot be read ({exc.strerror}).", "Check the path and its permissions.") from None
+    if size > limit:
+        raise InputDataError(
+            path,
+            f"is {_size(size)}, larger than the limit of {_size(limit)} for {what} "
+            "(toolkit/ingest/limits.py). It was not read.",
+            "Check that it is one transcript or survey (not several joined, or another kind of file); split it "
+            "into smaller files.",
+        )
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:,.1f} MB" if n >= MB // 10 else f"{n:,} bytes"

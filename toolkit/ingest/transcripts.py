@@ -23,9 +23,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from toolkit.errors import InputDataError
-from toolkit.ingest.documents import check_size, docx_lines, odt_lines, pdf_lines
+from toolkit.ingest.documents import docx_lines, odt_lines, pdf_lines
 from toolkit.ingest.encoding import read_text_file
-from toolkit.ingest.limits import LIMITS, Limits
+from toolkit.ingest.limits import LIMITS, Limits, check_size
 from toolkit.ingest.speakers import SpeakerRules, assign_roles, load_speaker_rules, normalise_label
 from toolkit.schema import INTERVIEWER, OTHER, PARTICIPANT, Transcript, Turn
 

@@ -52,7 +52,9 @@ PERSONAL_PLACEHOLDERS = frozenset({"anonymous", "anonym", "anon", "anonymous use
 """Values of personal columns that name nobody (Microsoft Forms writes 'anonymous')."""
 
 
-def kept_rows(columns: list[Column], n_rows: int, first_number: int, warnings: list[str]) -> tuple[list[int], list[int]]:
+def kept_rows(
+    columns: list[Column], n_rows: int, first_number: int, warnings: list[str]
+) -> tuple[list[int], list[int]]:
     """Indices and file row numbers of the rows that hold at least one answer."""
     answer_columns = [c for c in columns if c.kind in _ANSWER_KINDS]
     kept, numbers = [], []

@@ -198,7 +198,9 @@ _ID_WORDS = re.compile(
     r"\b(respondent|participant|interviewee|case|record|response|submission|entry|id|ref|reference|no|number|num"
     r"|serial|code|key|uid|uuid|token|identifier)\b"
 )
-_ID_CODE = re.compile(r"[A-Za-z]{0,8}[-_/.# ]?\d{1,10}[A-Za-z]?|R_[0-9A-Za-z]{6,}|[0-9A-Fa-f]{8}(-?[0-9A-Fa-f]{4}){3}-?[0-9A-Fa-f]{12}")
+_ID_CODE = re.compile(
+    r"[A-Za-z]{0,8}[-_/.# ]?\d{1,10}[A-Za-z]?|R_[0-9A-Za-z]{6,}|[0-9A-Fa-f]{8}(-?[0-9A-Fa-f]{4}){3}-?[0-9A-Fa-f]{12}"
+)
 
 
 def _id_by_content(columns: list[Column], warnings: list[str]) -> None:

@@ -22,9 +22,8 @@ from typing import Any
 
 from toolkit.errors import InputDataError
 from toolkit.ingest.archives import check_archive
-from toolkit.ingest.documents import check_size
 from toolkit.ingest.encoding import decode_bytes
-from toolkit.ingest.limits import LIMITS, Limits
+from toolkit.ingest.limits import LIMITS, Limits, check_size
 from toolkit.ingest.surveys.cells import Sheet, clean_cell, fold, is_filled, trim
 
 logger = logging.getLogger(__name__)
