@@ -414,6 +414,34 @@ def test_numeric_likert_under_agree_wording(tmp_path: Path) -> None:
     assert kinds(survey)["How many staff?"] == Q_NUMERIC
 
 
+def test_numeric_scale_is_the_declared_one_not_the_highest_answer(tmp_path: Path) -> None:
+    # issue 12: 3/4/5 answers on a 1-7 scale must stay positions 3, 4, 5 of SEVEN
+    text = "ID,How much do you agree (1-7)?,Rate your satisfaction 1 to 10\n1,3,2\n2,4,6\n3,5,7\n"
+    survey = read_survey(write_csv(tmp_path / "numeric.csv", text))
+
+    scales = {q.key: q.scale for q in survey.questions_of(Q_LIKERT)}
+    assert scales["How much do you agree (1-7)?"] == tuple(str(i) for i in range(1, 8))
+    assert scales["Rate your satisfaction 1 to 10"] == tuple(str(i) for i in range(1, 11))
+    assert likert_values(survey, "How much do you agree (1-7)?") == [3.0, 4.0, 5.0]
+    assert not any("do not say their scale" in w for w in survey.warnings)
+
+
+def test_guessed_numeric_scale_is_warned(tmp_path: Path) -> None:
+    text = "ID,How much do you agree?\n1,3\n2,4\n3,2\n"
+    survey = read_survey(write_csv(tmp_path / "numeric.csv", text))
+    assert survey.questions[1].scale == ("1", "2", "3", "4", "5")
+    assert any("How much do you agree? (1-5)" in w and "do not say their scale" in w for w in survey.warnings)
+
+
+def test_labelled_scale_keeps_points_nobody_chose(tmp_path: Path) -> None:
+    # a 1-5 agree question where nobody chose 'Strongly agree' is still read on the 5-point scale
+    rows = [["ID", AGREE_1, AGREE_2]] + [[n, "Agree", "Neither agree nor disagree"] for n in range(1, 4)]
+    survey = read_survey(write_xlsx(tmp_path / "s.xlsx", rows))
+    question = next(q for q in survey.questions if q.key == AGREE_1)
+    assert question.scale[-1] == "Strongly agree" and len(question.scale) == 5
+    assert likert_values(survey, AGREE_1) == [4.0, 4.0, 4.0]
+
+
 def test_one_scale_per_family_in_a_file(tmp_path: Path) -> None:
     rows = "\n".join(f"{i},Agree,{'Neutral' if i == 1 else 'Strongly agree'}" for i in range(1, 4))
     survey = read_survey(write_csv(tmp_path / "family.csv", f"ID,{AGREE_1},{AGREE_2}\n{rows}\n"))

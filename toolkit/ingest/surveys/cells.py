@@ -55,6 +55,8 @@ class Column:
     points: dict[str, int] = field(default_factory=dict)
     """Normalised answer -> 1-based position on :attr:`scale`."""
     fuzzy: frozenset[str] = frozenset()
+    scale_guessed: bool = False
+    """A numeric scale whose length was guessed from the answers (the wording declares none)."""
 
     @property
     def filled(self) -> list[Any]:

@@ -188,6 +188,13 @@ def classify(columns: list[Column], options: SurveyOptions, place: Place, warnin
             if column.kind == Q_IGNORED:
                 empty.append(column.key)
     likert.share_numeric_scales(columns)
+    guessed = [f"{c.key} (1-{len(c.scale)})" for c in columns if c.kind == Q_LIKERT and c.scale_guessed]
+    if guessed:
+        warnings.append(
+            f"{len(guessed)} Likert question(s) answered in numbers do not say their scale, so its length was "
+            f"taken as the smallest of 5, 7 or 10 that holds every answer: {listing(guessed)}. If a scale is "
+            "longer, write it in the question ('... (1-7)') in the export, or check the percentages."
+        )
     if empty:
         warnings.append(f"{len(empty)} column(s) have no answers at all and are ignored: {listing(empty)}.")
 

@@ -26,8 +26,11 @@ SCALES_FILE = Path(__file__).resolve().parents[1] / "likert_scales.toml"
 """The ordered Likert scales the reader recognises (data, editable by researchers)."""
 
 NUMERIC_SIZES = (5, 7, 10)
-"""Scale lengths a column answered in numbers is read on: the smallest that holds its largest answer."""
+"""Scale lengths a column answered in numbers is read on, when its wording does not say: the smallest
+that holds its largest answer."""
 _NUMERIC_LIKERT_HINT = re.compile(r"\b(likert|scale)\b")
+# "(1-7)", "1 to 7", "1–5", "out of 7", "/7" in a question's wording: the scale it was asked on.
+_DECLARED_RANGE = re.compile(r"\b1\s*(?:-|\u2013|\u2014|to)\s*(\d{1,2})\b|\bout of (\d{1,2})\b|/\s*(\d{1,2})\b")
 
 
 @dataclass(frozen=True)
@@ -129,18 +132,40 @@ def load_scales(path: Path) -> ScaleBook:
 
 # --------------------------------------------------------------------------- numeric scales
 def is_numeric_likert(column: Column, numbers: list[float], book: ScaleBook) -> bool:
-    """Whole numbers within 1-7 under wording about agreeing, likelihood, satisfaction..."""
+    """Whole numbers within 1-7 (or the range the wording declares) under wording about agreeing, likelihood..."""
     wording = words(f"{column.text} {column.key}")
     hinted = _NUMERIC_LIKERT_HINT.search(wording) or any(p.search(wording) for p in book.hints.values())
     whole = all(float(n).is_integer() for n in numbers)
-    return bool(hinted) and whole and len(set(numbers)) >= 2 and min(numbers) >= 1 and max(numbers) <= 7
+    top = declared_size(column) or 7
+    return bool(hinted) and whole and len(set(numbers)) >= 2 and min(numbers) >= 1 and max(numbers) <= top
+
+
+def declared_size(column: Column) -> int | None:
+    """The top of the 1..N range the question's wording declares ('(1-7)', '1 to 5', 'out of 10'), if any."""
+    for text in (column.text, column.key, *column.headers):
+        match = _DECLARED_RANGE.search(text or "")
+        if match:
+            size = int(next(g for g in match.groups() if g))
+            if 2 <= size <= 11:
+                return size
+    return None
 
 
 def assign_numeric_scale(column: Column) -> None:
-    """A 1..N scale for numeric answers (N = 5, 7, 10 or the largest answer)."""
+    """A 1..N scale for numeric answers: N as the wording declares, else 5, 7 or 10 (the smallest that fits).
+
+    The scale is stored with the question, so a 1-7 question whose answers are all 3-5
+    stays a 1-7 question. When N is guessed from the answers, :attr:`Column.scale_guessed`
+    says so (and the survey's warnings list it).
+    """
     numbers = [as_number(v) for v in column.filled]
     top = max((int(n) for n in numbers if n is not None), default=5)
-    size = next((s for s in NUMERIC_SIZES if top <= s), top)
+    declared = declared_size(column)
+    if declared is not None and top <= declared:
+        size = declared
+    else:
+        size = next((s for s in NUMERIC_SIZES if top <= s), top)
+        column.scale_guessed = True
     column.kind = Q_LIKERT
     column.scale = tuple(str(i) for i in range(1, size + 1))
     column.points = {label: i for i, label in enumerate(column.scale, start=1)}
@@ -157,6 +182,7 @@ def share_numeric_scales(columns: list[Column]) -> None:
         if all(isinstance(n, int) and 1 <= n <= len(scale) for n in numbers):
             column.kind, column.scale = Q_LIKERT, scale
             column.points = {label: i for i, label in enumerate(scale, start=1)}
+            column.scale_guessed = any(c.scale_guessed for c in columns if c.stem == column.stem and c.scale)
 
 
 # --------------------------------------------------------------------------- labelled scales
