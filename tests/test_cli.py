@@ -44,7 +44,7 @@ def test_read_json_and_csv(tmp_path, capsys):
     [
         ("broken.docx", b"garbage", "broken.docx: is not a readable Word .docx file"),
         ("empty.vtt", b"", "empty.vtt: the file is empty"),
-        ("notes.pdf", b"%PDF", "notes.pdf: is a PDF"),
+        ("notes.pdf", b"%PDF", "notes.pdf: is not a readable PDF"),
         ("audio.mp3", b"ID3", "audio.mp3: has the suffix '.mp3'"),
     ],
 )
