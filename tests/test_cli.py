@@ -44,7 +44,7 @@ def test_read_json_and_csv(tmp_path, capsys):
     [
         ("broken.docx", b"garbage", "broken.docx: is not a readable Word .docx file"),
         ("empty.vtt", b"", "empty.vtt: the file is empty"),
-        ("notes.pdf", b"%PDF", "notes.pdf: is a PDF"),
+        ("notes.pdf", b"%PDF", "notes.pdf: is not a readable PDF"),
         ("audio.mp3", b"ID3", "audio.mp3: has the suffix '.mp3'"),
     ],
 )
@@ -92,7 +92,7 @@ def test_ingest_then_status(tmp_path, capsys):
     root = make_study(tmp_path / "s", NO_PSEUDO)
     code, out, _ = run(capsys, "ingest", root)
     assert code == 0 and "Ingest: 3 added, 0 updated, 0 unchanged, 0 removed." in out
-    assert "Skipped 1 file(s) in formats the toolkit does not read: Southmere/consent_form.pdf" in out
+    assert "Skipped 1 file(s) in formats the toolkit does not read: Southmere/consent_form.rtf" in out
     code, out, _ = run(capsys, "status", root)
     assert code == 0
     assert "Northfold" in out and "Southmere" in out and "Totals: 3 sources, 10 turns" in out

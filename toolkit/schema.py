@@ -154,7 +154,7 @@ COMMENT_ID = "comment_id"
 
 # --------------------------------------------------------------------------- vocabularies
 SOURCE_KINDS = ("transcript", "survey")
-TRANSCRIPT_FORMATS = ("docx", "txt", "vtt", "srt")
+TRANSCRIPT_FORMATS = ("docx", "odt", "pdf", "txt", "vtt", "srt")
 SURVEY_FORMATS = ("xlsx", "csv")
 
 INTERVIEWER = "interviewer"

@@ -31,7 +31,7 @@ def make_study(root: Path, config: str = NO_PSEUDO) -> Path:
         "00:00:02.500 --> 00:00:05.000\n<v Bo Sample>Because families benefit.</v>\n",
         encoding="utf-8",
     )
-    (root / "Southmere" / "consent_form.pdf").write_bytes(b"%PDF-1.4")
+    (root / "Southmere" / "consent_form.rtf").write_bytes(b"{\\rtf1 Consent}")
     return root
 
 
@@ -50,7 +50,7 @@ def test_ingest_stores_sources_turns_and_places(tmp_path):
     store = Store(config.store_url)
     report = ingest_study(config, store=store)
     assert sorted(report.added) == ["Northfold/n1.txt", "Northfold/n2.txt", "Southmere/s1.vtt"]
-    assert report.unsupported == ["Southmere/consent_form.pdf"]
+    assert report.unsupported == ["Southmere/consent_form.rtf"]
     sources = store.sources_frame().set_index(s.PATH)
     assert sources.loc["Southmere/s1.vtt", s.PLACE] == "Southmere"
     assert sources.loc["Northfold/n1.txt", s.KIND] == "transcript"
@@ -204,3 +204,36 @@ def test_raw_files_are_never_modified(tmp_path):
     ingest_study(load_config(root))
     for path, data in before.items():
         assert path.read_bytes() == data
+
+
+def test_survey_headed_respondent_ingests_on_the_first_run(tmp_path):
+    # issue 16: "no column for the respondent id" stopped a new user's first run
+    import openpyxl
+
+    root = make_study(tmp_path)
+    book = openpyxl.Workbook()
+    book.active.title = "Form1"
+    for row in [["Respondent", "Partners trust each other", "What helped?"], [1, "Agree", "The charter."],
+                [2, "Disagree", "Nothing yet."], [3, "Agree", "Regular meetings."]]:
+        book.active.append(row)
+    book.save(root / "Southmere" / "survey_placeB.xlsx")
+    config = load_config(root)
+    store = Store(config.store_url)
+    report = ingest_study(config, store=store)
+    assert "Southmere/survey_placeB.xlsx" in report.added
+    assert any("taken from 'Respondent'" in w for w in report.warnings["Southmere/survey_placeB.xlsx"])
+    assert sorted(store.table(s.RESPONDENTS)[s.RESPONDENT_KEY]) == ["1", "2", "3"]
+
+
+def test_symlink_out_of_the_study_leaves_the_store_unchanged(tmp_path):
+    root = make_study(tmp_path / "study")
+    config = load_config(root)
+    store = Store(config.store_url)
+    ingest_study(config, store=store)
+    before = snapshot(store)
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("I: Secret?\nR: Yes.\n", encoding="utf-8")
+    (root / "Northfold" / "n3.txt").symlink_to(outside)
+    with pytest.raises(InputDataError, match=r"n3\.txt: is a symbolic link .* outside the study folder"):
+        ingest_study(config, store=store)
+    assert_same(before, snapshot(store))

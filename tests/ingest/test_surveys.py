@@ -414,6 +414,34 @@ def test_numeric_likert_under_agree_wording(tmp_path: Path) -> None:
     assert kinds(survey)["How many staff?"] == Q_NUMERIC
 
 
+def test_numeric_scale_is_the_declared_one_not_the_highest_answer(tmp_path: Path) -> None:
+    # issue 12: 3/4/5 answers on a 1-7 scale must stay positions 3, 4, 5 of SEVEN
+    text = "ID,How much do you agree (1-7)?,Rate your satisfaction 1 to 10\n1,3,2\n2,4,6\n3,5,7\n"
+    survey = read_survey(write_csv(tmp_path / "numeric.csv", text))
+
+    scales = {q.key: q.scale for q in survey.questions_of(Q_LIKERT)}
+    assert scales["How much do you agree (1-7)?"] == tuple(str(i) for i in range(1, 8))
+    assert scales["Rate your satisfaction 1 to 10"] == tuple(str(i) for i in range(1, 11))
+    assert likert_values(survey, "How much do you agree (1-7)?") == [3.0, 4.0, 5.0]
+    assert not any("do not say their scale" in w for w in survey.warnings)
+
+
+def test_guessed_numeric_scale_is_warned(tmp_path: Path) -> None:
+    text = "ID,How much do you agree?\n1,3\n2,4\n3,2\n"
+    survey = read_survey(write_csv(tmp_path / "numeric.csv", text))
+    assert survey.questions[1].scale == ("1", "2", "3", "4", "5")
+    assert any("How much do you agree? (1-5)" in w and "do not say their scale" in w for w in survey.warnings)
+
+
+def test_labelled_scale_keeps_points_nobody_chose(tmp_path: Path) -> None:
+    # a 1-5 agree question where nobody chose 'Strongly agree' is still read on the 5-point scale
+    rows = [["ID", AGREE_1, AGREE_2]] + [[n, "Agree", "Neither agree nor disagree"] for n in range(1, 4)]
+    survey = read_survey(write_xlsx(tmp_path / "s.xlsx", rows))
+    question = next(q for q in survey.questions if q.key == AGREE_1)
+    assert question.scale[-1] == "Strongly agree" and len(question.scale) == 5
+    assert likert_values(survey, AGREE_1) == [4.0, 4.0, 4.0]
+
+
 def test_one_scale_per_family_in_a_file(tmp_path: Path) -> None:
     rows = "\n".join(f"{i},Agree,{'Neutral' if i == 1 else 'Strongly agree'}" for i in range(1, 4))
     survey = read_survey(write_csv(tmp_path / "family.csv", f"ID,{AGREE_1},{AGREE_2}\n{rows}\n"))
@@ -563,14 +591,59 @@ def test_missing_override_in_lists(tmp_path: Path, setting: str) -> None:
         read_survey(path, options=SurveyOptions(**{setting: ("Q9",)}))
 
 
-def test_no_id_column(tmp_path: Path) -> None:
-    path = write_xlsx(tmp_path / "survey_placeB.xlsx", [["Respondent", "Q1", "Q2"], ["x", "Agree", "Yes"]])
-    with pytest.raises(
-        InputDataError,
-        match=r"^survey_placeB\.xlsx, sheet 'Form1': no column for the respondent id\. Found: Respondent, Q1, Q2\. "
-        r"Set surveys\.id_column in study\.toml \(or \"row\" to number respondents by row\)\.$",
-    ):
-        read_survey(path)
+def test_respondent_column_is_found_by_its_numbers(tmp_path: Path) -> None:
+    # issue 16: a first run stopped on this ("no column for the respondent id")
+    rows = [["Respondent", "I know who to ask for advice", "What helped?"]] + [
+        [n, "Agree", f"Answer number {n} about the charter."] for n in (1, 2, 3, 5)
+    ]
+    survey = read_survey(write_xlsx(tmp_path / "survey_placeB.xlsx", rows))
+
+    assert kinds(survey)["Respondent"] == Q_RESPONDENT_ID
+    assert survey.respondents[RESPONDENT_KEY].tolist() == ["1", "2", "3", "5"]
+    assert any("respondent id is taken from 'Respondent'" in w and "surveys.id_column" in w for w in survey.warnings)
+
+
+@pytest.mark.parametrize(
+    ("header", "values"),
+    [("Participant", ["P01", "P02", "P03"]), ("Case ref", ["HM-7", "HM-9", "HM-12"]), ("Code", ["blue team", "red", "green"])],
+)
+def test_id_column_by_header_word_and_unique_codes(tmp_path: Path, header: str, values: list[str]) -> None:
+    text = f"{header},Partners trust each other\n" + "".join(f"{v},Agree\n" for v in values)
+    survey = read_survey(write_csv(tmp_path / "s.csv", text))
+    found = kinds(survey)[header]
+    # words with spaces are not ids: those rows are numbered instead
+    assert found == (Q_RESPONDENT_ID if header != "Code" else Q_CHOICE)
+
+
+def test_first_column_of_unique_codes_is_the_id(tmp_path: Path) -> None:
+    text = "Who,Partners trust each other\nR_3kXb91aa,Agree\nR_8mQp02bb,Disagree\nR_1zzT55cc,Agree\n"
+    survey = read_survey(write_csv(tmp_path / "s.csv", text))
+    assert survey.respondents[RESPONDENT_KEY].tolist() == ["R_3kXb91aa", "R_8mQp02bb", "R_1zzT55cc"]
+
+
+def test_ages_are_not_taken_for_ids(tmp_path: Path) -> None:
+    text = "Age,Partners trust each other\n33,Agree\n45,Disagree\n29,Agree\n"
+    survey = read_survey(write_csv(tmp_path / "s.csv", text))
+    assert kinds(survey)["Age"] == Q_NUMERIC
+    assert survey.respondents[RESPONDENT_KEY].tolist() == ["row-2", "row-3", "row-4"]
+
+
+def test_no_id_column_numbers_rows_with_a_note(tmp_path: Path) -> None:
+    rows = [["Team", "Q1", "Q2"], ["Blue", "Agree", "Yes"], ["Blue", "Disagree", "No"]]
+    survey = read_survey(write_xlsx(tmp_path / "survey_placeB.xlsx", rows))
+
+    assert survey.respondents[RESPONDENT_KEY].tolist() == ["row-2", "row-3"]
+    (note,) = [w for w in survey.warnings if "no respondent id column" in w]
+    assert "columns: Team, Q1, Q2" in note and "set surveys.id_column in study.toml" in note
+
+
+def test_one_repeated_id_stays_linear(tmp_path: Path) -> None:
+    # every row has the id 'anonymous': keys anonymous, anonymous#2... without a quadratic search
+    text = "ID,Partners trust each other\n" + "anonymous,Agree\n" * 20_000
+    survey = read_survey(write_csv(tmp_path / "same.csv", text))
+    keys = survey.respondents[RESPONDENT_KEY]
+    assert keys.is_unique and keys.iloc[-1] == "anonymous#20000"
+    assert any("20000" in w or "19999" in w for w in survey.warnings)
 
 
 @pytest.mark.parametrize("name", ["empty.csv", "empty.xlsx"])
@@ -607,7 +680,7 @@ def test_corrupt_workbook(tmp_path: Path) -> None:
     good = write_xlsx(tmp_path / "good.xlsx", ms_forms_rows())
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(good.read_bytes()[:500])
-    with pytest.raises(InputDataError, match=r"broken\.xlsx: is damaged: it is not a readable zip archive"):
+    with pytest.raises(InputDataError, match=r"broken\.xlsx: is a damaged Excel workbook: it is not a readable zip archive"):
         read_survey(broken)
 
 
@@ -728,7 +801,7 @@ def test_answer_text_is_never_logged(tmp_path: Path, caplog: pytest.LogCaptureFi
 
 
 def test_scales_are_data() -> None:
-    book = surveys._load_scales(surveys.SCALES_FILE)
+    book = surveys.load_scales(surveys.SCALES_FILE)
 
     names = {s.name for s in book.scales}
     assert {
@@ -751,7 +824,7 @@ def test_bad_scales_file_is_a_config_error(tmp_path: Path) -> None:
         '[families.agree]\nhints = ["agree"]\n[[scale]]\nname = "x"\nfamily = "agree"\npoints = [["Agree"], ["agree"]]\n'
     )
     with pytest.raises(ConfigError, match=r"scale 'x' lists 'agree' on two points"):
-        surveys._load_scales(path)
+        surveys.load_scales(path)
 
 
 # --------------------------------------------------------------------------- real files

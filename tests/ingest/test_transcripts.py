@@ -203,7 +203,7 @@ def test_binary_file_named_txt_is_refused(tmp_path):
         read_transcript(path)
 
 
-@pytest.mark.parametrize("suffix", [".doc", ".pdf", ".rtf", ".odt", ".mp3"])
+@pytest.mark.parametrize("suffix", [".doc", ".rtf", ".mp3"])
 def test_unsupported_suffixes_are_refused_with_a_fix(tmp_path, suffix):
     path = tmp_path / f"interview{suffix}"
     path.write_bytes(b"whatever")
@@ -264,7 +264,7 @@ def test_docx_transcript_in_a_table(tmp_path):
 def test_corrupt_docx_is_refused(tmp_path):
     path = tmp_path / "broken.docx"
     path.write_bytes(b"PK\x03\x04 this is not really a zip file")
-    with pytest.raises(InputDataError, match=r"broken.docx: is not a readable Word .docx file.*save it again as .docx"):
+    with pytest.raises(InputDataError, match=r"broken.docx: is a damaged Word file: it is not a readable zip archive.*save it again as .docx"):
         read_transcript(path)
 
 
@@ -415,3 +415,90 @@ def test_real_encodings(relative, encoding):
     t = read_transcript(realfiles_dir() / relative)
     assert t.encoding == encoding
     assert "\ufeff" not in t.text and "\x00" not in t.text
+
+
+# --------------------------------------------------------------------------- unlabelled participants
+def test_only_interviewer_labelled_txt_gives_participant_turns(tmp_path):
+    # issue 13: the participant's text was folded into the interviewer's turns, nothing coded, no warning
+    text = (
+        "Interviewer: How did the charter start?\n\n"
+        "Honestly, it started with a coffee.\nThen the DPH said yes.\n\n"
+        "And it stuck.\n\n"
+        "Interviewer: What got in the way?\n"
+        "The systems don't talk to each other.\n"
+    )
+    t = read_transcript(write(tmp_path, "m.txt", text))
+    assert_offsets(t)
+    assert dialogue(t) == [(("Interviewer"), INTERVIEWER), (None, PARTICIPANT)] * 2
+    answers = [turn.text for turn in t.turns if turn.role == PARTICIPANT]
+    assert answers == [
+        "Honestly, it started with a coffee.\nThen the DPH said yes.\n\nAnd it stuck.",
+        "The systems don't talk to each other.",
+    ]
+    (warning,) = [w for w in t.warnings if "only the interviewer is labelled" in w]
+    assert "2 unlabelled passage(s)" in warning and "label them" in warning
+
+
+def test_only_moderator_labelled_docx_paragraphs(tmp_path):
+    path = make_docx(
+        tmp_path / "focus.docx",
+        [("Moderator:", " What helped?"), ("", "The charter, mostly."), ("", "And trust."),
+         ("Moderator:", " Anything else"), ("", "No.")],
+    )
+    t = read_transcript(path)
+    assert [(s, r) for s, r in dialogue(t)] == [("Moderator", INTERVIEWER), (None, PARTICIPANT)] * 2
+    assert [turn.text for turn in t.turns if turn.role == PARTICIPANT] == ["The charter, mostly.\nAnd trust.", "No."]
+
+
+def test_one_named_speaker_asking_questions_is_the_interviewer(tmp_path):
+    text = (
+        "Dana Whitlock: How did it start?\n\nWith a coffee.\n\n"
+        "Dana Whitlock: And then?\n\nThe DPH said yes.\n"
+    )
+    t = read_transcript(write(tmp_path, "n.txt", text))
+    assert dialogue(t) == [("Dana Whitlock", INTERVIEWER), (None, PARTICIPANT)] * 2
+    assert any("only the interviewer is labelled ('Dana Whitlock')" in w for w in t.warnings)
+
+
+def test_labelled_participants_are_unchanged(tmp_path):
+    text = "I: What helped?\n\nR: The charter.\nIt really did.\n\nI: Why?\n\nR: Trust.\n"
+    t = read_transcript(write(tmp_path, "ok.txt", text))
+    assert dialogue(t) == [("I", INTERVIEWER), ("R", PARTICIPANT)] * 2
+    assert not any("only the interviewer" in w for w in t.warnings)
+
+
+def test_only_interviewer_and_no_answers_is_flagged(tmp_path):
+    t = read_transcript(write(tmp_path, "q.txt", "Interviewer: What helped?\nInterviewer: Why?\n"))
+    assert any("no participant speech to code" in w for w in t.warnings)
+
+
+# --------------------------------------------------------------------------- huge input
+def test_long_turns_are_split_at_sentence_ends(tmp_path):
+    from toolkit.ingest.limits import Limits
+
+    sentence = "We shared the data with the council and it went well. "
+    t = read_transcript(write(tmp_path, "one.txt", sentence * 100), limits=Limits(max_turn_chars=1000))
+    assert_offsets(t)
+    assert len(t.turns) >= 6 and all(len(turn.text) <= 1000 for turn in t.turns)
+    assert all(turn.text.endswith("well.") for turn in t.turns)
+    assert [turn.index for turn in t.turns] == list(range(len(t.turns)))
+    assert any("split at sentence ends" in w for w in t.warnings)
+
+
+def test_text_past_the_size_limit_is_refused_before_reading(tmp_path):
+    from toolkit.ingest.limits import Limits
+
+    with pytest.raises(InputDataError, match=r"big\.txt: is 5,000 bytes, larger than the limit of 1,000 bytes for a text transcript"):
+        read_transcript(write(tmp_path, "big.txt", "x" * 5000), limits=Limits(max_text_bytes=1000))
+
+
+def test_vtt_with_only_the_interviewer_named(tmp_path):
+    text = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Rosalind Fairweather>What helped?</v>\n\n"
+        "00:00:03.500 --> 00:00:06.000\nThe charter, mostly.\n\n"
+        "00:00:06.500 --> 00:00:08.000\n<v Rosalind Fairweather>And what got in the way?</v>\n\n"
+        "00:00:08.500 --> 00:00:10.000\nThe systems.\n"
+    )
+    t = read_transcript(write(tmp_path, "v.vtt", text))
+    assert dialogue(t) == [("Rosalind Fairweather", INTERVIEWER), (None, PARTICIPANT)] * 2
+    assert any("only the interviewer is labelled ('Rosalind Fairweather')" in w for w in t.warnings)

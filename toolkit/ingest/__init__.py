@@ -46,7 +46,7 @@ def read_file(path: str | Path, config: StudyConfig | None = None, *, interviewe
         raise InputDataError(
             path,
             f"has the suffix '{path.suffix}', which the toolkit does not read.",
-            "Transcripts: .docx, .txt, .vtt, .srt. Surveys: .xlsx, .csv.",
+            "Transcripts: .docx, .odt, .pdf (with a text layer), .txt, .vtt, .srt. Surveys: .xlsx, .csv.",
         )
     if kind[0] == "survey":
         return read_survey(path, options=config.surveys if config else None)

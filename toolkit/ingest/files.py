@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.config import CONFIG_NAME, StudyConfig
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, InputDataError
 from toolkit.ingest.transcripts import TRANSCRIPT_SUFFIXES
 
 SURVEY_SUFFIXES = {".xlsx": "xlsx", ".xlsm": "xlsx", ".csv": "csv"}
@@ -53,6 +53,13 @@ def discover_files(config: StudyConfig) -> tuple[list[RawFile], list[str]]:
     A file's place is the first folder under the study (``Brackenford/x.docx`` ->
     ``Brackenford``); files at the top level have no place of their own (a
     combined survey names the place per respondent).
+
+    Raises
+    ------
+    InputDataError
+        A symbolic link (to a file or a folder, a place folder included) leads outside
+        the study folder: nothing from outside the study is ever read. Links that stay
+        inside the study are followed.
     """
     root = config.root
     excluded = set(config.ingest.exclude) | {CONFIG_NAME, config.manifest}
@@ -71,14 +78,17 @@ def discover_files(config: StudyConfig) -> tuple[list[RawFile], list[str]]:
             )
     found: list[RawFile] = []
     skipped: list[str] = []
+    inside = root.resolve()
     for path in sorted(root.rglob("*")):
-        if not path.is_file():
-            continue
         relative = path.relative_to(root).as_posix()
         parts = relative.split("/")
         if any(part.startswith(".") for part in parts):
             continue
         if any(fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(path.name, pattern) for pattern in excluded):
+            continue
+        if path.is_symlink():
+            _check_link(path, relative, inside)
+        if not path.is_file():
             continue
         place = parts[0] if len(parts) > 1 else None
         if places and place not in places:
@@ -89,3 +99,24 @@ def discover_files(config: StudyConfig) -> tuple[list[RawFile], list[str]]:
             continue
         found.append(RawFile(path, relative, kind[0], kind[1], place))
     return found, skipped
+
+
+def _check_link(path: Path, relative: str, inside: Path) -> None:
+    """Refuse a symbolic link whose target is outside the study folder (or missing)."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise InputDataError(
+            path,
+            f"is a symbolic link ('{relative}') whose target does not exist or loops, so it was not read.",
+            "Remove the link, or replace it with a copy of the file.",
+        ) from None
+    if target != inside and inside not in target.parents:
+        kind = "folder" if target.is_dir() else "file"
+        raise InputDataError(
+            path,
+            f"is a symbolic link ('{relative}') to a {kind} outside the study folder, so nothing was read: the "
+            "toolkit reads only what is inside the study.",
+            f"Copy the {kind} into the study folder (or move the study), remove the link, and run again; or add "
+            "the link to [ingest] exclude in study.toml.",
+        )

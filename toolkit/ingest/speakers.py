@@ -146,6 +146,10 @@ def assign_roles(
         roles[speaker] = role
     warnings: list[str] = []
     unknown = [s for s, r in roles.items() if r is None]
+    unlabelled = any(t.speaker is None and t.role != OTHER for t in turns)
+    if unknown == speakers and len(speakers) == 1 and unlabelled and _mostly_questions(turns, speakers[0]):
+        roles[speakers[0]] = INTERVIEWER  # a moderator named, the participant's answers unlabelled
+        unknown = []
     if unknown:
         if INTERVIEWER not in roles.values() and len(speakers) >= 2:
             guess = _most_questioning(turns, unknown)
@@ -158,6 +162,13 @@ def assign_roles(
         for speaker in unknown:
             if roles[speaker] is None:
                 roles[speaker] = PARTICIPANT
+    if unlabelled and speakers and all(roles[s] == INTERVIEWER for s in speakers):
+        answers = sum(1 for t in turns if t.speaker is None and t.role != OTHER)
+        warnings.append(
+            f"only the interviewer is labelled ({', '.join(repr(s) for s in speakers)}): the {answers} unlabelled "
+            "passage(s) between interviewer turns were taken as the participant's answers. Check a few; if the "
+            "participant's turns should be told apart, label them in the transcript (for example 'P1:')"
+        )
     out = []
     for turn in turns:
         if turn.role == OTHER:
@@ -174,6 +185,11 @@ def _ordered(speakers: set[str], turns: Iterable[Turn]) -> list[str]:
         if t.speaker in speakers:
             order.setdefault(t.speaker, None)
     return list(order)
+
+
+def _mostly_questions(turns: Sequence[Turn], speaker: str) -> bool:
+    own = [t for t in turns if t.speaker == speaker]
+    return bool(own) and sum("?" in t.text for t in own) * 2 >= len(own)
 
 
 def _most_questioning(turns: Sequence[Turn], candidates: list[str]) -> str | None:

@@ -1,9 +1,9 @@
-"""Read interview transcripts (.txt, .docx, .vtt, .srt) into speaker turns.
+"""Read interview transcripts (.txt, .docx, .odt, .pdf, .vtt, .srt) into speaker turns.
 
 Each reader returns a :class:`~toolkit.schema.Transcript`: the file's plain text
 and its turns, with ``turn.text == transcript.text[turn.start:turn.end]``.
 
-Line-based formats (txt, docx) keep the file's own text as the plain text, and
+Line-based formats (txt, docx, odt, pdf; see :mod:`toolkit.ingest.documents`) keep the file's own text as the plain text, and
 speaker labels are recognised in the conventions seen in real data:
 ``Interviewer:``, ``I:``/``R:``, ``P1:``, ``Name :``, ``[Name]``, ``<v Name>``,
 Zoom/Otter speaker lines (``Name  12:34``), Zoom chat (``00:05:16<TAB>Name:<TAB>``).
@@ -18,25 +18,25 @@ from __future__ import annotations
 import html
 import logging
 import re
-import zipfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from toolkit.errors import InputDataError
+from toolkit.ingest.documents import docx_lines, odt_lines, pdf_lines
 from toolkit.ingest.encoding import read_text_file
+from toolkit.ingest.limits import LIMITS, Limits, check_size
 from toolkit.ingest.speakers import SpeakerRules, assign_roles, load_speaker_rules, normalise_label
-from toolkit.schema import OTHER, PARTICIPANT, Transcript, Turn
+from toolkit.schema import INTERVIEWER, OTHER, PARTICIPANT, Transcript, Turn
 
 log = logging.getLogger(__name__)
 
-TRANSCRIPT_SUFFIXES = {".txt": "txt", ".docx": "docx", ".vtt": "vtt", ".srt": "srt"}
+TRANSCRIPT_SUFFIXES = {".txt": "txt", ".docx": "docx", ".odt": "odt", ".pdf": "pdf", ".vtt": "vtt", ".srt": "srt"}
 REFUSED_SUFFIXES = {
     ".doc": "is an old binary Word file. Open it in Word or LibreOffice and save it as .docx.",
     ".rtf": "is Rich Text Format, which is not read yet. Save it as .docx or .txt.",
-    ".pdf": "is a PDF. Export the transcript as .docx or .txt from the tool that made it.",
-    ".odt": "is an OpenDocument text file. Save it as .docx.",
 }
+_DOCUMENTS = {"docx": docx_lines, "odt": odt_lines, "pdf": pdf_lines}
 
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 _TS_PREFIX = rf"(?:[\[(]?(?P<ts>{_TS})[\])]?\s+)?"
@@ -62,14 +62,16 @@ def read_transcript(
     *,
     encoding: str | None = None,
     rules: SpeakerRules | None = None,
+    limits: Limits = LIMITS,
 ) -> Transcript:
     """Read one transcript file, choosing the reader by its suffix.
 
     Parameters
     ----------
-    path : a ``.txt``, ``.docx``, ``.vtt`` or ``.srt`` file.
+    path : a ``.txt``, ``.docx``, ``.odt``, ``.pdf`` (with a text layer), ``.vtt`` or ``.srt`` file.
     encoding : force a text encoding (default: detect).
     rules : speaker-label rules (default: the built-in ones).
+    limits : size limits (default :data:`toolkit.ingest.limits.LIMITS`).
 
     Examples
     --------
@@ -89,16 +91,76 @@ def read_transcript(
             f"Transcripts must be one of {', '.join(TRANSCRIPT_SUFFIXES)}.",
         )
     rules = rules or load_speaker_rules()
-    if fmt == "docx":
-        lines = _docx_lines(path)
-        return _from_lines(path, "docx", "\n".join(lines), "utf-8", rules)
-    text, used = read_text_file(path, encoding=encoding)
-    if fmt == "txt":
-        if text.lstrip().startswith("WEBVTT"):
-            return _from_cues(path, "txt", _parse_vtt(text, path), used, rules)
-        return _from_lines(path, "txt", text, used, rules)
-    cues = _parse_vtt(text, path) if fmt == "vtt" else _parse_srt(text, path)
-    return _from_cues(path, fmt, cues, used, rules)
+    if fmt in _DOCUMENTS:
+        lines, warnings = _DOCUMENTS[fmt](path, limits=limits)
+        record = _from_lines(path, fmt, "\n".join(lines), "utf-8", rules, paragraphs=fmt != "pdf")
+        if fmt == "pdf" and not any(t.speaker for t in record.turns):
+            raise InputDataError(
+                path,
+                "has text but no speaker labels ('Interviewer:', 'P1:', 'Name:'), so it does not read as an "
+                "interview transcript (a consent form, an information sheet or a report, perhaps).",
+                "If it is not a transcript, add it to [ingest] exclude in study.toml (for example \"*consent*\"); if "
+                "it is one, export it as .docx or .txt (unlabelled text is read there as one participant).",
+            )
+    else:
+        check_size(path, limits.max_text_bytes, "a text transcript")
+        text, used = read_text_file(path, encoding=encoding)
+        warnings = []
+        if fmt == "txt" and not text.lstrip().startswith("WEBVTT"):
+            record = _from_lines(path, "txt", text, used, rules)
+        else:
+            cues = _parse_srt(text, path) if fmt == "srt" else _parse_vtt(text, path)
+            record = _from_cues(path, fmt, cues, used, rules)
+    turns, split = _split_long_turns(record.turns, limits.max_turn_chars)
+    if split:
+        warnings.append(
+            f"{split} turn(s) longer than {limits.max_turn_chars:,} characters were split at sentence ends "
+            "(same speaker); check that the file really is one transcript with its line breaks"
+        )
+    if warnings or split:
+        record = replace(record, turns=turns, warnings=tuple(warnings) + record.warnings)
+    return record
+
+
+def _split_long_turns(turns: tuple[Turn, ...], limit: int) -> tuple[tuple[Turn, ...], int]:
+    """Cut turns longer than ``limit`` characters at the last sentence end (else space) before it.
+
+    A turn of megabytes is not speech but a file without line breaks; every later
+    step (pseudonymisation, sentence splitting) works per turn, so bounding turns bounds
+    their cost. Offsets stay exact: each piece is a slice of the turn.
+    """
+    if all(t.end - t.start <= limit for t in turns):
+        return turns, 0
+    out: list[Turn] = []
+    split = 0
+    for turn in turns:
+        if turn.end - turn.start <= limit:
+            out.append(replace(turn, index=len(out)))
+            continue
+        split += 1
+        text, offset = turn.text, 0
+        while offset < len(text):
+            cut = len(text) if len(text) - offset <= limit else _cut_point(text, offset, limit)
+            piece = text[offset:cut]
+            lead = len(piece) - len(piece.lstrip())
+            body = piece.strip()
+            if body:
+                start = turn.start + offset + lead
+                out.append(replace(turn, index=len(out), start=start, end=start + len(body), text=body))
+            offset = cut
+    return tuple(out), split
+
+
+_SENTENCE_END = re.compile(r"[.?!\u2026][\"'\u201d\u2019)\]]*\s")
+
+
+def _cut_point(text: str, offset: int, limit: int) -> int:
+    window = text[offset + limit // 2 : offset + limit]
+    ends = [m.end() for m in _SENTENCE_END.finditer(window)]
+    if ends:
+        return offset + limit // 2 + ends[-1]
+    space = window.rfind(" ")
+    return offset + limit // 2 + space + 1 if space >= 0 else offset + limit
 
 
 # --------------------------------------------------------------------------- line formats
@@ -124,7 +186,7 @@ def _classify(text: str) -> list[_Line]:
         if raw.lstrip().startswith("#"):
             out.append(_Line(start, end, "comment", text_start=start))
             continue
-        if m := _TS_ONLY.match(raw):
+        if len(raw) <= _TS_ONLY_CHARS and (m := _TS_ONLY.match(raw)):
             out.append(_Line(start, end, "ts", ts=_seconds(m.group(1))))
             continue
         line = _match_label(raw, start, end)
@@ -132,9 +194,18 @@ def _classify(text: str) -> list[_Line]:
     return out
 
 
+# A label sits at the start of its line: the patterns only ever look at the line's head,
+# so a line of megabytes costs no more than a short one (whitespace runs made the
+# speaker-line pattern backtrack over the whole line: 3.6 s per MB of tabs).
+_HEAD_CHARS = 240
+_TS_ONLY_CHARS = 40
+_SPEAKER_LINE_CHARS = 120
+
+
 def _match_label(raw: str, start: int, end: int) -> _Line | None:
+    head = raw[:_HEAD_CHARS]
     for pattern, kind in ((_CHAT, "label"), (_VOICE, "label"), (_BRACKET, "label"), (_COLON, "label")):
-        m = pattern.match(raw)
+        m = pattern.match(head)
         if m:
             label = m.group("label").strip()
             if pattern is _BRACKET and _ANNOTATIONS.fullmatch(label):
@@ -145,7 +216,7 @@ def _match_label(raw: str, start: int, end: int) -> _Line | None:
             if pattern is _VOICE and raw.rstrip().endswith("</v>"):
                 line_end = start + len(raw.rstrip()) - 4
             return _Line(start, line_end, kind, label, text_start, _seconds(ts) if ts else None)
-    if m := _SPEAKER_LINE.match(raw):
+    if len(raw) <= _SPEAKER_LINE_CHARS and (m := _SPEAKER_LINE.match(raw)):
         return _Line(start, end, "speaker", m.group("label").strip(), end, _seconds(m.group("ts")))
     return None
 
@@ -170,7 +241,15 @@ def _accepted_labels(lines: list[_Line], text: str, rules: SpeakerRules, legend:
     return accepted
 
 
-def _from_lines(path: Path, fmt: str, text: str, encoding: str, rules: SpeakerRules) -> Transcript:
+def _from_lines(
+    path: Path, fmt: str, text: str, encoding: str, rules: SpeakerRules, *, paragraphs: bool = False
+) -> Transcript:
+    """Turns of a line-based transcript.
+
+    ``paragraphs`` says each line is a paragraph (Word, OpenDocument), not a wrapped
+    line of one: when only the interviewer is labelled, the text after an interviewer's
+    paragraph is the participant's answer.
+    """
     lines = _classify(text)
     legend: dict[str, str] = {}
     for line in lines[:40]:
@@ -185,10 +264,14 @@ def _from_lines(path: Path, fmt: str, text: str, encoding: str, rules: SpeakerRu
         warnings.append("no speaker labels found: each paragraph is one turn of an unnamed participant")
         return Transcript(path, fmt, text, tuple(turns), encoding, tuple(warnings))
 
+    lone = _lone_interviewer(lines, text, accepted, rules, legend)
+    if lone:
+        legend = {**legend, **{label: INTERVIEWER for label in lone}}
     turns: list[Turn] = []
     current: dict | None = None  # the speaker turn being built
     other: dict | None = None  # a run of non-dialogue lines before the dialogue
     dialogue_started = False
+    answers = 0  # unlabelled participant turns made when only the interviewer is labelled
 
     def close_current():
         nonlocal current
@@ -202,8 +285,16 @@ def _from_lines(path: Path, fmt: str, text: str, encoding: str, rules: SpeakerRu
             turns.append(_turn(len(turns), other, text))
         other = None
 
+    def start_answer(line: _Line):
+        nonlocal current, answers
+        close_current()
+        answers += 1
+        start = line.text_start if line.kind == "text" else line.start
+        current = {"speaker": None, "role": PARTICIPANT, "start": start, "end": line.end, "time": None}
+
     for line in lines:
         label = normalise_label(line.label) if line.label else None
+        asking = bool(lone) and current is not None and current["speaker"] is not None
         if line.kind in ("label", "speaker") and label in accepted:
             value = text[line.text_start : line.end].strip()
             if not dialogue_started and _is_header(label, value, rules, line.kind):
@@ -232,10 +323,16 @@ def _from_lines(path: Path, fmt: str, text: str, encoding: str, rules: SpeakerRu
                 current["last_time"] = line.ts
         elif line.kind == "blank":
             close_other()
+            if asking:
+                close_current()  # the interviewer's paragraph ends; what follows is the answer
+        elif asking and current["end"] > current["start"] and (paragraphs or _asks(text, current)):
+            start_answer(line)
         elif current is not None:
             if current["end"] <= current["start"]:
                 current["start"] = line.text_start if line.kind == "text" else line.start
             current["end"] = line.end
+        elif lone and dialogue_started:
+            start_answer(line)
         else:
             if other is None:
                 other = {"speaker": None, "role": OTHER, "start": line.start, "end": line.end, "time": None}
@@ -245,9 +342,44 @@ def _from_lines(path: Path, fmt: str, text: str, encoding: str, rules: SpeakerRu
     close_current()
     if not any(t.role != OTHER for t in turns):
         raise InputDataError(path, "has speaker labels but no speech after them.", "Check the export.")
+    if lone and not answers:
+        warnings.append(
+            f"only the interviewer is labelled ({', '.join(repr(x) for x in sorted(lone))}) and there is no "
+            "unlabelled text between their turns, so this transcript has no participant speech to code. Label the "
+            "participant's turns (for example 'P1:') and run again"
+        )
     turns, role_warnings = assign_roles(turns, rules, legend=legend)
     warnings.extend(role_warnings)
     return Transcript(path, fmt, text, tuple(turns), encoding, tuple(warnings))
+
+
+def _lone_interviewer(
+    lines: list[_Line], text: str, accepted: set[str], rules: SpeakerRules, legend: dict[str, str]
+) -> set[str]:
+    """The labels, when every labelled speaker is an interviewer (the participant's text is unlabelled).
+
+    Also one named speaker of unknown role whose turns are mostly questions: a moderator
+    labelled by name, with the participant's answers unlabelled between them.
+    """
+    roles = {label: legend.get(label) or rules.role_of_label(label) for label in accepted}
+    if all(role == INTERVIEWER for role in roles.values()):
+        return set(accepted)
+    if len(accepted) == 1 and None in roles.values():
+        (label,) = accepted
+        said = [
+            text[line.text_start : line.end].strip()
+            for line in lines
+            if line.kind in ("label", "speaker") and normalise_label(line.label or "") == label
+        ]
+        said = [x for x in said if x]
+        if said and sum("?" in x for x in said) * 2 >= len(said):
+            return {label}
+    return set()
+
+
+def _asks(text: str, turn: dict) -> bool:
+    """The turn so far ends with a question mark: the next line is its answer."""
+    return text[turn["start"] : turn["end"]].rstrip().endswith("?")
 
 
 def _is_header(label: str, value: str, rules: SpeakerRules, kind: str) -> bool:
@@ -286,50 +418,6 @@ def _paragraph_turns(text: str, lines: list[_Line]) -> list[Turn]:
             start = begin if start is None else start
             end = line.end
     return turns
-
-
-# --------------------------------------------------------------------------- docx
-def _docx_lines(path: Path) -> list[str]:
-    try:
-        import docx
-        from docx.opc.exceptions import PackageNotFoundError
-        from docx.table import Table
-        from docx.text.paragraph import Paragraph
-    except ImportError as exc:  # pragma: no cover - installed with the toolkit
-        raise InputDataError(path, f"cannot be read: python-docx is missing ({exc}).", "Run the setup command.")
-    try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise InputDataError(
-            path,
-            f"is not a readable Word .docx file ({type(exc).__name__}). It may be corrupt, password-protected, "
-            "or an old .doc file renamed to .docx.",
-            "Open it in Word or LibreOffice, remove any password, and save it again as .docx.",
-        ) from None
-    except Exception as exc:  # lxml and zip errors of damaged files
-        raise InputDataError(
-            path,
-            f"is a damaged Word file ({type(exc).__name__}).",
-            "Open it in Word or LibreOffice and save it again as .docx.",
-        ) from None
-    lines: list[str] = []
-    body = document.element.body
-    for child in body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append(Paragraph(child, document).text)
-        elif tag == "tbl":
-            for row in Table(child, document).rows:
-                cells = [c.text.strip() for c in row.cells]
-                cells = [c for i, c in enumerate(cells) if c and (i == 0 or c != cells[i - 1])]
-                if len(cells) >= 2 and len(cells[0]) <= 48 and "\n" not in cells[0]:
-                    lines.append(f"{cells[0].rstrip(':')}: {' '.join(cells[1:])}")
-                elif cells:
-                    lines.append(" ".join(cells))
-                lines.append("")
-    if not any(line.strip() for line in lines):
-        raise InputDataError(path, "holds no text.", "Check that the right file was exported.")
-    return [line.replace("\r", "") for line in lines]
 
 
 # --------------------------------------------------------------------------- cue formats
