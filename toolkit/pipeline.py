@@ -358,7 +358,8 @@ def _segment(config: StudyConfig, store, *, force: bool) -> dict[str, Any] | Non
     return run.summary
 
 
-ANCHORED_TABLES = {s.HUMAN_CODINGS: s.TEXT, s.PRACTICES: s.ANCHOR_TEXT, s.COMMENTS: s.ANCHOR_TEXT}
+ANCHORED_TABLES = {s.HUMAN_CODINGS: s.TEXT, s.PRACTICES: s.ANCHOR_TEXT, s.COMMENTS: s.ANCHOR_TEXT,
+                   s.QA_ITEMS: s.ANCHOR_TEXT, s.ASSIGNMENTS: s.ANCHOR_TEXT, s.MEMOS: s.ANCHOR_TEXT}
 """Tables of human work on segments, and the column holding each row's anchor text."""
 
 

@@ -31,6 +31,11 @@ TOPIC_EDITS = "topic_edits"
 SUMMARIES = "summaries"
 PRACTICES = "practices"
 COMMENTS = "comments"
+QA_SAMPLES = "qa_samples"
+QA_ITEMS = "qa_items"
+ASSIGNMENTS = "assignments"
+MEMOS = "memos"
+PRACTICE_GROUPS = "practice_groups"
 
 # --------------------------------------------------------------------------- columns
 SOURCE_ID = "source_id"
@@ -151,6 +156,25 @@ ROW_VALUE = "row_value"
 TITLE = "title"
 INCLUDED = "included"
 COMMENT_ID = "comment_id"
+CONTEXT = "context"
+"""Where a human coding was made: ``review``, ``import:<file>``, ``qa:<sample>``, ``double:<batch>``, ``resolution:<batch>``."""
+BLIND = "blind"
+"""True when the coder did not see the machine's coding before deciding (quality-assurance samples)."""
+SAMPLE_ID = "sample_id"
+ITEM_ID = "item_id"
+STRATUM = "stratum"
+SEED = "seed"
+TARGET_WIDTH = "target_width"
+SETTINGS = "settings"
+ASSIGNMENT_ID = "assignment_id"
+BATCH_ID = "batch_id"
+MEMO_ID = "memo_id"
+SCOPE = "scope"
+TARGET = "target"
+GROUP_ID = "group_id"
+DESCRIPTION = "description"
+WHO_RUNS = "who_runs"
+TRANSFERABILITY = "transferability"
 
 # --------------------------------------------------------------------------- vocabularies
 SOURCE_KINDS = ("transcript", "survey")
@@ -203,6 +227,9 @@ TOPIC_ACTIONS = ("rename", "merge", "split")
 """What a researcher can do to topics; stored as decisions and replayed on every re-run."""
 ASSIGNED_BY_KINDS = ("theme", "cluster", "outlier_reduced", "outlier", "split", "merge")
 """How a segment got its topic: near a codebook theme, clustered, moved in from the outliers, left out."""
+MEMO_SCOPES = ("project", "case", "theme", "cell", "source", "passage")
+"""What a memo is about: the whole study, a case (participant), a theme, a framework-matrix cell, a source, a passage."""
+PRACTICE_STATUSES = ("candidate", "reviewed", "confirmed", "not_a_practice")
 ROLES = ("researcher", "reviewer")
 """Dashboard roles: researchers do everything; reviewers read pseudonymised text and comment."""
 

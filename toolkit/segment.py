@@ -14,6 +14,7 @@ evidence (``is_evidence = False``): they are never coded.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections.abc import Iterable
@@ -230,7 +231,13 @@ def _sentence_spans(doc, min_words: int) -> list[tuple[int, int]]:
     wrong") is removed: the two halves are one sentence.
     """
     raw: list[list[int]] = []  # [start, end, words]
-    tags = [m.span() for m in PSEUDONYM_TAG.finditer(doc.text)]
+    tags = [m.span() for m in PSEUDONYM_TAG.finditer(doc.text)]  # sorted, never overlapping
+    starts = [a for a, _ in tags]
+
+    def inside_tag(offset: int) -> bool:  # binary search: linear overall however many tags a turn holds
+        i = bisect.bisect_left(starts, offset) - 1
+        return i >= 0 and tags[i][0] < offset < tags[i][1]
+
     for sent in doc.sents:
         text = sent.text.strip()
         if not text:
@@ -238,7 +245,7 @@ def _sentence_spans(doc, min_words: int) -> list[tuple[int, int]]:
         start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
         end = sent.start_char + len(sent.text.rstrip())
         words = sum(1 for token in sent if not (token.is_punct or token.is_space))
-        if raw and any(a < start < b or a < raw[-1][1] < b for a, b in tags):
+        if raw and (inside_tag(start) or inside_tag(raw[-1][1])):
             raw[-1][1] = end
             raw[-1][2] += words
             continue

@@ -41,6 +41,7 @@ sources = sa.Table(
     sa.Column(s.RUN_ID, sa.String(40)),
     sa.Column(s.SETTINGS_HASH, sa.String(40)),
     sa.Column(s.SEGMENTED_WITH, sa.String(40)),
+    sa.Column(s.ATTRIBUTES, sa.Text),
 )
 
 turns = sa.Table(
@@ -166,6 +167,8 @@ human_codings = sa.Table(
     sa.Column(s.CREATED_AT, sa.String(40), nullable=False),
     sa.Column(s.SOURCE_UID, sa.String(40)),
     sa.Column(s.ANCHOR, sa.String(20)),
+    sa.Column(s.CONTEXT, sa.String(100)),
+    sa.Column(s.BLIND, sa.Boolean),
 )
 
 embeddings = sa.Table(
@@ -246,6 +249,7 @@ practices = sa.Table(
     sa.Column(s.SOURCE_UID, sa.String(40)),
     sa.Column(s.ANCHOR_TEXT, sa.Text),
     sa.Column(s.ANCHOR, sa.String(20)),
+    sa.Column(s.GROUP_ID, sa.String(40), index=True),
 )
 
 comments = sa.Table(
@@ -262,6 +266,78 @@ comments = sa.Table(
     sa.Column(s.SOURCE_UID, sa.String(40)),
     sa.Column(s.ANCHOR_TEXT, sa.Text),
     sa.Column(s.ANCHOR, sa.String(20)),
+)
+
+qa_samples = sa.Table(
+    s.QA_SAMPLES,
+    metadata,
+    sa.Column(s.SAMPLE_ID, sa.String(40), primary_key=True),
+    sa.Column(s.SEED, sa.Integer, nullable=False),
+    sa.Column(s.TARGET_WIDTH, sa.Float),
+    sa.Column(s.SETTINGS, sa.Text),
+    sa.Column(s.AUTHOR, sa.String(100), nullable=False),
+    sa.Column(s.CREATED_AT, sa.String(40), nullable=False),
+)
+
+qa_items = sa.Table(
+    s.QA_ITEMS,
+    metadata,
+    sa.Column(s.ITEM_ID, sa.Integer, primary_key=True),
+    sa.Column(s.SAMPLE_ID, sa.String(40), sa.ForeignKey(f"{s.QA_SAMPLES}.{s.SAMPLE_ID}", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column(s.SEGMENT_KEY, sa.String(32), nullable=False, index=True),
+    sa.Column(s.STRATUM, sa.String(100), nullable=False),
+    sa.Column(s.POSITION, sa.Integer, nullable=False),
+    sa.Column(s.SOURCE_UID, sa.String(40)),
+    sa.Column(s.ANCHOR_TEXT, sa.Text),
+    sa.Column(s.ANCHOR, sa.String(20)),
+)
+
+assignments = sa.Table(
+    s.ASSIGNMENTS,
+    metadata,
+    sa.Column(s.ASSIGNMENT_ID, sa.Integer, primary_key=True),
+    sa.Column(s.BATCH_ID, sa.String(40), nullable=False, index=True),
+    sa.Column(s.SEGMENT_KEY, sa.String(32), nullable=False, index=True),
+    sa.Column(s.CODER, sa.String(100), nullable=False),
+    sa.Column(s.AUTHOR, sa.String(100), nullable=False),
+    sa.Column(s.CREATED_AT, sa.String(40), nullable=False),
+    sa.Column(s.SOURCE_UID, sa.String(40)),
+    sa.Column(s.ANCHOR_TEXT, sa.Text),
+    sa.Column(s.ANCHOR, sa.String(20)),
+)
+
+memos = sa.Table(
+    s.MEMOS,
+    metadata,
+    sa.Column(s.MEMO_ID, sa.Integer, primary_key=True),
+    sa.Column(s.SCOPE, sa.String(20), nullable=False),
+    sa.Column(s.TARGET, sa.String(300)),
+    sa.Column(s.SEGMENT_KEY, sa.String(32), index=True),
+    sa.Column(s.TITLE, sa.String(300)),
+    sa.Column(s.TEXT, sa.Text, nullable=False),
+    sa.Column(s.AUTHOR, sa.String(100), nullable=False),
+    sa.Column(s.CREATED_AT, sa.String(40), nullable=False),
+    sa.Column(s.SOURCE_UID, sa.String(40)),
+    sa.Column(s.ANCHOR_TEXT, sa.Text),
+    sa.Column(s.ANCHOR, sa.String(20)),
+)
+
+practice_groups = sa.Table(
+    s.PRACTICE_GROUPS,
+    metadata,
+    sa.Column("practice_group_row", sa.Integer, primary_key=True),
+    sa.Column(s.GROUP_ID, sa.String(40), nullable=False, index=True),
+    sa.Column(s.TITLE, sa.String(300), nullable=False),
+    sa.Column(s.DESCRIPTION, sa.Text),
+    sa.Column(s.PLACE, sa.String(200)),
+    sa.Column(s.WHO_RUNS, sa.Text),
+    sa.Column(s.EVIDENCE, sa.Text),
+    sa.Column(s.STATUS, sa.String(20), nullable=False),
+    sa.Column(s.TRANSFERABILITY, sa.Text),
+    sa.Column(s.THEME, sa.String(100)),
+    sa.Column(s.AUTHOR, sa.String(100), nullable=False),
+    sa.Column(s.CREATED_AT, sa.String(40), nullable=False),
 )
 
 store_info = sa.Table(
