@@ -45,11 +45,13 @@ st.session_state[loaders.USER_KEY] = current_user()
 PAGES = [
     st.Page("views/overview.py", title="Overview", icon=":material/home:", default=True),
     st.Page("views/themes.py", title="Themes", icon=":material/grid_on:"),
+    st.Page("views/remedies.py", title="Barrier to remedy", icon=":material/compare_arrows:"),
     st.Page("views/quotes.py", title="Quotes", icon=":material/format_quote:"),
     st.Page("views/topics.py", title="Topics", icon=":material/bubble_chart:"),
     st.Page("views/surveys.py", title="Surveys", icon=":material/bar_chart:"),
     st.Page("views/review.py", title="Review", icon=":material/fact_check:"),
     st.Page("views/good_practice.py", title="Good practice", icon=":material/thumb_up:"),
+    st.Page("views/memos.py", title="Memos", icon=":material/sticky_note_2:"),
     st.Page("views/export.py", title="Export", icon=":material/download:"),
 ]
 page = st.navigation(PAGES)

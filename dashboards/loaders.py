@@ -322,6 +322,86 @@ def theme_sizes(frame: pd.DataFrame) -> pd.Series:
     return count_themes(frame)
 
 
+# --------------------------------------------------------------------------- framework analysis (issue 15)
+@st.cache_data(show_spinner=False, max_entries=16)
+def _framework(path: str, stamp: str, rows: str, total: str | None, cases: tuple) -> pd.DataFrame:
+    return _study(path).framework_matrix(rows=rows, total=total, cases=dict(cases) or None)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _cases(path: str, stamp: str) -> pd.DataFrame:
+    return _study(path).cases()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _memos(path: str, stamp: str) -> pd.DataFrame:
+    return _study(path).memos()
+
+
+@st.cache_data(show_spinner="Grouping good-practice passages into practices…", max_entries=4)
+def _practices(path: str, stamp: str) -> pd.DataFrame:
+    return _study(path).practices()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _practice_candidates(path: str, stamp: str) -> pd.DataFrame:
+    return _study(path).practice_candidates()
+
+
+@st.cache_data(show_spinner="Setting barriers beside the other places' remedies…", max_entries=4)
+def _remedies(path: str, stamp: str) -> pd.DataFrame:
+    return _study(path).barrier_remedies()
+
+
+def case_matrix(rows: str, *, total: str | None = None, cases: dict | None = None) -> pd.DataFrame:
+    """The framework matrix by any row dimension (a case attribute too), optionally for some cases only."""
+    return _framework(study_path(), stamp(), rows, total, tuple(sorted((cases or {}).items())))
+
+
+def cases() -> pd.DataFrame:
+    """One row per case with its attributes (the study's own manifest columns included)."""
+    return _cases(study_path(), stamp())
+
+
+def row_dimensions() -> tuple[str, ...]:
+    """What the framework matrix's rows can be in this study (its case attributes included)."""
+    return study().row_dimensions()
+
+
+def memos(search: str | None = None, **filters: Any) -> pd.DataFrame:
+    """Every memo with what it is about; ``search`` and ``scope``/``author``/``theme`` narrow in memory."""
+    from toolkit.analysis.memos import search_memos
+
+    return search_memos(_memos(study_path(), stamp()), search, **filters)
+
+
+def practices() -> pd.DataFrame:
+    """Curated practices, then the machine's proposals."""
+    return _practices(study_path(), stamp())
+
+
+def practice_candidates() -> pd.DataFrame:
+    """Good-practice passages with why each is not a practice (``screen``), if it is not."""
+    return _practice_candidates(study_path(), stamp())
+
+
+def barrier_remedies() -> pd.DataFrame:
+    """Each place's barriers beside the other places' enablers and practices, theme by theme."""
+    return _remedies(study_path(), stamp())
+
+
+def add_memo(**kwargs: Any) -> int:
+    """A memo by the signed-in researcher."""
+    _need_researcher()
+    return study().add_memo(author=user().name, **kwargs)
+
+
+def save_practice(**kwargs: Any) -> str:
+    """Curate a practice (or a new version of one) as the signed-in researcher."""
+    _need_researcher()
+    return study().save_practice(author=user().name, **kwargs)
+
+
 # --------------------------------------------------------------------------- writes
 def record_decisions(keys: list[str], decision: str, **kwargs: Any) -> int:
     """Append a decision by the signed-in researcher on one or more segments."""

@@ -83,6 +83,7 @@ from toolkit.analysis.columns import (  # noqa: F401 - the API's column names, r
 from toolkit.analysis.matrix import matrix_cells
 from toolkit.analysis.overview import CorpusCounts
 from toolkit.analysis.quotes import filter_quotes
+from toolkit.api_framework import FrameworkAnalysis
 from toolkit.errors import ConfigError, InputDataError
 
 if TYPE_CHECKING:  # only for type hints
@@ -100,7 +101,7 @@ STUDY_ENV = "TOOLKIT_STUDY"
 # Mutable tables whose row counts and latest ids make the store's change stamp.
 _STAMP_TABLES = (
     s.SOURCES, s.SEGMENTS, s.CODINGS, s.HUMAN_CODINGS, s.TOPICS, s.SEGMENT_TOPICS, s.TOPIC_EDITS, s.SUMMARIES,
-    s.PRACTICES, s.COMMENTS, s.RUNS, s.RESPONDENTS,
+    s.PRACTICES, s.COMMENTS, s.RUNS, s.RESPONDENTS, s.MEMOS, s.PRACTICE_GROUPS,
 )
 _SEGMENTED = (s.SOURCES, s.SEGMENTS, s.RESPONDENTS, "finished")
 """The stamp parts that change when the study is ingested or segmented again."""
@@ -301,7 +302,7 @@ class _StudyWrites:
         from toolkit import review
 
         return review.add_summary(self.review_context(), row_dimension=row_dimension, row_value=row_value,
-                                  theme=theme, text=text, author=author, dimensions=ROW_DIMENSIONS)
+                                  theme=theme, text=text, author=author, dimensions=self.row_dimensions())
 
     def add_comment(self, text: str, *, author: str, author_role: str, segment_key: str | None = None,
                     theme: str | None = None, topic: int | None = None) -> int:
@@ -454,7 +455,7 @@ def _read_codings_csv(path: Path) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- reads
-class Study(_StudyWrites):
+class Study(_StudyWrites, FrameworkAnalysis):
     """A study: its configuration, project store and codebook, read as DataFrames.
 
     Open one with :func:`open_study`. Each read takes frames from the store and computes its
@@ -639,24 +640,26 @@ class Study(_StudyWrites):
         return str(self.segment(segment_key)[REFERENCE])
 
     # ------------------------------------------------------------------ counts
-    def framework_matrix(self, *, rows: str = s.PLACE) -> pd.DataFrame:
-        """The framework matrix, long: one row per (row value, theme), zero cells included.
+    def framework_matrix(self, *, rows: str = s.PLACE, roll_up: bool = False, cases: dict | None = None,
+                         total: str | None = None) -> pd.DataFrame:
+        """The framework matrix, long: one row per (row value, theme or sub-theme), zero cells included.
 
-        ``rows`` is ``place``, ``organisation_type`` or ``participant`` (cases). Columns: ``<rows>``,
-        ``theme``, ``theme_name``, ``participants``, ``interviewees``, ``survey_respondents`` (distinct
-        people with a coding of the theme, together and apart), ``barrier``, ``enabler``, ``neutral``
-        (segments), ``summary`` (the latest researcher summary) and ``segment_keys``. See
+        ``rows`` is ``place``, ``organisation_type``, ``participant`` (cases: every interviewee, in order),
+        ``role``, ``sector`` or one of the study's case attributes (:meth:`row_dimensions`). Columns:
+        ``<rows>``, ``theme``, ``theme_name``, ``participants``, ``interviewees``, ``survey_respondents``
+        (distinct people with a coding of the theme, together and apart), ``barrier``, ``enabler``,
+        ``neutral`` (segments), ``summary`` (the latest researcher summary), ``segment_keys``, ``parent``
+        (a sub-theme's theme), ``references`` (where each segment is), ``summary_author`` and
+        ``summary_at``. ``roll_up`` counts sub-themes' codings in their theme's cells; ``cases`` keeps
+        the cases whose attributes match (``{"setting": "rural"}``). See
         :func:`toolkit.analysis.matrix.framework_matrix`; :func:`matrix_cells` gives a wide table.
 
         Examples
         --------
         >>> m = study.framework_matrix(rows="place")  # doctest: +SKIP
+        >>> study.framework_matrix(rows="participant", cases={"place": "Fernmouth"})  # doctest: +SKIP
         """
-        check_option(rows, ROW_DIMENSIONS, "A framework matrix's rows are")
-        known = self.places if rows == s.PLACE else []
-        values = _matrix.row_values(self.segments(), rows, known=known)
-        return _matrix.framework_matrix(self.codings(), rows=rows, values=values, themes=list(self.theme_names()),
-                                        theme_names=self.theme_names(), summaries=self.summaries())
+        return self._framework(rows=rows, roll_up=roll_up, cases=cases, total=total)
 
     def theme_counts(self, *, by: str = s.PLACE) -> pd.DataFrame:
         """Segments and people per ``by`` value (:data:`COUNT_BY`), theme and polarity (resolved codings)."""

@@ -17,6 +17,7 @@ settings it reads (:data:`toolkit.config.STAGE_SETTINGS`), recorded with every r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -225,7 +226,11 @@ def source_settings_hash(config: StudyConfig) -> str:
     """The fingerprint stored with each source: the settings its stored text depends on."""
     from toolkit.config import _digest
 
-    return _digest([config.settings_fingerprint("ingest"), config.settings_fingerprint("pseudonymise")])
+    parts = [config.settings_fingerprint("ingest"), config.settings_fingerprint("pseudonymise")]
+    manifest = config.resolve(config.manifest)
+    if manifest.is_file():  # issue 15: a manifest edit (a role, a new case attribute) reaches the stored sources
+        parts.append(hashlib.sha256(manifest.read_bytes()).hexdigest())
+    return _digest(parts)
 
 
 def _write_source(store, conn, item, path: str, settings: str, run_id: str) -> None:
@@ -276,11 +281,12 @@ class _Keys:
         kept = tuple(p for p in dict.fromkeys((*config.places, *places)) if p and p not in options.allow)
         options = replace(options, allow=(*options.allow, *kept))
         result = pseudonymise_records(read, options, key=self.key, interviewers=config.ingest.interviewers)
-        self.key = replace(result.key, secret=self.secret.decode())
+        records, key = _pseudonymise_meta(list(result.records), options, result.key, config.ingest.interviewers)
+        self.key = replace(key, secret=self.secret.decode())
         check_key_path(config.key_path)
         self._pending = [(config.key_path, key_text(self.key, style=options.style)),
                          (report_path(config.key_path), result.report.to_markdown())]
-        return list(result.records), list(result.paths), result.summary()
+        return records, list(result.paths), result.summary()
 
     def stage_files(self) -> None:
         """Write the key and report beside their final place (private), before the store commits."""
@@ -314,6 +320,26 @@ class _Keys:
         for staged, _ in self._staged:
             staged.unlink(missing_ok=True)
         self._staged = []
+
+
+def _pseudonymise_meta(items: list, options, key, names) -> tuple[list, Any]:
+    """Issue 15: what the manifest says about each source (role, organisation type, sector, text attributes)
+    pseudonymised with the run's key, as the text is: manifest values can hold names."""
+    from dataclasses import replace
+
+    from toolkit.ingest.study import meta_texts, with_meta_texts
+    from toolkit.pseudonymise.stage import pseudonymise_values
+
+    texts = [meta_texts(item.meta) for item in items]
+    flat = [value for group in texts for value in group]
+    if not flat:
+        return items, key
+    cleaned, key = pseudonymise_values(flat, key=key, options=options, names=names)
+    out, at = [], 0
+    for item, group in zip(items, texts):
+        out.append(replace(item, meta=with_meta_texts(item.meta, cleaned[at:at + len(group)])))
+        at += len(group)
+    return out, key
 
 
 def key_secret(config: StudyConfig) -> bytes:

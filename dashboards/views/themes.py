@@ -1,6 +1,9 @@
-"""Themes: the framework matrix (with researchers' summaries), its heat map, and theme co-occurrence.
+"""Themes: the framework matrix (cases or groups × themes, with researchers' summaries), its heat map, and
+theme co-occurrence.
 
-Every number can be opened: choose a cell to read the quotes behind it.
+Rows can be cases (participants), places, organisation types, roles, sectors or any case attribute of
+the study; cases can be narrowed by their attributes. Choose a cell to read the passages behind it,
+write its summary and memos.
 """
 
 from __future__ import annotations
@@ -8,32 +11,60 @@ from __future__ import annotations
 import streamlit as st
 
 import loaders
-from views.common import comment_box, need_segments, quote_list, theme_label
+from views.common import comment_box, need_segments, plain, quote_list, theme_label
 from toolkit import api, plots
 from toolkit import schema as s
+from toolkit.analysis.columns import ACROSS_PLACES
+from toolkit.analysis.matrix import framework_cell
 
 st.title("Themes")
 need_segments("the framework matrix")
 names = loaders.theme_names()
+researcher = loaders.is_researcher()
 
-rows = st.radio("Rows", list(api.ROW_DIMENSIONS), horizontal=True, key="themes-rows",
-                format_func=lambda r: r.replace("_", " ").capitalize())
-matrix = loaders.framework_matrix(rows)
+dimensions = list(loaders.row_dimensions())
+c1, c2 = st.columns([3, 2])
+rows = c1.radio("Rows", dimensions, horizontal=True, key="themes-rows",
+                index=dimensions.index(api.PARTICIPANT) if api.PARTICIPANT in dimensions else 0,
+                format_func=lambda r: "Cases (participants)" if r == api.PARTICIPANT else r.replace("_", " ").capitalize())
+cases = loaders.cases()
+filters: dict = {}
+with c2.expander("Only some cases"):
+    for name in [s.PLACE, s.ORGANISATION_TYPE, *[c for c in cases.columns if c not in api.ROW_DIMENSIONS and c not in
+                                                 (api.SOURCE_KIND, s.PATH, api.PARTICIPANT)]]:
+        values = sorted({str(v) for v in cases[name].dropna()}) if name in cases.columns else []
+        chosen = st.multiselect(name.replace("_", " ").capitalize(), values, key=f"themes-filter-{name}")
+        if chosen:
+            filters[name] = tuple(chosen)
+total = ACROSS_PLACES if rows == s.PLACE else None
+if rows == api.PARTICIPANT and st.checkbox("Interviewees only (survey respondents still count in the place rows)",
+                                           key="themes-interviewees-only"):
+    filters[api.SOURCE_KIND] = ("transcript",)
+matrix = loaders.case_matrix(rows, total=total, cases=filters or None)
 
 st.subheader("Framework matrix")
-st.caption("One row per theme. Each cell: the **people** with a coding of the theme (interviewees and survey "
-           "respondents counted apart), then its **barrier / enabler** segments, as in the workbook. "
-           "Open a cell below for its quotes.")
-cells = api.matrix_cells(matrix).T  # themes as rows: their long names read down, the places go across
-cells.index.name = "Theme"
-st.dataframe(cells, width="stretch", height="content",
-             column_config={"Theme": st.column_config.TextColumn("Theme", width=330, pinned=True),
-                            **{c: st.column_config.TextColumn(c, help="people · barrier / enabler segments")
-                               for c in cells.columns}})
+show = st.radio("Cells show", ["Summaries and references", "People and passages"], horizontal=True,
+                key="themes-cells")
+if show == "Summaries and references":
+    polarity = dict(zip(loaders.codings()[s.SEGMENT_KEY], loaders.codings()[s.POLARITY]))
+    frame = matrix.assign(_cell=[framework_cell(r, people=rows != api.PARTICIPANT, polarity_of=polarity,
+                                                max_references=3) for r in matrix.to_dict("records")])
+    cells = frame.pivot(index=rows, columns=api.THEME_NAME, values="_cell").reindex(
+        index=list(dict.fromkeys(frame[rows])), columns=list(dict.fromkeys(frame[api.THEME_NAME])))
+    st.caption("Each cell: the researcher's summary of that row on that theme, then the references behind it "
+               "(B barrier, E enabler, N neutral), as in NVivo's framework matrix. Open a cell below to write "
+               "its summary.")
+else:
+    cells = api.matrix_cells(matrix)
+    st.caption("Each cell: the **people** with a coding of the theme (interviewees and survey respondents counted "
+               "apart), then its **barrier / enabler** segments, as in the workbook.")
+cells.index.name = rows.replace("_", " ").capitalize()
+st.dataframe(cells, width="stretch", height=min(80 + 38 * len(cells), 640),
+             column_config={c: st.column_config.TextColumn(c, width=260) for c in cells.columns})
 value = st.selectbox("Heat map shows", [api.PARTICIPANTS, api.INTERVIEWEES, api.SURVEY_RESPONDENTS, s.BARRIER,
                                         s.ENABLER, s.NEUTRAL], key="themes-heat",
                      format_func=lambda v: v.replace("_", " "))
-st.plotly_chart(plots.plot_theme_heatmap(matrix, value), width="stretch")
+st.plotly_chart(plots.plot_theme_heatmap(matrix[matrix[rows] != ACROSS_PLACES], value), width="stretch")
 
 st.subheader("Open a cell")
 c1, c2 = st.columns(2)
@@ -48,15 +79,30 @@ m[3].metric("Enabler segments", int(cell[s.ENABLER]))
 m[4].metric("Neutral segments", int(cell[s.NEUTRAL]))
 
 summary = cell[s.SUMMARY] if isinstance(cell[s.SUMMARY], str) else ""
-if loaders.is_researcher():
+if summary:
+    st.markdown(f"**Summary** ({plain(cell['summary_author'])}, {str(cell['summary_at'])[:10]}): {plain(summary)}")
+if row_value == ACROSS_PLACES:
+    st.caption("This row is the synthesis across every place: the report opens each theme with it.")
+if researcher:
     with st.form(f"summary-{rows}-{row_value}-{theme}"):
-        text = st.text_area("Researcher summary of this cell", value=summary, key=f"summary-text-{rows}-{row_value}-{theme}")
+        text = st.text_area("Researcher summary of this cell", value=summary,
+                            key=f"summary-text-{rows}-{row_value}-{theme}")
         if st.form_submit_button("Save summary"):
             loaders.add_summary(rows, row_value, theme, text)
             st.success("Summary saved.")
             st.rerun()
-else:
-    st.markdown(f"**Summary:** {summary or '_none yet_'}")
+    with st.form(f"cell-memo-{rows}-{row_value}-{theme}", clear_on_submit=True):
+        memo = st.text_area("Memo on this cell (kept with your name and the time; see Memos)",
+                            key=f"cell-memo-text-{rows}-{row_value}-{theme}")
+        if st.form_submit_button("Save memo") and memo.strip():
+            loaders.add_memo(scope="cell", row_dimension=rows, row_value=row_value, theme=theme, text=memo)
+            st.success("Memo saved.")
+elif not summary:
+    st.markdown("**Summary:** _none yet_")
+notes = loaders.memos(scope="cell", theme=theme)
+notes = notes[(notes[s.ROW_DIMENSION] == rows) & (notes[s.ROW_VALUE] == str(row_value))] if not notes.empty else notes
+for note in notes.to_dict("records"):
+    st.caption(f"Memo by {note[s.AUTHOR]}, {str(note[s.CREATED_AT])[:10]}: {plain(note[s.TEXT])}")
 
 st.markdown(f"**Quotes behind this cell** ({len(cell[api.SEGMENT_KEYS])})")
 quote_list(loaders.segments_by_keys(list(cell[api.SEGMENT_KEYS])), key="cell")

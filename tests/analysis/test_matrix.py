@@ -55,7 +55,7 @@ def test_matrix_by_case_and_its_wide_table():
     assert wide.loc["Southmere/unnamed interview.txt", "trust"] == 1
     with pytest.raises(ConfigError, match="A matrix cell shows one of"):
         matrix_cells(matrix, "people")
-    with pytest.raises(ConfigError, match="rows are one of place, organisation_type, participant; not 'speaker'"):
+    with pytest.raises(ConfigError, match="rows are one of place, organisation_type, participant, role, sector; not 'speaker'"):
         framework_matrix(_codings(), rows="speaker")
 
 

@@ -16,7 +16,7 @@ from toolkit.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "dashboards" / "app.py"
-PAGES = ("overview", "themes", "quotes", "topics", "surveys", "review", "good_practice", "export")
+PAGES = ("overview", "themes", "remedies", "quotes", "topics", "surveys", "review", "good_practice", "memos", "export")
 
 STUDY_TOML = """[study]
 name = "Tiny study"

@@ -43,6 +43,8 @@ EXPECTED = {
     "surveys": "Agreement by place",
     "review": "segments reviewed",
     "good_practice": "Our IG lead answers the same day.",
+    "remedies": "From barrier to remedy",
+    "memos": "No memos yet",
     "export": "pseudonymised text only",
 }
 
@@ -69,7 +71,7 @@ def test_page_on_an_ingested_but_uncoded_study(page, tmp_path, monkeypatch, as_u
     user = as_user("ana", "researcher")
     at = open_page(page, study, monkeypatch, user)
     assert not at.exception, at.exception
-    if page in ("themes", "quotes", "topics", "review", "good_practice"):
+    if page in ("themes", "quotes", "topics", "review", "good_practice", "remedies", "memos"):
         assert "toolkit code" in texts(at)
 
 
@@ -184,7 +186,8 @@ def test_reviewer_cannot_edit_summaries_curate_or_export_full_data(tiny_study, m
     themes = open_page("themes", tiny_study, monkeypatch, user)
     assert "Save summary" not in [b.label for b in themes.button]
     practice = open_page("good_practice", tiny_study, monkeypatch, user)
-    assert "Curate" not in texts(practice)
+    assert "Curate the library" not in texts(practice)
+    assert "Save practice" not in [b.label for b in practice.button]
     export = open_page("export", tiny_study, monkeypatch, user)
     labels = [b.label for b in export.get("download_button")]
     assert labels and all("Findings report" in label for label in labels)
@@ -193,6 +196,7 @@ def test_reviewer_cannot_edit_summaries_curate_or_export_full_data(tiny_study, m
 def test_themes_cell_lists_its_quotes_and_saves_a_summary(fresh_study, monkeypatch, as_user):
     user = as_user("ana", "researcher")
     at = open_page("themes", fresh_study, monkeypatch, user)
+    at.radio(key="themes-rows").set_value("place").run()
     at.selectbox(key="themes-cell-row").set_value("Fernmouth")
     at.selectbox(key="themes-cell-theme").set_value("trust_relationships").run()
     assert "Quotes behind this cell** (2)" in texts(at)
@@ -222,12 +226,12 @@ def test_renaming_a_topic_in_the_dashboard_is_recorded_and_shown(tiny_study, mon
 def test_good_practice_curation(fresh_study, monkeypatch, as_user):
     user = as_user("ana", "researcher")
     at = open_page("good_practice", fresh_study, monkeypatch, user)
-    assert "2 practices" in texts(at)
+    assert "2 passages" in texts(at)
     at.selectbox(key="gp-key").set_value("k5").run()
     at.checkbox[[c.label for c in at.checkbox].index("In the library")].uncheck()
     at.button[[b.label for b in at.button].index("Save")].click().run()
     assert not at.exception
-    assert "1 practices" in texts(at)
+    assert "1 passages" in texts(at)
 
 
 def test_no_pages_folder_that_streamlit_would_list_around_the_login():

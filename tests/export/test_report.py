@@ -20,8 +20,9 @@ from toolkit.export.report import (
 )
 
 DATE = dt.date(2026, 3, 2)
-SECTIONS = ("Summary", "Findings by theme", "Good practice library", "Survey results", "Methods appendix",
-            "Corpus", "Codebook", "Coding method", "Coder agreement", "Run log")
+SECTIONS = ("Summary", "Key findings", "Findings by theme", "From barrier to remedy", "Practices that helped",
+            "Survey results", "Methods", "Data and sampling", "Corpus", "Analysts", "Codebook", "Coding method",
+            "Coder agreement", "Limitations", "Run log", "Appendix: memos")
 CHARTER = "The charter helped us a lot."
 CHARTER_REF = "BK01, Brackenford, Local authority"
 
@@ -74,16 +75,17 @@ def test_docx_has_sections_themes_quotes_and_references(tiny_export, tmp_path):
     assert "Table Grid" in {t.style.name for t in Document(str(path)).tables}
 
 
-def test_docx_count_table_counts_barriers_and_enablers_by_place(tiny_export, tmp_path):
+def test_docx_people_table_counts_people_reporting_barriers_and_enablers_by_place(tiny_export, tmp_path):
     path = write_report(tiny_export, tmp_path / "report.docx")
     doc = Document(str(path))
     trust = next(
         t for t in doc.tables
-        if t.rows[0].cells[0].text == "Place" and [c.text for c in t.rows[-1].cells] == ["All places", "1", "2", "0"]
+        if t.rows[0].cells[0].text == "Place" and [c.text for c in t.rows[-1].cells] == [
+            "All places", "1 survey respondent", "2 interviewees", "1/2/0"]
     )
     rows = {r.cells[0].text: [c.text for c in r.cells[1:]] for r in trust.rows[1:]}
-    assert rows["Brackenford"] == ["0", "1", "0"]
-    assert rows["Fernmouth"] == ["1", "1", "0"]
+    assert rows["Brackenford"] == ["nobody", "1 interviewee", "0/1/0"]
+    assert rows["Fernmouth"] == ["1 survey respondent", "1 interviewee", "1/1/0"]
 
 
 # --------------------------------------------------------------------------- HTML

@@ -44,8 +44,9 @@ CODING_STATUSES = (MACHINE, ACCEPTED, RECODED, REJECTED, UNCODED)
 """The resolved status of a segment's primary coding."""
 REVIEWED_CODINGS = (ACCEPTED, RECODED)
 """Coding statuses that mean a person has looked at the coding (and kept it)."""
-ROW_DIMENSIONS = (s.PLACE, s.ORGANISATION_TYPE, PARTICIPANT)
-"""What the rows of a framework matrix can be: places, organisation types, or cases (participants)."""
+ROW_DIMENSIONS = (s.PLACE, s.ORGANISATION_TYPE, PARTICIPANT, s.ROLE, s.SECTOR)
+"""What the rows of a framework matrix can be: places, organisation types, cases (participants), roles,
+sectors; a study's own case attributes (manifest columns) are added by :func:`toolkit.analysis.cases.row_dimensions`."""
 COUNT_BY = (s.PLACE, s.ORGANISATION_TYPE, s.ROLE, SOURCE_KIND)
 """What :func:`toolkit.analysis.matrix.theme_counts` can group by."""
 DISTRIBUTION_BY = (s.PLACE, s.ORGANISATION_TYPE, s.POLARITY, s.ROLE)
@@ -112,3 +113,39 @@ PRACTICE_COLUMNS = [
 MATRIX_COUNTS = [PARTICIPANTS, INTERVIEWEES, SURVEY_RESPONDENTS, s.BARRIER, s.ENABLER, s.NEUTRAL]
 """The number columns of a framework matrix cell: people (together and apart), then segments by polarity."""
 PROGRESS_COLUMNS = [s.THEME, SEGMENTS_COL, REVIEWED, UNREVIEWED, SHARE]
+
+# --------------------------------------------------------------------------- framework analysis (issue 15)
+PARENT = "parent"
+"""The theme a sub-theme belongs to (None for a top-level theme)."""
+REFERENCES = "references"
+"""The citations of the segments behind a framework-matrix cell (a list, in reading order)."""
+SUMMARY_AUTHOR = "summary_author"
+SUMMARY_AT = "summary_at"
+CASE_COLUMNS = [PARTICIPANT, SOURCE_KIND, s.PLACE, s.ORGANISATION_TYPE, s.ROLE, s.SECTOR, s.PATH]
+"""One row per case (an interviewee or a survey respondent); a study's case attributes follow these."""
+ABOUT = "about"
+"""What a memo is about, in words (``Theme: Trust and relationships``, ``Case BK01``...)."""
+MEMO_COLUMNS = [s.MEMO_ID, s.SCOPE, s.TARGET, ABOUT, s.TITLE, s.TEXT, s.AUTHOR, s.CREATED_AT, s.SEGMENT_KEY,
+                s.SOURCE_UID, s.ANCHOR, REFERENCE, s.THEME, s.ROW_DIMENSION, s.ROW_VALUE, s.PATH]
+SCREEN = "screen"
+"""Why a good-practice candidate is not a practice (hypothetical, barrier, aside), else None."""
+PROPOSAL = "proposal"
+"""The machine's proposed practice group of a candidate (a stable id), before a researcher curates it."""
+PASSAGES = "passages"
+"""The segment keys linked to a practice (the evidence that it helped)."""
+N_PASSAGES = "n_passages"
+CURATED, PROPOSED = "curated", "proposed"
+PRACTICE_GROUP_COLUMNS = [
+    s.GROUP_ID, s.TITLE, s.DESCRIPTION, s.PLACE, s.WHO_RUNS, s.EVIDENCE, s.STATUS, s.TRANSFERABILITY, s.THEME,
+    THEME_NAME, s.AUTHOR, s.CREATED_AT, ORIGIN, PASSAGES, REFERENCES, N_PASSAGES, PARTICIPANTS, "themes",
+]
+ACROSS_PLACES = "All places"
+"""The framework matrix's last row by place, over every place: its summary is the theme's cross-place synthesis."""
+BARRIER_PLACE = "barrier_place"
+OTHER_PLACE = "other_place"
+REMEDY_COLUMNS = [
+    s.THEME, THEME_NAME, BARRIER_PLACE, "barrier_people", "barrier_segments", "barrier_quote", "barrier_reference",
+    OTHER_PLACE, "enabler_people", "enabler_segments", "enabler_quote", "enabler_reference", "practices",
+    "practice_ids",
+]
+"""One row per (theme, place reporting a barrier, other place reporting enablers or practices on that theme)."""

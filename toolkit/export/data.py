@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from toolkit import schema as s
+from toolkit.analysis import cases as _cases
 from toolkit.analysis import codings as _codings
+from toolkit.analysis import memos as _memos
 from toolkit.analysis import quotes as _quotes
+from toolkit.analysis import remedies as _remedies
 from toolkit.analysis import segments as _segments
 from toolkit.analysis import surveys as _surveys
 from toolkit.analysis.columns import BASE_COLUMNS, PARTICIPANT, REFERENCE, SOURCE_KIND
@@ -51,6 +54,9 @@ class ExportData:
     respondents : the store's ``respondents`` table (everyone who answered a survey); None when unknown.
     practices : researchers' latest good-practice curation per segment (the ``practices`` table).
     summaries : researchers' latest framework-matrix cell summaries.
+    memo_table : every memo with what it is about (:func:`toolkit.analysis.memos.memo_view`).
+    practice_table : curated practices and the machine's proposals
+        (:func:`toolkit.analysis.practices.practice_table`).
     """
 
     study_name: str
@@ -66,6 +72,8 @@ class ExportData:
     respondents: pd.DataFrame | None = None
     practices: pd.DataFrame = field(default_factory=pd.DataFrame)
     summaries: pd.DataFrame = field(default_factory=pd.DataFrame)
+    memo_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    practice_table: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __post_init__(self) -> None:
         segments = self.segments
@@ -94,6 +102,38 @@ class ExportData:
         return _quotes.good_practice(self.coding_view(), self.evidence(), self.practices,
                                      theme_names=self.theme_names())
 
+    # ------------------------------------------------------------------ framework analysis (issue 15)
+    def cases(self) -> pd.DataFrame:
+        """One row per case with its attributes (as :meth:`toolkit.api.Study.cases`)."""
+        return _cases.case_table(self.sources, self.respondents)
+
+    def theme_parents(self) -> dict[str, str | None]:
+        """``theme id -> parent theme id`` (None for a top-level theme)."""
+        return {t.id: getattr(t, "parent", None) for t in self.codebook.themes}
+
+    def framework(self, rows: str = s.PLACE, *, total: str | None = None) -> pd.DataFrame:
+        """The framework matrix (as :meth:`toolkit.api.Study.framework_matrix`)."""
+        return _cases.study_framework(self.coding_view(), self.evidence(), self.cases(), rows=rows,
+                                      places=self._places(), theme_names=self.theme_names(),
+                                      summaries=self.summaries, parents=self.theme_parents(), total=total)
+
+    def remedies(self) -> pd.DataFrame:
+        """From barrier to remedy across places (as :meth:`toolkit.api.Study.barrier_remedies`)."""
+        return _remedies.barrier_remedies(self.coding_view(), self.evidence(), self.practice_table,
+                                          places=self._places(), theme_names=self.theme_names(),
+                                          parents=self.theme_parents())
+
+    @property
+    def memos(self) -> pd.DataFrame:
+        """Memos and curated practices as a REFI-QDA notes frame (what :func:`toolkit.exchange.refi.notes_from_export`
+        picks up): memos on what they are about, practices as notes on their theme's code."""
+        notes = _memos.memo_notes(self.memo_table, self.cases())
+        return pd.concat([notes, _practice_notes(self.practice_table)], ignore_index=True)
+
+    def _places(self) -> list[str]:
+        found = sorted(set(self.segments[s.PLACE].dropna().astype(str))) if not self.segments.empty else []
+        return list(dict.fromkeys([*self.places, *found]))
+
 
 def load_export_data(config, store) -> ExportData:
     """Read the snapshot an export works from.
@@ -113,6 +153,7 @@ def load_export_data(config, store) -> ExportData:
     respondents = store.table(s.RESPONDENTS)
     questions = store.table(s.SURVEY_QUESTIONS)
     codebook = load_codebook(config.resolve(config.coding.codebook) if config.coding.codebook else None)
+    memo_table, practice_table = _framework_tables(store, base, codings, human, codebook)
     return ExportData(
         study_name=config.name,
         sources=store.table(s.SOURCES),
@@ -127,7 +168,42 @@ def load_export_data(config, store) -> ExportData:
         respondents=respondents,
         practices=store.latest(s.PRACTICES, [s.SEGMENT_KEY]),
         summaries=store.latest(s.SUMMARIES, [s.ROW_DIMENSION, s.ROW_VALUE, s.THEME]),
+        memo_table=memo_table,
+        practice_table=practice_table,
     )
+
+
+def _framework_tables(store, base: pd.DataFrame, codings: pd.DataFrame, human: pd.DataFrame, codebook):
+    """Issue 15: the memos (with what each is about) and the practices (curated and proposed) an export shows."""
+    from toolkit.api_framework import practice_view
+
+    names = {t.id: t.name for t in codebook.themes}
+    view = _codings.coding_view(codings, base, names)
+    evidence = _segments.evidence_segments(base, codings, human, None, theme_names=names)
+    library = _quotes.good_practice(view, evidence, store.latest(s.PRACTICES, [s.SEGMENT_KEY]), theme_names=names,
+                                    include_excluded=True)
+    memo_table = _memos.memo_view(store.table(s.MEMOS), base, store.table(s.SOURCES), theme_names=names)
+    practice_table = practice_view(store, library=library, segments=evidence, codings=view, theme_names=names)
+    return memo_table, practice_table
+
+
+def _practice_notes(practices: pd.DataFrame) -> pd.DataFrame:
+    """Curated practices (not the machine's proposals) as notes on their theme's code, else on the project."""
+    rows = []
+    if practices is None or practices.empty:
+        return pd.DataFrame(rows)
+    for row in practices[practices["origin"] == "curated"].to_dict("records"):
+        parts = [f"{label}: {row[key]}" for key, label in (
+            (s.DESCRIPTION, "What it is"), (s.PLACE, "Where"), (s.WHO_RUNS, "Who runs it"),
+            (s.EVIDENCE, "Evidence that it helped"), (s.TRANSFERABILITY, "Transferability"),
+            (s.STATUS, "Review status")) if isinstance(row.get(key), str) and row[key].strip()]
+        if row.get("references"):
+            parts.append("Linked passages: " + "; ".join(row["references"]))
+        theme = row.get(s.THEME) if isinstance(row.get(s.THEME), str) else None
+        rows.append({s.TEXT: "\n".join(parts) or row[s.TITLE], s.AUTHOR: row.get(s.AUTHOR),
+                     s.CREATED_AT: row.get(s.CREATED_AT), "target": "code" if theme else "project",
+                     s.THEME: theme, s.TITLE: f"Practice: {row[s.TITLE]}", "note_id": f"practice-group:{row[s.GROUP_ID]}"})
+    return pd.DataFrame(rows)
 
 
 def _answers(store, respondents: pd.DataFrame, questions: pd.DataFrame) -> pd.DataFrame:

@@ -6,10 +6,14 @@ rendered to ``.docx`` (python-docx; charts become their tables) or ``.html``
 (escaped text, inline CSS, interactive plotly charts with plotly.js embedded once,
 so the file opens offline).
 
-Sections: summary; one section per theme (definition, barrier/enabler counts by
-place, the strongest barrier and enabler quotes, balanced across places and
-participants); the good-practice library; survey results; a methods appendix
-(corpus, codebook, coding method, coder agreement, run log).
+Sections: summary; one section per theme (definition, the researchers' cross-place
+synthesis from the framework matrix's summaries, who reports it where, the strongest
+barrier and enabler quotes balanced across places and participants, negative cases, case
+summaries); from barrier to remedy across places; the curated practices; survey results;
+methods (data and sampling, corpus, analysts, codebook, the machine-assisted coding method,
+review and validation figures when :mod:`toolkit.analysis.validation` is there, coder
+agreement, limitations, run log); an appendix of memos. The framework-analysis sections
+are built in :mod:`toolkit.export.findings`.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ import datetime as dt
 import html
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -36,12 +39,13 @@ from toolkit.analysis.columns import (
     REVIEWED_CODINGS,
     SOURCE_KIND,
 )
-from toolkit.analysis.matrix import framework_matrix
 from toolkit.analysis.overview import CorpusCounts, corpus_counts
 from toolkit.analysis.quotes import MAX_PER_PARTICIPANT, MAX_PER_PLACE, MAX_QUOTES, select_quotes  # noqa: F401
 from toolkit.analysis.references import reference
 from toolkit.analysis.surveys import likert_direction, likert_percentages  # noqa: F401
 from toolkit.errors import ConfigError
+from toolkit.export import findings
+from toolkit.export.report_blocks import Block, Bullets, Heading, Para, Quote, SurveyChart, Table
 
 __all__ = ["REPORT_FORMATS", "build_report", "select_quotes", "survey_percentages", "write_report"]
 
@@ -65,52 +69,6 @@ _EVIDENCE_NAMES = {
     "model": "a statistical model trained on examples and reviews",
     "human": "a person's coding",
 }
-
-
-# --------------------------------------------------------------------------- blocks
-@dataclass(frozen=True)
-class Heading:
-    text: str
-    level: int
-
-
-@dataclass(frozen=True)
-class Para:
-    text: str
-    note: bool = False
-    """A note is set apart (a callout in HTML, italics in Word)."""
-
-
-@dataclass(frozen=True)
-class Bullets:
-    items: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    caption: str = ""
-
-
-@dataclass(frozen=True)
-class Quote:
-    text: str
-    reference: str
-    machine_only: bool
-
-
-@dataclass(frozen=True)
-class SurveyChart:
-    """Agree / neutral / disagree percentages of one Likert question by place (HTML only)."""
-
-    question: str
-    frame: pd.DataFrame = field(compare=False)
-    """Columns: place, Disagree, Neutral, Agree (percentages), n."""
-    chart_id: str = ""
-
-
-Block = Heading | Para | Bullets | Table | Quote | SurveyChart
 
 
 # --------------------------------------------------------------------------- public API
@@ -209,10 +167,14 @@ def build_report(data, *, report_date: dt.date | None = None) -> list[Block]:
     blocks: list[Block] = [Heading(f"Findings report: {data.study_name}", 0)]
     blocks.append(Para(f"Study: {data.study_name}. Report date: {(report_date or dt.date.today()).isoformat()}."))
     blocks += _summary(data, coded)
+    if not coded.empty:
+        blocks += findings.key_finding_blocks(data, _theme_order(data, coded))
     blocks += _themes(data, coded)
-    blocks += _good_practice(data, coded)
+    blocks += findings.remedy_blocks(data)
+    blocks += findings.practice_blocks(data)
     blocks += _survey(data)
     blocks += _methods(data, coded)
+    blocks += findings.memo_blocks(data)
     return blocks
 
 
@@ -308,40 +270,18 @@ def _themes(data, coded: pd.DataFrame) -> list[Block]:
         return blocks
     blocks.append(
         Para(
-            "Each theme below shows how often it was raised as a barrier or an enabler in each place, then the "
-            "clearest quotes. Quotes reviewed by a person come first; no more than two quotes come from one place "
-            "and one from any participant, so that no single voice dominates."
+            "Each theme below opens with the researchers' synthesis across the places (their summaries of the "
+            "framework matrix), then who reports it as a barrier or an enabler in each place (people, not "
+            "sentences), then the clearest quotes. Quotes reviewed by a person come first; no more than two quotes "
+            "come from one place and one from any participant, so that no single voice dominates. Negative cases "
+            "are the voices that go against the pattern in their place."
         )
     )
     places = list(_corpus(data, coded).places)
-    order = _theme_order(data, coded)
-    matrix = framework_matrix(coded, rows=s.PLACE, values=places, themes=[t for t, _, _ in order], total=ALL_PLACES)
-    for theme_id, name, definition in order:
+    for theme_id, name, definition in _theme_order(data, coded):
         rows = coded[coded[s.THEME].astype(str) == theme_id]
-        blocks.append(Heading(f"Theme: {name}", 2))
-        if definition:
-            blocks.append(Para(f"Definition: {definition}"))
-        blocks.append(_count_table(matrix, theme_id, name))
-        for polarity, title in ((s.BARRIER, "Barriers"), (s.ENABLER, "Enablers")):
-            blocks.append(Heading(title, 3))
-            quotes = select_quotes(rows[rows[s.POLARITY] == polarity])
-            if quotes.empty:
-                blocks.append(Para(f"No {title.lower()} were coded for this theme."))
-            blocks += [_quote(row) for row in quotes.to_dict("records")]
+        blocks += findings.theme_blocks(data, theme_id, name, definition, rows, places)
     return blocks
-
-
-def _count_table(matrix: pd.DataFrame, theme_id: str, theme_name: str) -> Table:
-    """Barrier, enabler and neutral passages of one theme per place (the framework matrix's numbers)."""
-    matrix = matrix[matrix[s.THEME] == theme_id]
-    table_rows = tuple(
-        (str(r[s.PLACE]), str(r[s.BARRIER]), str(r[s.ENABLER]), str(r[s.NEUTRAL])) for r in matrix.to_dict("records")
-    )
-    return Table(
-        ("Place", "Barriers", "Enablers", "Neutral or mixed"),
-        table_rows,
-        caption=f"Coded passages on \u201c{theme_name}\u201d by place",
-    )
 
 
 def quote_reference(row) -> str:
@@ -353,35 +293,6 @@ def _quote(row) -> Quote:
     cited = _plain(row.get(REFERENCE)) or reference(row)
     return Quote(text=_plain(row.get(s.TEXT)), reference=cited,
                  machine_only=_plain(row.get(s.STATUS)) not in REVIEWED_CODINGS)
-
-
-def _good_practice(data, coded: pd.DataFrame) -> list[Block]:
-    blocks: list[Block] = [Heading("Good practice library", 1)]
-    library = data.good_practice()
-    definition = getattr(data.codebook, "good_practice_definition", "")
-    blocks.append(
-        Para(
-            "Concrete things places did that helped information sharing, grouped by theme and place."
-            + (f" Good practice here means: {definition}" if definition else "")
-        )
-    )
-    if library.empty:
-        blocks.append(Para("No passages have been flagged as good practice yet."))
-        return blocks
-    strength = coded.groupby(s.SEGMENT_KEY)[s.CONFIDENCE].max() if not coded.empty else pd.Series(dtype=float)
-    library = library.assign(
-        _reviewed=library[s.STATUS].isin(REVIEWED_CODINGS),
-        _confidence=library[s.SEGMENT_KEY].map(strength).fillna(0.0),
-    )
-    for theme_id, name, _ in _theme_order(data, library):
-        blocks.append(Heading(name, 2))
-        rows = library[library[s.THEME].astype(str) == theme_id].sort_values(
-            ["_reviewed", "_confidence"], ascending=[False, False], kind="stable")
-        for place in sorted(rows[s.PLACE].map(_plain).unique()):
-            blocks.append(Heading(place or NO_VALUE, 3))
-            here = rows[rows[s.PLACE].map(_plain) == place]
-            blocks += [_quote(row) for row in here.to_dict("records")]
-    return blocks
 
 
 # --------------------------------------------------------------------------- survey
@@ -425,7 +336,9 @@ def _survey(data) -> list[Block]:
 
 # --------------------------------------------------------------------------- methods appendix
 def _methods(data, coded: pd.DataFrame) -> list[Block]:
-    blocks: list[Block] = [Heading("Methods appendix", 1), Heading("Corpus", 2)]
+    blocks: list[Block] = [Heading("Methods", 1)]
+    blocks += findings.sampling_blocks(data)
+    blocks.append(Heading("Corpus", 2))
     sources = data.sources
     if sources is None or sources.empty:
         blocks.append(Para("No sources have been read into this study yet."))
@@ -490,8 +403,12 @@ def _methods(data, coded: pd.DataFrame) -> list[Block]:
                 )
             )
 
+    blocks += findings.analyst_blocks(data)
+    blocks += _validation_section(data)  # review and validation figures: issue 14's, when its module is there
+
     blocks.append(Heading("Coder agreement", 2))
     blocks += _agreement(data)
+    blocks += findings.limitation_blocks(data, coded)
 
     blocks.append(Heading("Run log", 2))
     runs = data.runs
@@ -502,14 +419,37 @@ def _methods(data, coded: pd.DataFrame) -> list[Block]:
             if s.STARTED_AT in runs.columns else runs.head(MAX_RUNS)
         cols = [c for c in (s.RUN_ID, s.STAGE, s.STATUS, s.STARTED_AT, s.FINISHED_AT, s.TOOLKIT_VERSION)
                 if c in latest.columns]
+        shown = latest[cols].copy()
+        for column in (s.STARTED_AT, s.FINISHED_AT):
+            if column in shown.columns:
+                shown[column] = shown[column].map(lambda v: _plain(v)[:16].replace("T", " "))
         blocks.append(
             Table(
                 tuple(c.replace("_", " ").capitalize() for c in cols),
-                tuple(tuple(_plain(v) for v in row) for row in latest[cols].itertuples(index=False)),
+                tuple(tuple(_plain(v) for v in row) for row in shown.itertuples(index=False)),
                 caption=f"The latest {_n(len(latest), 'run')} of the toolkit on this study",
             )
         )
     return blocks
+
+
+def _validation_section(data) -> list[Block]:
+    """The review and validation figures (issue 14, the review loop): rendered only when
+    :mod:`toolkit.analysis.validation` is importable (it is not on every branch)."""
+    try:
+        from toolkit.analysis import validation
+    except ImportError:
+        return []
+    return _validation_blocks(validation, data)
+
+
+def _validation_blocks(validation, data) -> list[Block]:
+    """Issue 14 owns this: the figures :mod:`toolkit.analysis.validation` computes, as report blocks.
+
+    Until it is written, a ``report_section(data)`` function of that module, if it has one, gives them.
+    """
+    section = getattr(validation, "report_section", None)
+    return list(section(data)) if callable(section) else []
 
 
 def agreement_frame(data) -> pd.DataFrame:
@@ -580,7 +520,7 @@ def _num(value) -> str:
 # --------------------------------------------------------------------------- Word
 def _render_docx(blocks: Iterable[Block], study_name: str):
     from docx import Document
-    from docx.shared import Pt, RGBColor
+    from docx.shared import Inches, Pt, RGBColor
 
     doc = Document()
     doc.core_properties.title = f"Findings report: {study_name}"
@@ -599,15 +539,22 @@ def _render_docx(blocks: Iterable[Block], study_name: str):
             if block.caption:
                 caption = doc.add_paragraph()
                 caption.add_run(block.caption).bold = True
-            table = doc.add_table(rows=1, cols=len(block.columns))
+            headed = any(block.columns)  # a table without column names is a list of facts: first column bold
+            table = doc.add_table(rows=1 if headed else 0, cols=len(block.columns))
             table.style = "Table Grid"
-            for cell, text in zip(table.rows[0].cells, block.columns):
-                cell.text = ""
-                cell.paragraphs[0].add_run(text).bold = True
+            if headed:
+                for cell, text in zip(table.rows[0].cells, block.columns):
+                    cell.text = ""
+                    cell.paragraphs[0].add_run(text).bold = True
             for row in block.rows:
                 cells = table.add_row().cells
-                for cell, text in zip(cells, row):
-                    cell.text = text
+                for i, (cell, text) in enumerate(zip(cells, row)):
+                    cell.text = ""
+                    run = cell.paragraphs[0].add_run(text)
+                    run.bold = not headed and i == 0
+            if not headed and len(block.columns) == 2:  # facts: a narrow label column
+                for row in table.rows:
+                    row.cells[0].width, row.cells[1].width = Inches(1.7), Inches(4.6)
             doc.add_paragraph()
         elif isinstance(block, Quote):
             doc.add_paragraph(f"\u201c{block.text}\u201d", style="Quote")
@@ -650,6 +597,11 @@ def _e(text) -> str:
     return html.escape(_plain(text), quote=True)
 
 
+def _lines(text) -> str:
+    """Escaped text with its line breaks kept (a table cell holding a quote under a count)."""
+    return "<br>".join(_e(line) for line in _plain(text).split("\n"))
+
+
 def _render_html(blocks: list[Block], study_name: str) -> str:
     parts: list[str] = []
     plotly_loaded = False
@@ -662,10 +614,15 @@ def _render_html(blocks: list[Block], study_name: str) -> str:
         elif isinstance(block, Bullets):
             parts.append("<ul>" + "".join(f"<li>{_e(item)}</li>" for item in block.items) + "</ul>")
         elif isinstance(block, Table):
+            headed = any(block.columns)
             head = "".join(f'<th scope="col">{_e(c)}</th>' for c in block.columns)
-            body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in block.rows)
+            cell = (lambda i, v: f"<td>{_lines(v)}</td>") if headed else (
+                lambda i, v: f'<th scope="row">{_lines(v)}</th>' if i == 0 else f"<td>{_lines(v)}</td>")
+            body = "".join("<tr>" + "".join(cell(i, v) for i, v in enumerate(row)) + "</tr>" for row in block.rows)
             caption = f"<caption>{_e(block.caption)}</caption>" if block.caption else ""
-            parts.append(f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            thead = f"<thead><tr>{head}</tr></thead>" if headed else ""
+            kind = "" if headed else ' class="facts"'
+            parts.append(f"<table{kind}>{caption}{thead}<tbody>{body}</tbody></table>")
         elif isinstance(block, Quote):
             mark = f'<span class="machine">{_e(MACHINE_MARK)}</span>' if block.machine_only else ""
             parts.append(

@@ -5,8 +5,9 @@ data only) and writes one file, whole or not at all (a temporary file beside the
 renamed into place). Nothing here reads raw files or logs interview text.
 
 - :func:`write_workbook`: one Excel workbook for reading and sharing, one sheet per purpose
-  (read me, framework matrix, coded segments, quotes by theme, survey summary, good practice,
-  codebook).
+  (read me, framework matrix as NVivo lays it out, theme counts, barrier to remedy, practices, memos,
+  cases, coded segments, quotes by theme, survey summary, good practice, codebook; the framework
+  sheets are built in :mod:`toolkit.export.framework_sheets`).
 - :func:`write_long`: one row per (segment, theme) coding with its metadata, for R or Python.
 - :func:`write_matrix`: a 0/1 segment-by-theme matrix (plus barrier/enabler/neutral columns).
 
@@ -49,6 +50,14 @@ from toolkit.analysis.overview import corpus_counts
 from toolkit.analysis.quotes import select_quotes
 from toolkit.analysis.surveys import likert_percentages
 from toolkit.errors import ExportPathError, ToolkitError
+from toolkit.export.framework_sheets import (
+    cases_sheet,
+    framework_sheet,
+    memos_sheet,
+    practices_sheet,
+    remedies_sheet,
+    theme_headers,
+)
 
 if TYPE_CHECKING:  # only for type hints
     from toolkit.export.data import ExportData
@@ -80,21 +89,43 @@ REVIEWED_BY = "reviewed_by"  # a column of ExportData.codings (see toolkit.codin
 
 README = "Read me"
 FRAMEWORK = "Framework matrix"
+COUNTS = "Theme counts"
+REMEDIES = "Barrier to remedy"
+PRACTICES = "Practices"
+MEMOS = "Memos"
+CASES = "Cases"
 CODED = "Coded segments"
 QUOTES = "Quotes by theme"
 SURVEY = "Survey summary"
 GOOD_PRACTICE = "Good practice"
 CODEBOOK = "Codebook"
-SHEETS = (README, FRAMEWORK, CODED, QUOTES, SURVEY, GOOD_PRACTICE, CODEBOOK)
+SHEETS = (README, FRAMEWORK, COUNTS, REMEDIES, PRACTICES, MEMOS, CASES, CODED, QUOTES, SURVEY, GOOD_PRACTICE,
+          CODEBOOK)
 """The workbook's sheets, in order."""
 
 QUOTES_PER_PLACE = 3
 """Most quotes per place, per theme and polarity, on the "Quotes by theme" sheet."""
 
 SHEET_PURPOSES = {
-    FRAMEWORK: "Rows are places (then organisation types), columns are themes. Each cell: the distinct people with "
+    FRAMEWORK: "The framework matrix as NVivo lays it out: one row per case (interviewee), grouped by place, with "
+    "the case's attributes; one column per theme (a sub-theme as 'Theme › Sub-theme'). Each cell: the "
+    "researcher's summary of what that person said on the theme (with who wrote it and when), then the "
+    "references behind it (where in the interview; B barrier, E enabler, N neutral). After each place's cases, "
+    "'All of <place>' holds the place's summary and everyone behind it, survey respondents included.",
+    COUNTS: "Rows are places (then organisation types), columns are themes. Each cell: the distinct people with "
     "a coding of that theme, interviewees and survey respondents counted apart, then the number of barrier and "
     "enabler segments. Neutral codings count towards people only. The same numbers as the dashboard's matrix.",
+    REMEDIES: "For each barrier one place reports on a theme, what each other place reports on the same theme: "
+    "how many people report enablers there, the strongest enabler quote and that place's practices. A barrier "
+    "no other place reports a remedy for says so.",
+    PRACTICES: "Curated practices (title, status, place, theme, what it is, who runs it, the evidence that it "
+    "helped, transferability) with the passages linked to them; then the practices the machine proposes from "
+    "good-practice passages nobody has curated yet (grouped by meaning; hypotheticals, barriers and asides set "
+    "aside), for a researcher to review.",
+    MEMOS: "Every memo researchers wrote (on the project, a case, a theme, a matrix cell, a source or a passage), "
+    "with its author and time.",
+    CASES: "Every case (interviewee or survey respondent) with its attributes: place, organisation type, role, "
+    "sector, and the study's own manifest columns with their type (text, number or date).",
     CODED: "Every coding (one row per segment and theme) with place, organisation type, role, participant, "
     "source file, character offsets, theme, polarity, confidence, review status, good practice, the reference "
     "(cited as in the dashboard and the report) and the quote.",
@@ -158,7 +189,12 @@ def write_workbook(data: ExportData, path: str | Path, *, exported_at: datetime 
     coded = _coded(data)
     sheets = {
         README: [_readme(data, coded, when)],
-        FRAMEWORK: _framework(data, coded),
+        FRAMEWORK: framework_sheet(data),
+        COUNTS: _framework(data, coded),
+        REMEDIES: remedies_sheet(data),
+        PRACTICES: practices_sheet(data),
+        MEMOS: memos_sheet(data),
+        CASES: cases_sheet(data),
         CODED: [_coded_sheet(coded)],
         QUOTES: [_quotes(data, coded)],
         SURVEY: [_survey(data)],
@@ -166,11 +202,11 @@ def write_workbook(data: ExportData, path: str | Path, *, exported_at: datetime 
         CODEBOOK: [_codebook(data)],
     }
     wrapped = {"Quote", "Definition", "Include", "Exclude", "Value", "Question", "Note"}
-    wrapped |= set(_theme_names(data).values())
+    wrapped |= set(_theme_names(data).values()) | set(theme_headers(data).values()) | FRAMEWORK_WRAPPED
     book = Workbook()
     book.remove(book.active)
     for title in SHEETS:
-        _fill_sheet(book.create_sheet(title), sheets[title], wrapped)
+        _fill_sheet(book.create_sheet(title), sheets[title], wrapped, **SHEET_LAYOUT.get(title, {}))
     book.properties.creator = "toolkit"
     book.properties.title = f"{data.study_name}: coded segments"
     book.properties.created = book.properties.modified = when.astimezone(UTC).replace(tzinfo=None)
@@ -589,9 +625,28 @@ def _excel_value(value):
     return value
 
 
-def _fill_sheet(sheet, blocks: list[pd.DataFrame], wrapped: set[str]) -> None:
+FRAMEWORK_WRAPPED = {"Barrier, in their words", "Enabler, in their words", "Barrier reference", "Enabler reference",
+                     "Practices there", "What it is", "Who runs it", "Evidence that it helped", "Transferability",
+                     "References", "Memo", "About", "Role"}
+"""Columns of the framework sheets whose text wraps."""
+_NARROW = {"Role": 22, "Organisation type": 18, "About": 30, "Barrier reference": 26, "Enabler reference": 26}
+SHEET_LAYOUT = {
+    FRAMEWORK: {"freeze": "C2", "wrap_width": 42, "landscape": True, "grid": True, "narrow": _NARROW,
+                "emphasise": ("Case", "All of "), "rich": True},
+    REMEDIES: {"freeze": "C2", "wrap_width": 42, "landscape": True, "grid": True, "narrow": _NARROW},
+    PRACTICES: {"freeze": "B2", "wrap_width": 42, "landscape": True, "grid": True, "narrow": _NARROW},
+    MEMOS: {"grid": True, "narrow": _NARROW},
+}
+"""Per sheet: where panes freeze (the case column stays in view), how wide wrapped columns grow (``narrow``: less
+for some), printing (A3 landscape), cell borders, and rows set apart (a place's own row in the framework matrix)."""
+
+
+def _fill_sheet(sheet, blocks: list[pd.DataFrame], wrapped: set[str], *, freeze: str = "A2",
+                wrap_width: int | None = None, landscape: bool = False, grid: bool = False,
+                narrow: dict[str, int] | None = None, emphasise: tuple[str, str] | None = None,
+                rich: bool = False) -> None:
     from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import column_index_from_string, get_column_letter
 
     bold = Font(bold=True)
     header_align = Alignment(wrap_text=True, vertical="top")
@@ -609,7 +664,7 @@ def _fill_sheet(sheet, blocks: list[pd.DataFrame], wrapped: set[str]) -> None:
             cell.font = bold
             cell.alignment = header_align
             widths[col] = max(widths.get(col, 0), min(len(str(name)), 30))
-            if str(name) in wrapped:
+            if str(name) in wrapped or str(name) in (narrow or {}):
                 wrap_columns.add(col)
         if position == 0:
             last = f"{get_column_letter(max(len(block.columns), 1))}{row_number + len(block)}"
@@ -625,10 +680,84 @@ def _fill_sheet(sheet, blocks: list[pd.DataFrame], wrapped: set[str]) -> None:
                 elif cell.value is not None:
                     widths[col] = max(widths.get(col, 0), len(str(cell.value)))
                 cell.alignment = wrap if col in wrap_columns else top
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = freeze
+    if landscape:  # a wide matrix prints on A3 landscape, its header row and first columns on every page
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A3
+        sheet.page_setup.scale = 70
+        sheet.print_title_rows = "1:1"
+        sheet.print_title_cols = f"A:{get_column_letter(max(column_index_from_string(freeze.rstrip('0123456789')) - 1, 1))}"
+    header = {col: str(sheet.cell(row=1, column=col).value) for col in widths}
+    caps = {col: (narrow or {}).get(header[col], wrap_width or _WRAP_WIDTH) for col in widths}
     for col, width in widths.items():
         letter = get_column_letter(col)
         if col in wrap_columns:
-            sheet.column_dimensions[letter].width = min(max(width, _MIN_WIDTH) + 2, _WRAP_WIDTH)
+            sheet.column_dimensions[letter].width = min(max(width, _MIN_WIDTH) + 2, caps[col])
         else:
             sheet.column_dimensions[letter].width = min(max(width, _MIN_WIDTH) + 2, _MAX_WIDTH)
+    _fit_rows(sheet, wrap_columns, widths, caps)
+    if grid:
+        _grid(sheet, emphasise)
+    if rich:
+        _rich_cells(sheet)
+
+
+_REFERENCES_LINE = re.compile(r"^(?:People: .*|\d+ references? .*)$", re.MULTILINE)
+
+
+def _rich_cells(sheet) -> None:
+    """Framework cells as NVivo shows them: the researcher's summary in bold, the references after it in grey."""
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    summary_font = InlineFont(rFont="Calibri", b=True, color="0B0C0C", sz=11)
+    rest_font = InlineFont(rFont="Calibri", color="505A5F", sz=9)
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            value = cell.value
+            if not isinstance(value, str) or "\n" not in value and not _REFERENCES_LINE.match(value):
+                continue
+            found = _REFERENCES_LINE.search(value)
+            if found is None:
+                continue
+            head, tail = value[: found.start()], value[found.start():]
+            parts = ([TextBlock(summary_font, head)] if head else []) + [TextBlock(rest_font, tail)]
+            cell.value = CellRichText(*parts)
+
+
+def _grid(sheet, emphasise: tuple[str, str] | None) -> None:
+    """Thin borders round every cell, a shaded header, and rows set apart (``(column, prefix)``), as a printed matrix."""
+    from openpyxl.styles import Border, Font, PatternFill, Side
+
+    line = Side(style="thin", color="B1B4B6")
+    border = Border(left=line, right=line, top=line, bottom=line)
+    header_fill = PatternFill("solid", fgColor="DDE6F0")
+    row_fill = PatternFill("solid", fgColor="F3F2F1")
+    headers = [c.value for c in sheet[1]]
+    marked = headers.index(emphasise[0]) if emphasise and emphasise[0] in headers else None
+    for row in sheet.iter_rows(min_row=1, max_row=sheet.max_row, max_col=len(headers)):
+        first = row[0].row == 1
+        special = (marked is not None and not first and isinstance(row[marked].value, str)
+                   and row[marked].value.startswith(emphasise[1]))
+        for cell in row:
+            cell.border = border
+            if first:
+                cell.fill = header_fill
+            elif special:
+                cell.fill = row_fill
+                if cell.column <= (marked or 0) + 1:
+                    cell.font = Font(bold=True)
+
+
+def _fit_rows(sheet, wrap_columns: set[int], widths: dict[int, int], caps: dict[int, int]) -> None:
+    """Row heights that show every line of wrapped text (neither Excel nor LibreOffice sizes rows on opening)."""
+    if not wrap_columns:
+        return
+    for row in sheet.iter_rows(min_row=2):
+        lines = 1
+        for cell in row:
+            if cell.column in wrap_columns and isinstance(cell.value, str):
+                width = max(min(max(widths.get(cell.column, _MIN_WIDTH), _MIN_WIDTH) + 2, caps[cell.column]) - 1, 1)
+                lines = max(lines, sum(max(1, -(-len(part) // width)) for part in cell.value.split("\n")))
+        if lines > 1:
+            sheet.row_dimensions[row[0].row].height = min(15 * lines + 3, 409)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -236,6 +237,33 @@ def meta_for(raw: RawFile, manifest: dict[str, SourceMeta]) -> SourceMeta:
     return replace(entry, place=entry.place or raw.place)
 
 
+_META_TEXTS = ("role", "organisation_type", "sector")
+"""The manifest's free-text fields, pseudonymised like the text (issue 15); place and participant id are kept."""
+
+
+def meta_texts(meta: SourceMeta) -> list[str]:
+    """The manifest's free-text values of a source, in a fixed order: role, organisation type, sector, text attributes.
+
+    >>> meta_texts(SourceMeta(role="GP partner", extra={"area": {"type": "text", "value": "rural"},
+    ...                                                  "years": {"type": "number", "value": 4}}))
+    ['GP partner', 'rural']
+    """
+    values = [getattr(meta, name) for name in _META_TEXTS if getattr(meta, name)]
+    values += [item["value"] for _, item in sorted(meta.extra.items()) if item.get("type") == "text"]
+    return [str(v) for v in values]
+
+
+def with_meta_texts(meta: SourceMeta, texts: list[str]) -> SourceMeta:
+    """``meta`` with its free-text values (as :func:`meta_texts` lists them) replaced by ``texts``."""
+    texts = list(texts)
+    changes: dict[str, Any] = {name: texts.pop(0) for name in _META_TEXTS if getattr(meta, name)}
+    extra = {name: dict(item) for name, item in meta.extra.items()}
+    for name in sorted(extra):
+        if extra[name].get("type") == "text":
+            extra[name]["value"] = texts.pop(0)
+    return replace(meta, **changes, extra=extra)
+
+
 def source_row(item: ReadSource, *, path: str, settings_hash: str, run_id: str, ingested_at: str) -> dict[str, Any]:
     """The ``sources`` row of a read (and pseudonymised) source; ``path`` is the pseudonymised relative path."""
     record, meta = item.record, item.meta
@@ -261,6 +289,8 @@ def source_row(item: ReadSource, *, path: str, settings_hash: str, run_id: str, 
         s.RUN_ID: run_id,
         s.SETTINGS_HASH: settings_hash,
         s.SEGMENTED_WITH: None,
+        # case attributes (issue 15): the manifest's extra columns, typed, as JSON
+        s.ATTRIBUTES: json.dumps(meta.extra, ensure_ascii=False, sort_keys=True) if meta.extra else None,
     }
 
 

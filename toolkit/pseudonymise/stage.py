@@ -8,6 +8,7 @@
 * :func:`pseudonymise_text` - free text written by researchers (notes, memos, summaries):
   known people keep their pseudonyms, new identifiers get new ones, the updated key is returned.
 * :func:`pseudonymise_path` - a relative path whose file or folder names carry identifiers.
+* :func:`pseudonymise_values` - short values about a source (manifest roles, organisation types, attributes).
 * :func:`pseudonymise_sources` - the old entry point of ingestion (reads and writes the key
   itself); a thin wrapper over :func:`pseudonymise_records`, kept until ingestion moves over.
 """
@@ -191,6 +192,38 @@ def pseudonymise_text(
     p = Pseudonymiser.from_options(options, known_names=known, key=key, nlp=nlp).fit([Document(source, text)])
     out = p.transform(text, source=source)
     return PseudonymisedNote(text=out.text, key=p.to_key(), replaced=out.counts())
+
+
+def pseudonymise_values(
+    values: Sequence[str],
+    *,
+    key: PseudonymKey | None,
+    options: Any,
+    nlp: Language | None = None,
+    names: Iterable[str] = (),
+    source: str = "manifest",
+) -> tuple[list[str], PseudonymKey]:
+    """Short values written about a source (a manifest's roles, organisation types, text attributes).
+
+    Pseudonymised together and consistently with the key (a person already in it keeps their
+    pseudonym); returns the values in the same order and the updated key. Added for issue 15:
+    manifest values can hold names.
+
+    Examples
+    --------
+    >>> import spacy
+    >>> from toolkit.config import PseudonymisationOptions
+    >>> values, _ = pseudonymise_values(["GP partner", "Deputy to Aled Pryce"], key=None,
+    ...                                 options=PseudonymisationOptions(), nlp=spacy.blank("en"), names=("Aled Pryce",))
+    >>> values
+    ['GP partner', 'Deputy to [PERSON_01]']
+    """
+    known = tuple(dict.fromkeys((*options.known_names, *names)))
+    p = Pseudonymiser.from_options(options, known_names=known, key=key, nlp=nlp)
+    docs = [Document(f"{source}{SUB_SOURCE}v{i:05d}", str(v)) for i, v in enumerate(values)]
+    p.fit(docs)
+    out = [p.transform(str(v), source=doc.source).text for v, doc in zip(values, docs)]
+    return out, p.to_key()
 
 
 def pseudonymise_path(

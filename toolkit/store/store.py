@@ -40,6 +40,8 @@ from toolkit.store.tables import (
     embeddings,
     human_codings,
     likert_answers,
+    memos,
+    practice_groups,
     practices,
     respondents,
     runs,
@@ -465,14 +467,37 @@ class Store(StoreReads):
     def add_practice(
         self, segment_key: str, *, included: bool, author: str, theme: str | None = None,
         title: str | None = None, note: str | None = None, source_uid: str | None = None,
-        anchor_text: str | None = None,
+        anchor_text: str | None = None, group_id: str | None = None,
     ) -> int:
         """Add a quote to (or take it out of) the good-practice library (append-only: the latest wins)."""
         return self._append(
             practices, {s.SEGMENT_KEY: segment_key, s.INCLUDED: bool(included), s.THEME: theme, s.TITLE: title,
                         s.NOTE: note, s.AUTHOR: author, s.SOURCE_UID: source_uid, s.ANCHOR_TEXT: anchor_text,
-                        s.ANCHOR: "attached"},
+                        s.ANCHOR: "attached", s.GROUP_ID: group_id},
         )
+
+    # issue 15: memos and curated practices (append-only like all human work)
+    def add_memo(self, row: Mapping[str, Any]) -> int:
+        """Save a memo (a row of the ``memos`` table, already validated by :mod:`toolkit.review.memos`)."""
+        return self._append(memos, dict(row))
+
+    def add_practice_group(self, group: Mapping[str, Any], members: list[Mapping[str, Any]]) -> int:
+        """Save a curated practice and the passages linked to (or unlinked from) it, in one transaction.
+
+        ``group`` is a ``practice_groups`` row (the latest row per ``group_id`` wins); ``members`` are
+        ``practices`` rows. Returns the group row's id.
+        """
+        stamp = now()
+        group = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v) for k, v in group.items()}
+        group.setdefault(s.CREATED_AT, stamp)
+        rows = [{**dict(m), s.CREATED_AT: stamp} for m in members]
+        check_lengths(practice_groups, [group])
+        check_lengths(practices, rows)
+        with self.transaction() as conn:
+            ident = int(conn.execute(practice_groups.insert().values(**group)).inserted_primary_key[0])
+            if rows:
+                conn.execute(practices.insert(), rows)
+        return ident
 
     def add_comment(
         self, text: str, *, author: str, author_role: str, segment_key: str | None = None,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from toolkit import schema as s
+from toolkit.analysis.cases import case_attributes
 from toolkit.exchange.refi import common as c
 
 if TYPE_CHECKING:  # only for type hints
@@ -190,9 +191,10 @@ def build_cases(data: ExportData, sources: list[dict], selections: dict[str, lis
             continue
         case = cases.setdefault(f"p:{pid}", {
             "guid": c.guid_for("case", study, "participant", pid), "name": str(pid), "sources": [], "selections": [],
-            **{v: row.get(v) for v in c.VARIABLES},
+            **{v: row.get(v) for v in c.VARIABLES}, "attributes": {},
         })
         case["sources"].append(source["guid"])
+        case["attributes"].update(case_attributes(row.get(s.ATTRIBUTES)))  # issue 15: typed case attributes
     # Survey respondents: metadata from their segments, then Likert answers, then the answers' place.
     survey_guids = {src["row"][s.SOURCE_ID]: src["guid"] for src in sources if src["row"].get(s.KIND) == "survey"}
     meta: dict[str, dict] = {}

@@ -179,6 +179,7 @@ class _ProjectWriter:
         self.ns = c.PROJECT_NS
         self.user_guids = _users(data, users, notes)
         self.files: list[tuple[str, str]] = []
+        self.attribute_kinds: dict[str, str] = {}
 
     def build(self) -> tuple[bytes, list[tuple[str, str]]]:
         from lxml import etree
@@ -199,11 +200,14 @@ class _ProjectWriter:
             if note["kind"] == "code":
                 by_code.setdefault(note["code"], []).append(note["guid"])
         codes_xml(etree.SubElement(etree.SubElement(root, c.q(ns, "CodeBook")), c.q(ns, "Codes")), data.codebook, ns, by_code)
+        cases = build_cases(data, texts, selections)
+        self.attribute_kinds = attribute_variables(cases)
         variables = etree.SubElement(root, c.q(ns, "Variables"))
-        for name in (*c.VARIABLES, c.SOURCE_PATH_VARIABLE):
+        for name, kind in {**{n: "Text" for n in (*c.VARIABLES, c.SOURCE_PATH_VARIABLE)},
+                           **self.attribute_kinds}.items():
             etree.SubElement(variables, c.q(ns, "Variable"), guid=c.guid_for("variable", name), name=name,
-                             typeOfVariable="Text")
-        self._cases(root, build_cases(data, texts, selections))
+                             typeOfVariable=kind)
+        self._cases(root, cases)
         self._sources(root, texts, selections, placed_notes)
         self._notes(root, placed_notes)
         unit = c.OFFSET_MARKER.format(unit=c.UNIT_WORDS[self.offsets])
@@ -236,6 +240,9 @@ class _ProjectWriter:
                 value = case.get(name)
                 if not c.missing(value):
                     _variable_value(el, ns, name, value)
+            for name, (kind, value) in sorted(case.get("attributes", {}).items()):
+                if not c.missing(value) and name not in c.VARIABLES:
+                    _variable_value(el, ns, name, value, kind=self.attribute_kinds.get(name, "Text"))
             for source_guid in case["sources"]:
                 etree.SubElement(el, c.q(ns, "SourceRef"), targetGUID=source_guid)
             for selection_guid in case["selections"]:
@@ -352,12 +359,43 @@ class _ProjectWriter:
         return out
 
 
-def _variable_value(parent, ns: str, name: str, value) -> None:
+_REFI_TYPES = {"text": "Text", "number": "Float", "date": "Date"}
+"""Case attribute types (:mod:`toolkit.ingest.manifest`) as REFI-QDA variable types (whole numbers: Integer)."""
+
+
+def attribute_variables(cases: list[dict]) -> dict[str, str]:
+    """The study's own case attributes as REFI-QDA variables: ``name -> typeOfVariable`` (issue 15)."""
+    kinds: dict[str, set[str]] = {}
+    for case in cases:
+        for name, (kind, value) in case.get("attributes", {}).items():
+            if name in c.VARIABLES or name == c.SOURCE_PATH_VARIABLE or c.missing(value):
+                continue
+            refi = _REFI_TYPES.get(kind, "Text")
+            if refi == "Float" and float(value).is_integer():
+                refi = "Integer"
+            kinds.setdefault(name, set()).add(refi)
+    out = {}
+    for name, found in sorted(kinds.items()):
+        out[name] = "Integer" if found == {"Integer"} else "Float" if found <= {"Integer", "Float"} else \
+            found.pop() if len(found) == 1 else "Text"
+    return out
+
+
+def _variable_value(parent, ns: str, name: str, value, kind: str = "Text") -> None:
     from lxml import etree
 
     vv = etree.SubElement(parent, c.q(ns, "VariableValue"))
     etree.SubElement(vv, c.q(ns, "VariableRef"), targetGUID=c.guid_for("variable", name))
-    etree.SubElement(vv, c.q(ns, "TextValue")).text = c.clean(str(value))
+    if kind == "Integer":
+        etree.SubElement(vv, c.q(ns, "IntegerValue")).text = str(int(float(value)))
+    elif kind == "Float":
+        from decimal import Decimal
+
+        etree.SubElement(vv, c.q(ns, "FloatValue")).text = format(Decimal(str(float(value))), "f")
+    elif kind == "Date":
+        etree.SubElement(vv, c.q(ns, "DateValue")).text = str(value)[:10]
+    else:
+        etree.SubElement(vv, c.q(ns, "TextValue")).text = c.clean(str(value))
 
 
 def _users(data: ExportData, extra: Iterable[str] | None, notes: pd.DataFrame) -> dict[str, str]:
