@@ -27,7 +27,7 @@ import pandas as pd
 
 from toolkit import schema as s
 from toolkit.analysis._frames import empty, ensure, none, plain
-from toolkit.analysis.columns import ABOUT, MEMO_COLUMNS, PARTICIPANT, REFERENCE, SOURCE_KIND, TRANSCRIPT
+from toolkit.analysis.columns import ABOUT, MEMO_COLUMNS, PARTICIPANT, REFERENCE
 
 __all__ = ["cell_target", "memo_notes", "memo_view", "parse_cell_target", "search_memos"]
 
@@ -146,29 +146,27 @@ def search_memos(
     return memos[mask].reset_index(drop=True)
 
 
-def memo_notes(memos: pd.DataFrame, cases: pd.DataFrame | None = None) -> pd.DataFrame:
+def memo_notes(memos: pd.DataFrame) -> pd.DataFrame:
     """Memos (:func:`memo_view`) as a REFI-QDA notes frame (:data:`toolkit.exchange.refi.NOTE_FRAME_COLUMNS`).
 
     A project memo is a project note; a theme memo and a cell memo are notes on the theme's code; a
-    source memo a note on its source; a passage memo a note on its passage; a case memo a note on the
-    case's (first) transcript, or a project note when the case has none (a survey respondent).
+    source memo a note on its source; a passage memo a note on its passage. A case memo is a project
+    note named after its case: REFI-QDA has no notes on cases, and one on the case's whole transcript
+    would read as a note on the source (QualCoder keeps one such note per author).
     """
     columns = [s.TEXT, s.AUTHOR, s.CREATED_AT, "target", s.PATH, s.THEME, s.POLARITY, s.SEGMENT_KEY, s.TITLE,
                "note_id"]
     if memos is None or memos.empty:
         return pd.DataFrame(columns=columns)
-    transcript_of: dict[str, str] = {}
-    if cases is not None and not cases.empty:
-        for row in cases.to_dict("records"):
-            if row.get(SOURCE_KIND) == TRANSCRIPT and plain(row.get(s.PATH)):
-                transcript_of.setdefault(plain(row[PARTICIPANT]), plain(row[s.PATH]))
     rows = []
     for memo in memos.to_dict("records"):
         scope = memo[s.SCOPE]
         title = plain(memo.get(s.TITLE))
-        label = f"Memo ({scope}): {title or memo[ABOUT]}"
+        about = plain(memo[ABOUT])
+        about = about[:1].lower() + about[1:] if about and not about[:2].isupper() else about
+        label = f"Memo: {title}" if title else f"Memo on {about}"
         if title and scope != PROJECT:
-            label += f" [{memo[ABOUT]}]"
+            label += f" ({about})"
         row = {s.TEXT: memo[s.TEXT], s.AUTHOR: memo[s.AUTHOR], s.CREATED_AT: memo[s.CREATED_AT], s.TITLE: label,
                "note_id": f"memo:{memo[s.MEMO_ID]}", s.PATH: None, s.THEME: None, s.POLARITY: None,
                s.SEGMENT_KEY: None, "target": PROJECT}
@@ -178,7 +176,5 @@ def memo_notes(memos: pd.DataFrame, cases: pd.DataFrame | None = None) -> pd.Dat
             row.update(target="source", **{s.PATH: memo[s.PATH]})
         elif scope == PASSAGE and plain(memo.get(s.SEGMENT_KEY)):
             row.update(target="selection", **{s.SEGMENT_KEY: memo[s.SEGMENT_KEY]})
-        elif scope == CASE and plain(memo.get(s.ROW_VALUE)) in transcript_of:
-            row.update(target="source", **{s.PATH: transcript_of[plain(memo[s.ROW_VALUE])]})
         rows.append(row)
     return pd.DataFrame(rows, columns=columns)

@@ -127,7 +127,7 @@ class ExportData:
     def memos(self) -> pd.DataFrame:
         """Memos and curated practices as a REFI-QDA notes frame (what :func:`toolkit.exchange.refi.notes_from_export`
         picks up): memos on what they are about, practices as notes on their theme's code."""
-        notes = _memos.memo_notes(self.memo_table, self.cases())
+        notes = _memos.memo_notes(self.memo_table)
         return pd.concat([notes, _practice_notes(self.practice_table)], ignore_index=True)
 
     def _places(self) -> list[str]:

@@ -40,7 +40,11 @@ def redactor(config) -> Callable[[str], str]:
         from toolkit.pseudonymise.keyfile import load_key_if_any
         from toolkit.pseudonymise.mapping import render
 
+        from dataclasses import replace
+
         options = config.pseudonymisation
+        kept = tuple(p for p in config.places if p and p not in options.allow)  # places stay, as in the sources
+        options = replace(options, allow=(*options.allow, *kept))
         key = load_key_if_any(config.key_path)
         known = tuple(dict.fromkeys((*options.known_names, *config.ingest.interviewers)))
         pseudonymiser = Pseudonymiser.from_options(options, known_names=known, key=key).fit([])

@@ -79,7 +79,8 @@ def save_practice(
                              "Copy keys from study.segments() or the dashboard.")
     group_id = str(group_id).strip() if group_id else f"g{uuid.uuid4().hex[:10]}"
     group = {s.GROUP_ID: group_id, s.TITLE: name, s.DESCRIPTION: context.clean(description),
-             s.PLACE: context.clean(place), s.WHO_RUNS: context.clean(who_runs), s.EVIDENCE: context.clean(evidence),
+             s.PLACE: _places(context, place), s.WHO_RUNS: context.clean(who_runs),
+             s.EVIDENCE: context.clean(evidence),
              s.STATUS: status, s.TRANSFERABILITY: context.clean(transferability), s.THEME: theme, s.AUTHOR: author}
     members = []
     for key in keys:
@@ -90,3 +91,19 @@ def save_practice(
     context.store.add_practice_group(group, members)
     log.info("saved practice %s (%s): %d passage(s) linked, %d unlinked", group_id, status, len(link), len(drop))
     return group_id
+
+
+def _places(context, place: str | None) -> str | None:
+    """Where a practice runs: one or more of the study's places (``"Brackenford, Fernmouth"``), as stored."""
+    wanted = [p.strip() for p in str(place or "").split(",") if p.strip()]
+    if not wanted:
+        return None
+    sources = context.store.sources_frame()
+    known = set(sources[s.PLACE].dropna().astype(str)) if not sources.empty else set()
+    respondents = context.store.table(s.RESPONDENTS)
+    known |= set(respondents[s.PLACE].dropna().astype(str)) if not respondents.empty else set()
+    unknown = [p for p in wanted if p not in known]
+    if unknown:
+        raise InputDataError(context.where, f"'{unknown[0]}' is not a place of the study.",
+                             f"Places: {', '.join(sorted(known)) or 'none yet'} (several: separate them with commas).")
+    return ", ".join(dict.fromkeys(wanted))

@@ -325,6 +325,8 @@ class _ProjectWriter:
         first_selection = {sel["segment_key"]: sel["guid"] for group in selections.values() for sel in group if sel["first"]}
         themes = {t.id for t in self.data.codebook.themes}
         out, names, missing = [], set(), 0
+        taken: set[tuple] = set()
+        demoted = 0
         for row in self.notes.to_dict("records"):
             target = row[c.TARGET]
             ident = row[NOTE_ID] if not c.missing(row[NOTE_ID]) else "|".join(
@@ -352,7 +354,16 @@ class _ProjectWriter:
                     continue
                 note["code"] = c.guid_for("code", theme, polarity) if polarity in s.POLARITIES else c.guid_for("theme", theme)
             note["name"] = _unique(c.clean(c.one_line(row[s.TITLE])), names)
+            if note["span"] is not None:  # QualCoder keeps one note per source, range and author: a second becomes
+                spot = (note["source"], note["span"], note["user"])  # a project note (its passage NoteRef stays)
+                if spot in taken:
+                    note.update(kind="project", span=None)
+                    demoted += 1
+                taken.add(spot)
             out.append(note)
+        if demoted:
+            log.info("%d note(s) share their passage and author with another note: written as project notes, "
+                     "still referred to from their passage", demoted)
         if missing:
             log.warning("%d note(s) left out of the REFI-QDA project: their passage, source or theme is not in it",
                         missing)

@@ -1,0 +1,120 @@
+"""A summary written for one participant × theme through the API, the memos and the curated practices reach every
+export: the workbook's framework matrix, the findings report (Word and HTML), and the REFI-QDA project, which
+QualCoder's own importer receives whole (run headless by ../shared/qualcoder)."""
+
+from __future__ import annotations
+
+import sqlite3
+import zipfile
+
+import openpyxl
+import pytest
+from docx import Document
+from lxml import etree
+
+from tests.exchange import readers
+from tests.framework.test_memos import write_every_kind
+from toolkit import schema as s
+from toolkit.exchange.refi import read_qdpx
+from toolkit.export.tables import SHEETS
+
+SUMMARY = "Trust rests on the weekly meeting at the hub; BK01 sees the barrier as largely gone."
+PRACTICE = "Same-day IG answers"
+
+
+@pytest.fixture
+def analysed(study):
+    """The tiny study after a framework analysis: a case summary, a place synthesis, memos, a curated practice."""
+    study.add_summary(row_dimension="participant", row_value="BK01", theme="trust_relationships", text=SUMMARY,
+                      author="ana")
+    study.add_summary(row_dimension="place", row_value="All places", theme="trust_relationships",
+                      text="Trust is built where people meet.", author="ana")
+    write_every_kind(study)
+    # a second note by the same author on the same passage: QualCoder keeps one per passage and author
+    study.add_memo(scope="passage", segment_key="k5", text="Compare with the data clinic elsewhere.", author="ana")
+    study.save_practice(title=PRACTICE, author="bo", place="Fernmouth", theme="ig_capacity_advice",
+                        description="The ICB's IG lead answers questions the same day.", status="reviewed",
+                        passages=["k5"])
+    return study
+
+
+def test_the_workbook_holds_the_summary_in_its_cell_the_memos_practices_and_cases(analysed, tmp_path):
+    path = analysed.export("xlsx", tmp_path / "study.xlsx")[0]
+    book = openpyxl.load_workbook(path, rich_text=True)
+    assert book.sheetnames == list(SHEETS)
+    rows = list(book["Framework matrix"].iter_rows(values_only=True))
+    header = list(rows[0])
+    assert header[:2] == ["Place", "Case"] and "Setting" in header and "Years in post" in header
+    bk01 = next(r for r in rows if r[1] == "BK01")
+    cell = str(bk01[header.index("Trust and relationships between partners")])
+    assert cell.startswith(SUMMARY + " [ana, ") and "1 reference (1 enabler):" in cell and "E 12:34" in cell
+    assert bk01[header.index("Setting")] == "urban" and bk01[header.index("Years in post")] == 3
+    place_rows = [r[1] for r in rows if str(r[1]).startswith("All of ")]
+    assert place_rows == ["All of Brackenford", "All of Fernmouth"]
+    memos = [r for r in book["Memos"].iter_rows(values_only=True)]
+    assert len(memos) == 1 + 7 and {r[0] for r in memos[1:]} == set(s.MEMO_SCOPES)
+    practices = {r[0]: r for r in book["Practices"].iter_rows(values_only=True)}
+    assert practices[PRACTICE][1] == "reviewed" and practices[PRACTICE][2] == "bo"
+    cases = list(book["Cases"].iter_rows(values_only=True))
+    assert "years_in_post (number)" in cases[0] and "started (date)" in cases[0]
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".html"])
+def test_the_report_holds_the_case_summary_synthesis_practices_remedies_and_memo_appendix(analysed, tmp_path, suffix):
+    path = analysed.export("report", tmp_path / f"findings{suffix}")[0]
+    if suffix == ".docx":
+        doc = Document(str(path))
+        text = "\n".join([p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows
+                                                             for c in r.cells])
+    else:
+        import html
+
+        text = html.unescape(path.read_text(encoding="utf-8"))
+    assert f"BK01 (Brackenford, Local authority, Programme lead): {SUMMARY} (ana, " in text
+    assert "Trust and relationships between partners: Trust is built where people meet." in text  # key findings
+    assert "All places: Trust is built where people meet." in text
+    assert PRACTICE in text and "The ICB's IG lead answers questions the same day." in text
+    assert "From barrier to remedy" in text and "Where it is a barrier" in text
+    assert "Appendix: memos" in text and "Reading order (ana, " in text and "Ask how they manage it." in text
+    assert "Data and sampling" in text and "Limitations" in text and "Analysts" in text
+
+
+def test_the_refi_project_carries_the_summary_memos_practice_and_typed_case_variables(analysed, tmp_path):
+    path = analysed.export("qdpx", tmp_path / "study.qdpx")[0]
+    project = read_qdpx(path)
+    notes = project.notes
+    summary = notes[notes["text"] == SUMMARY].iloc[0]
+    assert summary["target"] == "code" and "participant BK01" in summary["name"]
+    assert {"Read the programme leads first.", "Ask how they manage it.", "Audio poor in the middle.",
+            "Compare with the data clinic elsewhere."} <= set(notes["text"])
+    on_k5 = project.codings[project.codings["note"].fillna("").str.contains("Compare with the data clinic")]
+    assert len(on_k5) >= 1  # still referred to from its passage (NVivo's layout), though written as a project note
+    assert notes["name"].str.startswith(f"Practice: {PRACTICE}").any()
+    with zipfile.ZipFile(path) as archive:
+        root = etree.fromstring(archive.read("project.qde"))
+    ns = {"q": root.nsmap[None]}
+    kinds = {v.get("name"): v.get("typeOfVariable") for v in root.iterfind(".//q:Variables/q:Variable", ns)}
+    assert (kinds["setting"], kinds["years_in_post"], kinds["started"]) == ("Text", "Float", "Date")
+    fm01 = root.find(".//q:Case[@name='FM01']", ns)
+    values = {vv.find("q:VariableRef", ns).get("targetGUID"): vv[1] for vv in fm01.iterfind("q:VariableValue", ns)}
+    found = {etree.QName(v).localname: v.text for v in values.values()}
+    assert found["FloatValue"] == "12.5" and found["DateValue"] == "2014-09-01"
+
+
+@pytest.mark.slow
+def test_qualcoder_receives_the_summary_memos_and_case_attributes(analysed, tmp_path):
+    path = analysed.export("qdpx", tmp_path / "framework.qdpx")[0]
+    try:
+        report, log = readers.qualcoder_import(path, tmp_path / "qualcoder")
+    except readers.ReaderUnavailable as exc:
+        pytest.skip(str(exc))
+    assert report["notes_in_file"] == report["annotations_in_db"] + report["journals_in_db"]
+    assert "Cannot copy" not in log
+    db = sqlite3.connect(tmp_path / "qualcoder" / "framework.qda" / "data.qda")
+    journals = dict(db.execute("select name, jentry from journal").fetchall())
+    assert SUMMARY in journals.values() and "Key informant on the template." in journals.values()
+    assert "Compare with the data clinic elsewhere." in journals.values()  # the second note on k5 by ana
+    annotations = {memo for (memo,) in db.execute("select memo from annotation")}
+    assert {"Ask how they manage it.", "Audio poor in the middle."} <= annotations
+    types = {name: kind for name, _, kind in report["attribute_types_in_db"]}
+    assert types["years_in_post"] == "numeric" and types["setting"] == "character"
