@@ -78,9 +78,9 @@ def key_finding_blocks(data: ExportData, themes: list[tuple[str, str, str]]) -> 
     if summaries is not None and not summaries.empty:
         mine = summaries[(summaries[s.ROW_DIMENSION] == s.PLACE) & (summaries[s.ROW_VALUE] == ACROSS_PLACES)]
         across = dict(zip(mine[s.THEME], mine[s.TEXT]))
-    items = [f"{name}: {across[theme_id]}" for theme_id, name, _ in themes if theme_id in across]
-    if items:
-        blocks.append(Bullets(tuple(items)))
+    found = [(f"{name}:", across[theme_id]) for theme_id, name, _ in themes if theme_id in across]
+    if found:
+        blocks.append(Bullets(tuple(text for _, text in found), leads=tuple(lead for lead, _ in found)))
     else:
         blocks.append(Para("The researchers have not yet written a synthesis across the places for any theme (a "
                            "summary of the framework matrix's \u201cAll places\u201d row); each theme's section "
@@ -90,9 +90,9 @@ def key_finding_blocks(data: ExportData, themes: list[tuple[str, str, str]]) -> 
         curated = table[(table[ORIGIN] == "curated") & table[s.STATUS].isin(("reviewed", "confirmed"))]
         if not curated.empty:
             blocks.append(Para("Practices that helped, which other places could adopt:"))
-            blocks.append(Bullets(tuple(
-                f"{plain(r[s.TITLE])} ({plain(r[s.PLACE])})" + (f": {plain(r[s.DESCRIPTION])}" if plain(
-                    r[s.DESCRIPTION]) else "") for r in curated.to_dict("records"))))
+            rows = curated.to_dict("records")
+            blocks.append(Bullets(tuple(plain(r[s.DESCRIPTION]) or "(not yet described)" for r in rows),
+                                  leads=tuple(f"{plain(r[s.TITLE])} ({plain(r[s.PLACE])}):" for r in rows)))
     return blocks
 
 
@@ -144,7 +144,7 @@ def _synthesis(data: ExportData, theme_id: str) -> list[Block]:
     for row in mine.to_dict("records"):
         who = _by(row)
         label = "All places" if row[s.ROW_VALUE] == ACROSS_PLACES else row[s.ROW_VALUE]
-        blocks.append(Para(f"{label}: {row[s.TEXT]}{who}"))
+        blocks.append(Para(f"{row[s.TEXT]}{who}", lead=f"{label}:"))
     return blocks
 
 
@@ -156,7 +156,7 @@ def _case_summaries(data: ExportData, theme_id: str) -> list[Block]:
     if mine.empty:
         return []
     cases = data.cases().set_index(PARTICIPANT) if not data.cases().empty else pd.DataFrame()
-    items = []
+    items, leads = [], []
     for row in mine.sort_values([s.ROW_DIMENSION, s.ROW_VALUE]).head(MAX_CASE_SUMMARIES).to_dict("records"):
         if row[s.ROW_DIMENSION] == PARTICIPANT and row[s.ROW_VALUE] in cases.index:
             case = cases.loc[row[s.ROW_VALUE]]
@@ -165,12 +165,14 @@ def _case_summaries(data: ExportData, theme_id: str) -> list[Block]:
             label = f"{row[s.ROW_VALUE]} ({about})" if about else row[s.ROW_VALUE]
         else:
             label = f"{row[s.ROW_DIMENSION].replace('_', ' ')} {row[s.ROW_VALUE]}"
-        items.append(f"{label}: {row[s.TEXT]}{_by(row)}")
+        items.append(f"{row[s.TEXT]}{_by(row)}")
+        leads.append(f"{label}:")
     more = len(mine) - len(items)
     if more > 0:
         items.append(f"and {more} more case summaries (see the workbook's framework matrix)")
+        leads.append("")
     return [Heading("Case summaries", 3), Para("What the researchers wrote for each case (framework matrix cells):"),
-            Bullets(tuple(items))]
+            Bullets(tuple(items), leads=tuple(leads))]
 
 
 def _by(row) -> str:
@@ -297,9 +299,11 @@ def practice_blocks(data: ExportData) -> list[Block]:
         people = f"{row['participants']} {'person' if row['participants'] == 1 else 'people'}"
         facts.append(("Linked passages", f"{row['n_passages']} from {people}"))
         blocks.append(Table(("", ""), tuple((k, v or "\u2014") for k, v in facts)))
-        keys = [k for k in row["passages"] if not segments.empty and k in segments.index][:2]
-        for key in keys:
-            blocks.append(quote_block({**segments.loc[key].to_dict(), s.SEGMENT_KEY: key}))
+        keys = [k for k in row["passages"] if not segments.empty and k in segments.index]
+        if keys:
+            linked = segments.loc[keys].reset_index()
+            for quote in select_quotes(linked, limit=2, per_place=None, per_participant=1).to_dict("records"):
+                blocks.append(quote_block(quote))
     if not proposed.empty:
         blocks.append(Heading("Proposed from the coding, not yet reviewed", 2))
         blocks.append(Para(
@@ -423,6 +427,5 @@ def memo_blocks(data: ExportData) -> list[Block]:
             head = plain(row.get(s.TITLE))
             about = plain(row.get(ABOUT))
             label = f"{head} \u2014 {about}" if head and scope != "project" else (head or about)
-            by = _by(row)
-            blocks.append(Para(f"{label}{by}: {row[s.TEXT]}"))
+            blocks.append(Para(row[s.TEXT], lead=f"{label}{_by(row)}:"))
     return blocks

@@ -530,11 +530,16 @@ def _render_docx(blocks: Iterable[Block], study_name: str):
             doc.add_heading(block.text, level=min(block.level, 9))
         elif isinstance(block, Para):
             paragraph = doc.add_paragraph()
+            if block.lead:
+                paragraph.add_run(block.lead + " ").bold = True
             run = paragraph.add_run(block.text)
             run.italic = block.note
         elif isinstance(block, Bullets):
-            for item in block.items:
-                doc.add_paragraph(item, style="List Bullet")
+            for i, item in enumerate(block.items):
+                paragraph = doc.add_paragraph(style="List Bullet")
+                if i < len(block.leads) and block.leads[i]:
+                    paragraph.add_run(block.leads[i] + " ").bold = True
+                paragraph.add_run(item)
         elif isinstance(block, Table):
             if block.caption:
                 caption = doc.add_paragraph()
@@ -553,8 +558,11 @@ def _render_docx(blocks: Iterable[Block], study_name: str):
                     run = cell.paragraphs[0].add_run(text)
                     run.bold = not headed and i == 0
             if not headed and len(block.columns) == 2:  # facts: a narrow label column
-                for row in table.rows:
-                    row.cells[0].width, row.cells[1].width = Inches(1.7), Inches(4.6)
+                table.autofit = False
+                for column, width in zip(table.columns, (Inches(1.7), Inches(4.6))):
+                    column.width = width
+                    for cell in column.cells:
+                        cell.width = width
             doc.add_paragraph()
         elif isinstance(block, Quote):
             doc.add_paragraph(f"\u201c{block.text}\u201d", style="Quote")
@@ -589,6 +597,9 @@ blockquote footer { font-family: Arial, Helvetica, sans-serif; font-size: .88rem
 .machine { display: inline-block; margin-left: .5rem; padding: 0 .4rem; border: 1px solid #8a4b00;
            color: #8a4b00; border-radius: 3px; font-size: .8rem; }
 .note { border-left: 5px solid #ffdd00; background: #fffbe6; padding: .6rem 1rem; }
+table.facts th { background: #f3f2f1; width: 28%; font-weight: bold; }
+nav.contents { border: 1px solid #b1b4b6; padding: .4rem 1.2rem; font-family: Arial, Helvetica, sans-serif; }
+nav.contents ul { margin: .3rem 0; }
 .chart { margin: .5rem 0; }
 """
 
@@ -605,14 +616,24 @@ def _lines(text) -> str:
 def _render_html(blocks: list[Block], study_name: str) -> str:
     parts: list[str] = []
     plotly_loaded = False
+    contents: list[tuple[str, str]] = []
     for block in blocks:
         if isinstance(block, Heading):
             level = min(block.level + 1, 6)
+            if block.level == 1:  # a section: listed in the contents at the top
+                anchor = f"section-{len(contents) + 1}"
+                contents.append((anchor, block.text))
+                parts.append(f'<a id="{anchor}"></a>')
             parts.append(f"<h{level}>{_e(block.text)}</h{level}>")
+            if block.level == 0:
+                parts.append("<!--contents-->")
         elif isinstance(block, Para):
-            parts.append(f'<p class="note">{_e(block.text)}</p>' if block.note else f"<p>{_e(block.text)}</p>")
+            lead = f"<strong>{_e(block.lead)}</strong> " if block.lead else ""
+            parts.append(f'<p class="note">{lead}{_e(block.text)}</p>' if block.note else f"<p>{lead}{_e(block.text)}</p>")
         elif isinstance(block, Bullets):
-            parts.append("<ul>" + "".join(f"<li>{_e(item)}</li>" for item in block.items) + "</ul>")
+            leads = list(block.leads) + [""] * (len(block.items) - len(block.leads))
+            parts.append("<ul>" + "".join(f"<li>{f'<strong>{_e(lead)}</strong> ' if lead else ''}{_e(item)}</li>"
+                                          for item, lead in zip(block.items, leads)) + "</ul>")
         elif isinstance(block, Table):
             headed = any(block.columns)
             head = "".join(f'<th scope="col">{_e(c)}</th>' for c in block.columns)
@@ -632,6 +653,9 @@ def _render_html(blocks: list[Block], study_name: str) -> str:
         elif isinstance(block, SurveyChart):
             parts.append(f'<div class="chart">{_survey_chart_html(block, include_js=not plotly_loaded)}</div>')
             plotly_loaded = True
+    nav = ('<nav class="contents" aria-label="Contents"><strong>Contents</strong><ul>'
+           + "".join(f'<li><a href="#{a}">{_e(text)}</a></li>' for a, text in contents) + "</ul></nav>")
+    parts = [nav if p == "<!--contents-->" else p for p in parts]
     title = _e(f"Findings report: {study_name}")
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'

@@ -22,11 +22,15 @@ class Para:
     text: str
     note: bool = False
     """A note is set apart (a callout in HTML, italics in Word)."""
+    lead: str = ""
+    """Words set in bold before the text (``Brackenford:``)."""
 
 
 @dataclass(frozen=True)
 class Bullets:
     items: tuple[str, ...]
+    leads: tuple[str, ...] = ()
+    """Words set in bold before each item (the theme a finding is about), or none."""
 
 
 @dataclass(frozen=True)
