@@ -178,7 +178,7 @@ def test_manifest_attaches_metadata_and_interviewers(tmp_path):
     ("manifest", "message"),
     [
         ("name,role\nx.txt,lead\n", r"manifest.csv: has no 'file' column. Found: name, role"),
-        ("file,colour\nx.txt,red\n", r"manifest.csv: has unknown column\(s\) colour"),
+        ("file,colour:shade\nx.txt,red\n", r"manifest.csv: column 'colour:shade' declares the unknown type 'shade'"),
         ("file,role\nx.txt,a\nx.txt,b\n", r"manifest.csv, line 3: lists 'x.txt' twice"),
     ],
 )

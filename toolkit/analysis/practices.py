@@ -225,6 +225,13 @@ def _stem(word: str) -> str:
     return word
 
 
+_GENERIC = frozenset((
+    "help", "share", "shar", "information", "work", "people", "time", "good", "better", "make", "made", "use",
+    "used", "need", "new", "difference",
+))
+"""Stemmed words every enabler uses ("it helped", "sharing information"): they never name a practice on their own."""
+
+
 def _phrases(text: str, longest: int = 2) -> dict[str, str]:
     """Stemmed runs of 1 to ``longest`` content words of a passage -> their surface form (``data clinic``)."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -301,14 +308,23 @@ def _anchor(members: list[dict[str, str]], anchors: Mapping[str, int], idf: Mapp
     return best[3] if best else None
 
 
-def _title(texts: list[str], members: list[dict[str, str]], anchor: str | None, cover: float) -> str:
+def _title(texts: list[str], members: list[dict[str, str]], anchor: str | None, cover: float,
+           idf: Mapping[str, float] | None = None) -> str:
     """A short proposed title for a group of passages.
 
     With a naming phrase: that phrase in the longest form most members use ("data clinic", "seconded
-    health visitors"). Without one (a small group): the opening words of its first passage.
+    health visitors"). Without one: the most distinctive phrase every member uses, else the opening words
+    of its first passage (a passage alone says best what it is).
     """
+    if anchor is None and len(texts) > 1:
+        shared = set.intersection(*(set(m) for m in members)) if members else set()
+        if shared:
+            anchor = max(shared, key=lambda p: ((idf or {}).get(p, 1.0) * len(p.split()), p))
     if anchor is None:
-        words = _TAG.sub("", texts[0]).split()
+        sentences = re.split(r"(?<=[.!?])\s+", _TAG.sub("", texts[0]).strip())
+        while len(sentences) > 1 and len(sentences[0].split()) < 4:  # "Hugely." "It does, indirectly."
+            sentences.pop(0)
+        words = " ".join(sentences).split()
         text = " ".join(words[:9]).strip(" ,;:-")
         text = re.sub(r"^(?:and|so|but|well|yeah|um|er|then|because)\b[\s,]*", "", text, flags=re.IGNORECASE)
         text = text[:1].upper() + text[1:] if text else "Practice"
@@ -317,7 +333,7 @@ def _title(texts: list[str], members: list[dict[str, str]], anchor: str | None, 
     options = Counter(p for m in longer for p in m if anchor in p.split(" ") or p == anchor or anchor in p)
     best = anchor
     for phrase, n in options.items():
-        if n / len(texts) >= cover and anchor in phrase and (len(phrase.split()), n) > (
+        if n / len(texts) >= cover and n >= 2 and anchor in phrase and (len(phrase.split()), n) > (
                 len(best.split()), options.get(best, 0)):
             best = phrase
     surfaces = Counter(m[best] for m in longer if best in m)
@@ -381,7 +397,7 @@ def propose_practices(
         sub = use[idx] if use is not None else None
         labels = _clusters(_similarity([texts[i] for i in idx], sub), threshold)
         used = Counter(p for i in idx for p in phrases[i])
-        anchors = {p: n for p, n in used.items() if n >= min_anchor}
+        anchors = {p: n for p, n in used.items() if n >= min_anchor and p not in _GENERIC}
         groups: dict[str, list[int]] = {}
         names: dict[str, str | None] = {}
         for label in dict.fromkeys(labels):
@@ -393,7 +409,7 @@ def propose_practices(
         for name, members in groups.items():
             ident = "p" + hashlib.sha1(("|".join(sorted(keys[i] for i in members))).encode()).hexdigest()[:10]
             anchor = names[name] if len(members) > 1 else None  # one passage: its own words say it best
-            title = _title([texts[i] for i in members], [phrases[i] for i in members], anchor, cover)
+            title = _title([texts[i] for i in members], [phrases[i] for i in members], anchor, cover, idf)
             for i in members:
                 proposal[i], titles[i] = ident, title
     frame[PROPOSAL] = proposal

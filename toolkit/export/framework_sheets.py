@@ -28,6 +28,7 @@ from toolkit.analysis.columns import (
     OTHER_PLACE,
     PARTICIPANT,
     PARTICIPANTS,
+    PASSAGES,
     REFERENCE,
     REFERENCES,
     SOURCE_KIND,
@@ -39,8 +40,8 @@ from toolkit.analysis.matrix import framework_cell
 if TYPE_CHECKING:  # only for type hints
     from toolkit.export.data import ExportData
 
-__all__ = ["CASE_LABEL", "PLACE_ROW", "cases_sheet", "framework_sheet", "memos_sheet", "practices_sheet",
-           "remedies_sheet", "theme_headers"]
+__all__ = ["CASE_LABEL", "PLACE_ROW", "cases_sheet", "framework_sheet", "memos_sheet", "practice_passages_sheet",
+           "practices_sheet", "remedies_sheet", "theme_headers"]
 
 CASE_LABEL = "Case"
 PLACE_ROW = "All of {place}"
@@ -138,7 +139,8 @@ _STATUS_WORDS = {"candidate": "candidate (not yet reviewed)", "reviewed": "revie
 
 
 def practices_sheet(data: ExportData) -> list[pd.DataFrame]:
-    """Curated practices (then the machine's proposals): title, what, where, who, evidence, status, transferability."""
+    """Curated practices (then the machine's proposals): title, what, where, who, evidence, status, transferability;
+    below them, every linked passage with its practice, reference and words."""
     table = data.practice_table
     if table is None or table.empty:
         return [pd.DataFrame({"Note": ["No good-practice passages in this snapshot yet."]})]
@@ -155,9 +157,24 @@ def practices_sheet(data: ExportData) -> list[pd.DataFrame]:
         "Transferability": table[s.TRANSFERABILITY],
         "Passages": table[N_PASSAGES],
         "People": table[PARTICIPANTS],
-        "References": table[REFERENCES].map(lambda r: "\n".join(r) if isinstance(r, list) else ""),
     })
     return [frame]
+
+
+def practice_passages_sheet(data: ExportData) -> list[pd.DataFrame]:
+    """Every passage linked to a practice (the evidence behind it): the practice, its status, reference and words."""
+    table = data.practice_table
+    evidence = data.evidence().set_index(s.SEGMENT_KEY) if not data.segments.empty else pd.DataFrame()
+    rows = []
+    for practice in (table.to_dict("records") if table is not None and not table.empty else []):
+        for key in practice[PASSAGES]:
+            if not evidence.empty and key in evidence.index:
+                rows.append({"Practice": practice[s.TITLE], "Place": practice[s.PLACE],
+                             "Curated": "yes" if practice[ORIGIN] == "curated" else "proposed",
+                             "Reference": evidence.at[key, REFERENCE], "Quote": evidence.at[key, s.TEXT]})
+    if not rows:
+        return [pd.DataFrame({"Note": ["No passages are linked to a practice in this snapshot yet."]})]
+    return [pd.DataFrame(rows)]
 
 
 def memos_sheet(data: ExportData) -> list[pd.DataFrame]:

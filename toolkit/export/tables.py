@@ -54,6 +54,7 @@ from toolkit.export.framework_sheets import (
     cases_sheet,
     framework_sheet,
     memos_sheet,
+    practice_passages_sheet,
     practices_sheet,
     remedies_sheet,
     theme_headers,
@@ -92,6 +93,7 @@ FRAMEWORK = "Framework matrix"
 COUNTS = "Theme counts"
 REMEDIES = "Barrier to remedy"
 PRACTICES = "Practices"
+PRACTICE_PASSAGES = "Practice passages"
 MEMOS = "Memos"
 CASES = "Cases"
 CODED = "Coded segments"
@@ -99,8 +101,8 @@ QUOTES = "Quotes by theme"
 SURVEY = "Survey summary"
 GOOD_PRACTICE = "Good practice"
 CODEBOOK = "Codebook"
-SHEETS = (README, FRAMEWORK, COUNTS, REMEDIES, PRACTICES, MEMOS, CASES, CODED, QUOTES, SURVEY, GOOD_PRACTICE,
-          CODEBOOK)
+SHEETS = (README, FRAMEWORK, COUNTS, REMEDIES, PRACTICES, PRACTICE_PASSAGES, MEMOS, CASES, CODED, QUOTES, SURVEY,
+          GOOD_PRACTICE, CODEBOOK)
 """The workbook's sheets, in order."""
 
 QUOTES_PER_PLACE = 3
@@ -122,6 +124,7 @@ SHEET_PURPOSES = {
     "helped, transferability) with the passages linked to them; then the practices the machine proposes from "
     "good-practice passages nobody has curated yet (grouped by meaning; hypotheticals, barriers and asides set "
     "aside), for a researcher to review.",
+    PRACTICE_PASSAGES: "The passages linked to each practice (the evidence behind it), with their references.",
     MEMOS: "Every memo researchers wrote (on the project, a case, a theme, a matrix cell, a source or a passage), "
     "with its author and time.",
     CASES: "Every case (interviewee or survey respondent) with its attributes: place, organisation type, role, "
@@ -193,6 +196,7 @@ def write_workbook(data: ExportData, path: str | Path, *, exported_at: datetime 
         COUNTS: _framework(data, coded),
         REMEDIES: remedies_sheet(data),
         PRACTICES: practices_sheet(data),
+        PRACTICE_PASSAGES: practice_passages_sheet(data),
         MEMOS: memos_sheet(data),
         CASES: cases_sheet(data),
         CODED: [_coded_sheet(coded)],
@@ -629,13 +633,15 @@ FRAMEWORK_WRAPPED = {"Barrier, in their words", "Enabler, in their words", "Barr
                      "Practices there", "What it is", "Who runs it", "Evidence that it helped", "Transferability",
                      "References", "Memo", "About", "Role"}
 """Columns of the framework sheets whose text wraps."""
-_NARROW = {"Role": 22, "Organisation type": 18, "About": 30, "Barrier reference": 26, "Enabler reference": 26}
+_NARROW = {"Role": 22, "Organisation type": 18, "About": 30, "Barrier reference": 26, "Enabler reference": 26,
+           "Practice": 26, "Theme": 24, "Curated by": 16, "Linked to practice": 26, "Reference": 30}
 SHEET_LAYOUT = {
     FRAMEWORK: {"freeze": "C2", "wrap_width": 42, "landscape": True, "grid": True, "narrow": _NARROW,
                 "emphasise": ("Case", "All of "), "rich": True},
     REMEDIES: {"freeze": "C2", "wrap_width": 42, "landscape": True, "grid": True, "narrow": _NARROW},
     PRACTICES: {"freeze": "B2", "wrap_width": 42, "landscape": True, "grid": True, "narrow": _NARROW},
     MEMOS: {"grid": True, "narrow": _NARROW},
+    PRACTICE_PASSAGES: {"grid": True, "narrow": _NARROW},
 }
 """Per sheet: where panes freeze (the case column stays in view), how wide wrapped columns grow (``narrow``: less
 for some), printing (A3 landscape), cell borders, and rows set apart (a place's own row in the framework matrix)."""
