@@ -30,9 +30,9 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from toolkit.analysis.practices import DEFAULT_THRESHOLD, propose_practices, screen_practice  # noqa: E402
-from toolkit.api import open_study  # noqa: E402
-from toolkit.api_framework import cached_vectors  # noqa: E402
+from toolkit.analysis.practices import DEFAULT_THRESHOLD, propose_practices, screen_practice
+from toolkit.api import open_study
+from toolkit.api_framework import cached_vectors
 
 
 def pairwise(truth: list[str], found: list[str]) -> tuple[float, float]:

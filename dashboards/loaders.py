@@ -459,8 +459,9 @@ def export_bytes(path: str, fmt: str, out_name: str) -> bytes:
 def matrix_csv(rows: str) -> bytes:
     """The framework matrix as CSV, with the segment keys behind every cell."""
     _need_researcher()
-    frame = framework_matrix(rows).copy()
+    frame = case_matrix(rows).copy()
     frame[api.SEGMENT_KEYS] = frame[api.SEGMENT_KEYS].map(lambda keys: " ".join(keys))
+    frame["references"] = frame["references"].map(lambda refs: " | ".join(refs))
     return frame.to_csv(index=False).encode("utf-8-sig")
 
 

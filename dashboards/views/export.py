@@ -7,7 +7,6 @@ import functools
 import streamlit as st
 
 import loaders
-from toolkit import api
 from toolkit import schema as s
 
 st.title("Export")
@@ -42,7 +41,7 @@ for label, fmt, name, mime, full in EXPORTS:
 
 if researcher:
     st.subheader("Framework matrix")
-    for rows in api.ROW_DIMENSIONS:
+    for rows in loaders.row_dimensions():  # the study's own case attributes too
         st.download_button(f"Framework matrix by {rows.replace('_', ' ')} (CSV, with the segments behind each cell)",
                            data=loaders.matrix_csv(rows), file_name=f"{stem}_matrix_{rows}.csv",
                            mime="text/csv", key=f"export-matrix-{rows}", on_click="ignore")

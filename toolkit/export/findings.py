@@ -43,16 +43,16 @@ if TYPE_CHECKING:  # only for type hints
 
 __all__ = [
     "ACROSS_PLACES",
-    "key_finding_blocks",
-    "shorten",
     "NEGATIVE_CASES",
     "analyst_blocks",
+    "key_finding_blocks",
     "limitation_blocks",
     "memo_blocks",
     "negative_cases",
     "practice_blocks",
     "remedy_blocks",
     "sampling_blocks",
+    "shorten",
     "theme_blocks",
 ]
 

@@ -30,7 +30,6 @@ from toolkit.analysis.columns import (
     PARTICIPANTS,
     PASSAGES,
     REFERENCE,
-    REFERENCES,
     SOURCE_KIND,
     THEME_NAME,
     TRANSCRIPT,

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +49,7 @@ from toolkit.analysis.overview import corpus_counts
 from toolkit.analysis.quotes import select_quotes
 from toolkit.analysis.surveys import likert_percentages
 from toolkit.errors import ExportPathError, ToolkitError
+from toolkit.export.excel import fill_sheet
 from toolkit.export.framework_sheets import (
     cases_sheet,
     framework_sheet,
@@ -154,10 +154,6 @@ NO_PLACE = NOT_RECORDED = NO_VALUE
 ALL_PLACES = "All places"
 ALL_ORGANISATION_TYPES = "All organisation types"
 
-_EXCEL_MAX_CHARS = 32_767
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_WRAP_WIDTH = 80
-_MIN_WIDTH, _MAX_WIDTH = 8, 50
 
 
 # --------------------------------------------------------------------------- public API
@@ -210,7 +206,7 @@ def write_workbook(data: ExportData, path: str | Path, *, exported_at: datetime 
     book = Workbook()
     book.remove(book.active)
     for title in SHEETS:
-        _fill_sheet(book.create_sheet(title), sheets[title], wrapped, **SHEET_LAYOUT.get(title, {}))
+        fill_sheet(book.create_sheet(title), sheets[title], wrapped, **SHEET_LAYOUT.get(title, {}))
     book.properties.creator = "toolkit"
     book.properties.title = f"{data.study_name}: coded segments"
     book.properties.created = book.properties.modified = when.astimezone(UTC).replace(tzinfo=None)
@@ -616,19 +612,7 @@ def _codebook(data: ExportData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Theme id", "Name", "Definition", "Include", "Exclude"])
 
 
-# --------------------------------------------------------------------------- Excel formatting
-def _excel_value(value):
-    if _missing(value):
-        return None
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    if isinstance(value, str):
-        value = _ILLEGAL_XML.sub("", value)
-        if len(value) > _EXCEL_MAX_CHARS:
-            value = value[: _EXCEL_MAX_CHARS - 1] + "…"
-    return value
-
-
+# --------------------------------------------------------------------------- layout of the sheets
 FRAMEWORK_WRAPPED = {"Barrier, in their words", "Enabler, in their words", "Barrier reference", "Enabler reference",
                      "Practices there", "What it is", "Who runs it", "Evidence that it helped", "Transferability",
                      "References", "Memo", "About", "Role"}
@@ -645,125 +629,3 @@ SHEET_LAYOUT = {
 }
 """Per sheet: where panes freeze (the case column stays in view), how wide wrapped columns grow (``narrow``: less
 for some), printing (A3 landscape), cell borders, and rows set apart (a place's own row in the framework matrix)."""
-
-
-def _fill_sheet(sheet, blocks: list[pd.DataFrame], wrapped: set[str], *, freeze: str = "A2",
-                wrap_width: int | None = None, landscape: bool = False, grid: bool = False,
-                narrow: dict[str, int] | None = None, emphasise: tuple[str, str] | None = None,
-                rich: bool = False) -> None:
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import column_index_from_string, get_column_letter
-
-    bold = Font(bold=True)
-    header_align = Alignment(wrap_text=True, vertical="top")
-    wrap = Alignment(wrap_text=True, vertical="top")
-    top = Alignment(vertical="top")
-    widths: dict[int, int] = {}
-    wrap_columns: set[int] = set()
-    row_number = 0
-    for position, block in enumerate(blocks):
-        if position:
-            row_number += 1  # a blank row between blocks
-        row_number += 1
-        for col, name in enumerate(block.columns, start=1):
-            cell = sheet.cell(row=row_number, column=col, value=str(name))
-            cell.font = bold
-            cell.alignment = header_align
-            widths[col] = max(widths.get(col, 0), min(len(str(name)), 30))
-            if str(name) in wrapped or str(name) in (narrow or {}):
-                wrap_columns.add(col)
-        if position == 0:
-            last = f"{get_column_letter(max(len(block.columns), 1))}{row_number + len(block)}"
-            sheet.auto_filter.ref = f"A{row_number}:{last}"
-        for values in block.itertuples(index=False, name=None):
-            row_number += 1
-            for col, value in enumerate(values, start=1):
-                cell = sheet.cell(row=row_number, column=col, value=_excel_value(value))
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # never a formula, even when the text starts with '='
-                    longest = max((len(line) for line in cell.value.split("\n")), default=0)
-                    widths[col] = max(widths.get(col, 0), longest)
-                elif cell.value is not None:
-                    widths[col] = max(widths.get(col, 0), len(str(cell.value)))
-                cell.alignment = wrap if col in wrap_columns else top
-    sheet.freeze_panes = freeze
-    if landscape:  # a wide matrix prints on A3 landscape, its header row and first columns on every page
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.paperSize = sheet.PAPERSIZE_A3
-        sheet.page_setup.scale = 70
-        sheet.print_title_rows = "1:1"
-        sheet.print_title_cols = f"A:{get_column_letter(max(column_index_from_string(freeze.rstrip('0123456789')) - 1, 1))}"
-    header = {col: str(sheet.cell(row=1, column=col).value) for col in widths}
-    caps = {col: (narrow or {}).get(header[col], wrap_width or _WRAP_WIDTH) for col in widths}
-    for col, width in widths.items():
-        letter = get_column_letter(col)
-        if col in wrap_columns:
-            sheet.column_dimensions[letter].width = min(max(width, _MIN_WIDTH) + 2, caps[col])
-        else:
-            sheet.column_dimensions[letter].width = min(max(width, _MIN_WIDTH) + 2, _MAX_WIDTH)
-    _fit_rows(sheet, wrap_columns, widths, caps)
-    if grid:
-        _grid(sheet, emphasise)
-    if rich:
-        _rich_cells(sheet)
-
-
-_REFERENCES_LINE = re.compile(r"^(?:People: .*|\d+ references? .*)$", re.MULTILINE)
-
-
-def _rich_cells(sheet) -> None:
-    """Framework cells as NVivo shows them: the researcher's summary in bold, the references after it in grey."""
-    from openpyxl.cell.rich_text import CellRichText, TextBlock
-    from openpyxl.cell.text import InlineFont
-
-    summary_font = InlineFont(rFont="Calibri", b=True, color="0B0C0C", sz=11)
-    rest_font = InlineFont(rFont="Calibri", color="505A5F", sz=9)
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            value = cell.value
-            if not isinstance(value, str) or "\n" not in value and not _REFERENCES_LINE.match(value):
-                continue
-            found = _REFERENCES_LINE.search(value)
-            if found is None:
-                continue
-            head, tail = value[: found.start()], value[found.start():]
-            parts = ([TextBlock(summary_font, head)] if head else []) + [TextBlock(rest_font, tail)]
-            cell.value = CellRichText(*parts)
-
-
-def _grid(sheet, emphasise: tuple[str, str] | None) -> None:
-    """Thin borders round every cell, a shaded header, and rows set apart (``(column, prefix)``), as a printed matrix."""
-    from openpyxl.styles import Border, Font, PatternFill, Side
-
-    line = Side(style="thin", color="B1B4B6")
-    border = Border(left=line, right=line, top=line, bottom=line)
-    header_fill = PatternFill("solid", fgColor="DDE6F0")
-    row_fill = PatternFill("solid", fgColor="F3F2F1")
-    headers = [c.value for c in sheet[1]]
-    marked = headers.index(emphasise[0]) if emphasise and emphasise[0] in headers else None
-    for row in sheet.iter_rows(min_row=1, max_row=sheet.max_row, max_col=len(headers)):
-        first = row[0].row == 1
-        special = (marked is not None and not first and isinstance(row[marked].value, str)
-                   and row[marked].value.startswith(emphasise[1]))
-        for cell in row:
-            cell.border = border
-            if first:
-                cell.fill = header_fill
-            elif special:
-                cell.fill = row_fill
-                if cell.column <= (marked or 0) + 1:
-                    cell.font = Font(bold=True)
-
-
-def _fit_rows(sheet, wrap_columns: set[int], widths: dict[int, int], caps: dict[int, int]) -> None:
-    """Row heights that show every line of wrapped text (neither Excel nor LibreOffice sizes rows on opening)."""
-    if not wrap_columns:
-        return
-    for row in sheet.iter_rows(min_row=2):
-        lines = 1
-        for cell in row:
-            if cell.column in wrap_columns and isinstance(cell.value, str):
-                width = max(min(max(widths.get(cell.column, _MIN_WIDTH), _MIN_WIDTH) + 2, caps[cell.column]) - 1, 1)
-                lines = max(lines, sum(max(1, -(-len(part) // width)) for part in cell.value.split("\n")))
-        if lines > 1:
-            sheet.row_dimensions[row[0].row].height = min(15 * lines + 3, 409)

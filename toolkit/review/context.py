@@ -36,11 +36,11 @@ def redactor(config) -> Callable[[str], str]:
 
     @functools.lru_cache(maxsize=1)
     def prepared():
+        from dataclasses import replace
+
         from toolkit.pseudonymise import Pseudonymiser
         from toolkit.pseudonymise.keyfile import load_key_if_any
         from toolkit.pseudonymise.mapping import render
-
-        from dataclasses import replace
 
         options = config.pseudonymisation
         kept = tuple(p for p in config.places if p and p not in options.allow)  # places stay, as in the sources
