@@ -387,3 +387,28 @@ def test_gold_set_is_well_formed():
     assert set(gold["polarity"]) <= {"barrier", "enabler", "neutral"}
     assert set(gold["place"]) == {"Brackenford", "Fernmouth", "Hollowmere"}
     assert gold["id"].is_unique
+
+
+@pytest.mark.parametrize(
+    ("tokens", "message"),
+    [
+        ([[{"LOWER": {"INN": ["share"]}}]], r"token 0, LOWER: 'INN' is not a condition spaCy knows\. Did you mean 'IN'\?"),
+        ([[{"LOWER": {"IN": "share"}}]], r"token 0, LOWER: found \{'IN': 'share'\}; IN and NOT_IN need a list"),
+        ([[{"LOWER": "nhs"}, {"IS_ALPHA": "yes"}]], r"token 1, IS_ALPHA: found 'yes'; expected true or false"),
+        ([[{"LENGTH": "long"}]], r"token 0, LENGTH: found 'long', expected a number"),
+        ([[{"LOWER": "consent"}, {"LEMMMA": "share"}]], r"token 1: 'LEMMMA' is not a token attribute spaCy knows\. Did you mean 'LEMMA'\?"),
+    ],
+)
+def test_pattern_errors_come_from_the_schema_structure(tmp_path, raw, tokens, message):
+    """Read from pydantic's structured report (location, kind, value), not from spaCy's message text."""
+    with pytest.raises(ConfigError, match=r"^codebook\.yaml, theme 'legal_basis_consent', patterns\.tokens\[0\]: " + message):
+        load_changed(tmp_path, raw, lambda d: d["themes"][0]["patterns"].update(tokens=tokens))
+
+
+def test_no_regex_reads_spacy_messages():
+    import inspect
+
+    import toolkit.codebook as cb
+
+    assert not hasattr(cb, "_explain_spacy_error")
+    assert "MatchPatternError" not in inspect.getsource(cb)

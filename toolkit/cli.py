@@ -448,12 +448,12 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 def cmd_code_text(args: argparse.Namespace) -> int:
 
-    from toolkit.coding import build_coder, code_texts
+    from toolkit.coding import code_texts, study_coder
 
     frame = _read_csv(args.input)
     _require_columns(args.input, frame, [args.text_column])
     config, store = _open_study(args.study) if args.study else (None, None)
-    coder = build_coder(config, store=store)
+    coder = study_coder(config, store)
     coded = code_texts(frame[args.text_column].fillna("").tolist(), coder)
     out = frame.join(coded.drop(columns=["evidence"]).add_prefix("" if args.text_column not in coded else "coded_"))
     from toolkit.io import atomic_write
@@ -517,12 +517,12 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from toolkit.coding import build_coder, code_texts, evaluate_coder
+    from toolkit.coding import code_texts, evaluate_coder, study_coder
 
     gold = _read_csv(args.gold)
     _require_columns(args.gold, gold, [args.text_column, "theme", "polarity"])
     config, store = _open_study(args.study) if args.study else (None, None)
-    coder = build_coder(config, store=store)
+    coder = study_coder(config, store)
     coded = code_texts(gold[args.text_column].tolist(), coder)
     tables = evaluate_coder(gold, coded)
     for name, table in tables.items():

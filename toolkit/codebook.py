@@ -548,21 +548,28 @@ def _patterns(raw: Any, label: str) -> tuple[tuple[str, ...], tuple[list[dict], 
 
 
 def _check_token_patterns(themes: list[Theme], where: str) -> None:
-    """Check every token pattern with spaCy's own schema, on a blank English pipeline."""
+    """Check every token pattern against spaCy's own pattern schema, then on a blank English pipeline.
+
+    The schema (``spacy.schemas.TokenPatternSchema``, the one ``Matcher(validate=True)`` uses) reports
+    each problem as structured data: where (token, attribute, condition), what kind, and the value
+    found. :func:`_pattern_problem` turns the first problem into a sentence a researcher can act on.
+    """
     if not any(t.token_patterns for t in themes):
         return
-    from spacy.errors import MatchPatternError
+    from pydantic import ValidationError
     from spacy.matcher import Matcher
+    from spacy.schemas import TokenPatternSchema
 
     vocab = _blank_vocab()
     for theme in themes:
         for i, pattern in enumerate(theme.token_patterns):
             label = f"{where}, theme '{theme.id}', patterns.tokens[{i}]"
-            matcher = Matcher(vocab, validate=True)
             try:
-                matcher.add(f"{theme.id}[{i}]", [pattern])
-            except MatchPatternError as exc:
-                raise ConfigError(f"{label}: {_explain_spacy_error(str(exc), pattern)}") from None
+                TokenPatternSchema.model_validate({"pattern": pattern})
+            except ValidationError as exc:
+                raise ConfigError(f"{label}: {_pattern_problem(exc.errors(), pattern)}") from None
+            try:
+                Matcher(vocab).add(f"{theme.id}[{i}]", [pattern])
             except (ValueError, TypeError, KeyError) as exc:
                 detail = " ".join(str(exc).split())
                 raise ConfigError(
@@ -595,49 +602,49 @@ def _check_anchored(pattern: list[dict], label: str) -> None:
             )
 
 
-def _explain_spacy_error(message: str, pattern: list[dict]) -> str:
-    """Turn spaCy's pattern-validation report into one sentence a researcher can act on."""
-    problems: list[tuple[list[str], str]] = []
-    for line in message.splitlines():
-        m = re.match(r"^- \[(.+?)\] (.+)$", line.strip())
-        if m:
-            steps = [p.strip() for p in m.group(1).split("->")]
-            problems.append((steps[1:] if steps[:1] == ["pattern"] else steps, m.group(2).rstrip(".")))
-    if not problems:
-        return f"spaCy rejects it ({' '.join(message.split())}). See {_MATCHING_DOCS}."
-    steps = problems[0][0]
-    texts = [text for s_, text in problems if s_[:2] == steps[:2]]
-    said = "; ".join(dict.fromkeys(texts))
-    index = int(steps[0]) if steps and steps[0].isdigit() else None
-    token = pattern[index] if index is not None and index < len(pattern) else None
-    at = f"token {index}" if index is not None else "the pattern"
-    attribute = steps[1] if len(steps) > 1 else ""
-    if token is None or attribute not in token:
-        found = f" Found {_show(token)}." if token is not None else ""
-        return f"{at}: spaCy says: {said}.{found} See {_MATCHING_DOCS}."
+def _pattern_problem(errors: list[dict], pattern: list[dict]) -> str:
+    """The first schema error of a token pattern, as one sentence a researcher can act on.
+
+    ``errors`` is pydantic's structured report (``ValidationError.errors()``): each has a
+    ``loc`` (``("pattern", token, attribute, [value type, condition])``), a ``type`` and the
+    ``input`` found. Nothing here reads spaCy's message text.
+    """
+    first = errors[0]
+    loc = tuple(first.get("loc", ()))[1:]  # drop "pattern"
+    index = loc[0] if loc and isinstance(loc[0], int) else None
+    if index is None or index >= len(pattern):
+        return f"spaCy's pattern schema rejects it ({first.get('type')}). See {_MATCHING_DOCS}."
+    at = f"token {index}"
+    token = pattern[index]
+    attribute = str(loc[1]) if len(loc) > 1 else ""
+    if attribute not in token:
+        return f"{at}: spaCy's pattern schema rejects {_show(token)}. See {_MATCHING_DOCS}."
     value = token[attribute]
-    extra = any("Extra inputs" in text for text in texts)
-    if extra and attribute.upper() not in _token_attributes():
+    same = [e for e in errors if tuple(e.get("loc", ()))[1:3] == (index, attribute)]
+    kinds = {e.get("type") for e in same}
+    if len(loc) == 2 and "extra_forbidden" in kinds:
         hint = _did_you_mean(attribute.upper(), _token_attributes())
         return f"{at}: '{attribute}' is not a token attribute spaCy knows.{hint} See {_MATCHING_DOCS}."
-    if extra and isinstance(value, dict):
-        unknown = [k for k in value if str(k).upper() not in _PREDICATES]
-        if unknown:
-            hint = _did_you_mean(str(unknown[0]).upper(), _PREDICATES)
-            return f"{at}, {attribute}: '{unknown[0]}' is not a condition spaCy knows.{hint} See {_MATCHING_DOCS}."
+    condition = [tuple(e["loc"])[-1] for e in same if e.get("type") == "extra_forbidden" and len(e["loc"]) > 4]
+    if condition:
+        hint = _did_you_mean(str(condition[0]).upper(), _predicates())
+        return f"{at}, {attribute}: '{condition[0]}' is not a condition spaCy knows.{hint} See {_MATCHING_DOCS}."
     if attribute == "OP":
         return (
             f"{at}, OP: found {_show(value)}; use one of ? (optional), * (any number), + (one or more), "
             f'! (not), or a count such as "{{2}}" or "{{0,3}}". See {_MATCHING_DOCS}.'
         )
-    if isinstance(value, dict) and any("valid list" in text for text in texts):
+    if "list_type" in kinds:
         return (
             f"{at}, {attribute}: found {_show(value)}; IN and NOT_IN need a list, "
             f'e.g. {{{attribute}: {{IN: ["share", "shared"]}}}}. See {_MATCHING_DOCS}.'
         )
-    if _has_bool(value) and attribute not in _BOOL_ATTRIBUTES:
+    if "bool_type" in kinds:
+        return f"{at}, {attribute}: found {_show(value)}; expected true or false. See {_MATCHING_DOCS}."
+    if _has_bool(value):
         return f'{at}, {attribute}: found {_show(value)}, expected text. {_YAML_BOOL_HINT}, e.g. {{{attribute}: "no"}}.'
-    return f"{at}, {attribute}: found {_show(value)}; spaCy says: {said}. See {_MATCHING_DOCS}."
+    expected = "a number" if kinds & {"int_type", "float_type", "int_parsing", "float_parsing"} else "text"
+    return f"{at}, {attribute}: found {_show(value)}, expected {expected}. See {_MATCHING_DOCS}."
 
 
 def _did_you_mean(key: str, known) -> str:
@@ -645,17 +652,21 @@ def _did_you_mean(key: str, known) -> str:
     return f" Did you mean '{close[0]}'?" if close else f" Known: {', '.join(known)}."
 
 
-_PREDICATES = ("IN", "NOT_IN", "IS_SUBSET", "IS_SUPERSET", "INTERSECTS", "REGEX", "FUZZY", "==", "!=", ">=", "<=", ">", "<")
-"""Conditions a token attribute may hold instead of a plain value (spaCy's extended pattern syntax)."""
+@functools.lru_cache(maxsize=1)
+def _predicates() -> tuple[str, ...]:
+    """Conditions a token attribute may hold instead of a plain value, as spaCy's schema names them."""
+    from spacy.schemas import TokenPatternNumber, TokenPatternString
+
+    return tuple(sorted({_alias(name, info) for model in (TokenPatternString, TokenPatternNumber)
+                         for name, info in _fields(model).items()}))
 
 
-_BOOL_ATTRIBUTES = frozenset(
-    {
-        "IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_UPPER", "IS_TITLE", "IS_PUNCT", "IS_SPACE",
-        "IS_STOP", "IS_SENT_START", "SENT_START", "LIKE_NUM", "LIKE_URL", "LIKE_EMAIL", "IS_OOV",
-        "IS_BRACKET", "IS_QUOTE", "IS_LEFT_PUNCT", "IS_RIGHT_PUNCT", "IS_CURRENCY",
-    }
-)
+def _fields(model) -> dict:
+    return getattr(model, "model_fields", None) or getattr(model, "__fields__", {})
+
+
+def _alias(name: str, info) -> str:
+    return (getattr(info, "alias", None) or name).upper()
 
 
 @functools.lru_cache(maxsize=1)
@@ -670,18 +681,13 @@ def _blank_vocab():
 def _token_attributes() -> tuple[str, ...]:
     from spacy.schemas import TokenPattern
 
-    fields = getattr(TokenPattern, "model_fields", None) or getattr(TokenPattern, "__fields__", {})
-    names = []
-    for name, info in fields.items():
-        alias = getattr(info, "alias", None)
-        names.append((alias or name).upper())
-    return tuple(sorted(set(names)))
+    return tuple(sorted({_alias(name, info) for name, info in _fields(TokenPattern).items()}))
 
 
 # --------------------------------------------------------------------------- small helpers
 def _parse_yaml(text: str, where: str) -> Any:
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         place = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
