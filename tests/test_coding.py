@@ -25,7 +25,7 @@ class TfidfEmbedder:
 
     def __init__(self, codebook):
         texts = codebook.examples_frame()[s.TEXT].tolist() + [t.definition for t in codebook.themes]
-        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts)
+        self.vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit(texts)
 
     def __call__(self, texts):
         matrix = self.vectorizer.transform(list(texts)).toarray().astype(np.float32)
@@ -48,7 +48,7 @@ def nlp():
 
 @pytest.fixture(scope="module")
 def coder(codebook, nlp):
-    return ThemeCoder(codebook=codebook, embedder=TfidfEmbedder(codebook), nlp=nlp, min_score=0.3).fit()
+    return ThemeCoder(codebook=codebook, embedder=TfidfEmbedder(codebook), nlp=nlp, min_confidence=0.0).fit()
 
 
 def test_predict_before_fit_raises(codebook):
@@ -68,7 +68,7 @@ def test_codings_state_their_evidence(coder):
 
 
 def test_unrelated_text_is_left_uncoded(coder):
-    out = coder.predict(["I had pasta for lunch on Tuesday."])
+    out = coder.predict(["Penguins waddle across the frozen beach."])
     assert out[s.THEME].isna().all()
 
 
@@ -78,7 +78,7 @@ def test_unrelated_text_is_left_uncoded(coder):
         ("Matching NHS numbers is no longer a barrier for us.", s.ENABLER),
         ("We couldn't have done it without the IG lead.", s.ENABLER),
         ("They just don't trust us with anything about their patients.", s.BARRIER),
-        ("The systems don't talk to each other.", s.BARRIER),
+        ("Our IT systems don't talk to the GP systems at all.", s.BARRIER),
     ],
 )
 def test_polarity_of_clear_cases(coder, text, polarity):

@@ -64,9 +64,15 @@ MIN_EXAMPLES = 2
 """Fewest example sentences a theme needs for barrier and for enabler."""
 
 _RULES_PACKAGE = "toolkit.rules"
-_TOP_KEYS = ("version", "name", "description", "polarities", "themes", "good_practice")
-_REQUIRED_TOP = ("version", "name", "polarities", "themes", "good_practice")
-_THEME_KEYS = ("id", "name", "definition", "include", "exclude", "examples", "patterns")
+_TOP_KEYS = ("version", "name", "description", "polarity", "polarities", "themes", "good_practice")
+_REQUIRED_TOP = ("name", "themes")
+_THEME_KEYS = ("id", "name", "definition", "parent", "include", "exclude", "examples", "patterns")
+DEFAULT_POLARITIES = {
+    "barrier": "The passage describes something that hinders what the study is about.",
+    "enabler": "The passage describes something that helps it.",
+    "neutral": "The passage describes without judging, or weighs both sides.",
+}
+"""Polarity definitions used when a codebook gives none (a team's own codebook often has no polarity)."""
 _PATTERN_KEYS = ("phrases", "tokens")
 _GOOD_PRACTICE_KEYS = ("definition", "cues")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -97,6 +103,8 @@ class Theme:
     examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
     phrases: tuple[str, ...] = ()
     token_patterns: tuple[list[dict], ...] = ()
+    parent: str | None = None
+    """The id of the theme this one is a sub-theme of (two levels: theme and sub-theme)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The theme as plain data, in the layout of the YAML file."""
@@ -104,6 +112,7 @@ class Theme:
             "id": self.id,
             "name": self.name,
             "definition": self.definition,
+            **({"parent": self.parent} if self.parent else {}),
             "include": self.include,
             "exclude": self.exclude,
             "examples": {p: list(self.examples.get(p, ())) for p in s.POLARITIES},
@@ -134,6 +143,8 @@ class Codebook:
     themes: tuple[Theme, ...]
     good_practice_cues: tuple[str, ...] = ()
     good_practice_definition: str = ""
+    uses_polarity: bool = True
+    """False when the study codes themes only (``polarity: false`` in the file): no coding gets a polarity."""
     path: Path | None = field(default=None, compare=False)
     """The file it was read from (``None`` when built in code)."""
 
@@ -163,12 +174,31 @@ class Codebook:
             f"{self._where()}: no theme '{theme_id}'.{hint} Themes: {', '.join(self.ids)}."
         )
 
+    def parent_of(self, theme_id: str) -> str | None:
+        """The id of a sub-theme's theme (``None`` for a top-level theme)."""
+        return self.theme(theme_id).parent
+
+    def top_level(self, theme_id: str) -> str:
+        """The top-level theme a theme or sub-theme belongs to."""
+        seen = {theme_id}
+        parent = self.theme(theme_id).parent
+        while parent and parent not in seen:
+            theme_id, parent = parent, self.theme(parent).parent
+            seen.add(theme_id)
+        return theme_id
+
+    def theme_fingerprint(self, theme_id: str) -> str:
+        """A hash of one theme's content: a codebook edit recodes only the themes whose hash changed."""
+        blob = json.dumps(self.theme(theme_id).to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:10]
+
     def to_dict(self) -> dict[str, Any]:
         """The codebook as plain data, in the layout of the YAML file."""
         return {
             "version": self.version,
             "name": self.name,
             "description": self.description,
+            **({} if self.uses_polarity else {"polarity": False}),
             "polarities": {p: self.polarities.get(p, "") for p in s.POLARITIES},
             "good_practice": {"definition": self.good_practice_definition, "cues": list(self.good_practice_cues)},
             "themes": [t.to_dict() for t in self.themes],
@@ -349,7 +379,7 @@ def codebook_from_dict(data: Any, *, source: str | Path | None = None, check_pat
             f"A codebook needs {', '.join(_REQUIRED_TOP)} (and may have description); "
             f"copy them from toolkit/rules/{DEFAULT_CODEBOOK}."
         )
-    version = data["version"]
+    version = data.get("version", "1")
     if not isinstance(version, str) or not version.strip():
         if isinstance(version, (int, float)) and not isinstance(version, bool):
             fix = "put it in quotes so it is kept as written"
@@ -362,8 +392,14 @@ def codebook_from_dict(data: Any, *, source: str | Path | None = None, check_pat
         description = ""
     if not isinstance(description, str):
         raise ConfigError(f"{where}: description must be text, found {_kind(description)}. Put it in quotes.")
-    polarities = _polarities(data["polarities"], where)
-    cues, good_definition = _good_practice(data["good_practice"], where)
+    uses_polarity = data.get("polarity", True)
+    if not isinstance(uses_polarity, bool):
+        raise ConfigError(
+            f"{where}: polarity must be true or false (false: code themes only, no barrier/enabler); "
+            f"found {_kind(uses_polarity)}."
+        )
+    polarities = _polarities(data["polarities"], where) if data.get("polarities") is not None else dict(DEFAULT_POLARITIES)
+    cues, good_definition = _good_practice(data["good_practice"], where) if data.get("good_practice") is not None else ((), "")
 
     raw_themes = data["themes"]
     if not isinstance(raw_themes, list) or not raw_themes:
@@ -382,6 +418,12 @@ def codebook_from_dict(data: Any, *, source: str | Path | None = None, check_pat
             )
         first_at[theme.id] = position
         themes.append(theme)
+    for position, theme in enumerate(themes, start=1):
+        if theme.parent is not None and (theme.parent not in first_at or theme.parent == theme.id):
+            hint = _did_you_mean(theme.parent, tuple(first_at))
+            raise ConfigError(
+                f"{where}, theme '{theme.id}': parent '{theme.parent}' is not another theme of this codebook.{hint}"
+            )
     if check_patterns:
         _check_token_patterns(themes, where)
     return Codebook(
@@ -392,6 +434,7 @@ def codebook_from_dict(data: Any, *, source: str | Path | None = None, check_pat
         themes=tuple(themes),
         good_practice_cues=cues,
         good_practice_definition=good_definition,
+        uses_polarity=uses_polarity,
         path=path,
     )
 
@@ -438,13 +481,13 @@ def _theme(raw: Any, where: str, position: int) -> Theme:
     if isinstance(theme_id, str) and theme_id.strip():
         label = f"{where}, theme '{theme_id.strip()}'"
     _no_unknown_keys(raw, _THEME_KEYS, label, "key")
-    for key in ("id", "name", "definition", "examples"):
+    for key in ("id", "name", "definition"):
         value = raw.get(key)
         empty = value is None or (isinstance(value, str) and not value.strip()) or value in ([], {})
         if empty:
             raise ConfigError(
-                f"{label}: {key} is {'missing' if key not in raw else 'empty'}. Every theme needs id, name, "
-                "definition and examples (include, exclude and patterns are optional but recommended)."
+                f"{label}: {key} is {'missing' if key not in raw else 'empty'}. Every theme needs id, name and "
+                "definition (parent, include, exclude, examples and patterns are optional)."
             )
     if not isinstance(theme_id, str):
         raise ConfigError(f"{label}: id must be text, found {theme_id!r}. Use e.g. id: trust_relationships.")
@@ -460,8 +503,12 @@ def _theme(raw: Any, where: str, position: int) -> Theme:
         key: _text(raw.get(key), label, key, required=key in ("name", "definition"))
         for key in ("name", "definition", "include", "exclude")
     }
-    examples = _examples(raw["examples"], label)
+    examples = _examples(raw["examples"], label) if raw.get("examples") not in (None, {}, []) else {p: () for p in s.POLARITIES}
     phrases, tokens = _patterns(raw.get("patterns"), label)
+    parent = raw.get("parent")
+    if parent is not None and (not isinstance(parent, str) or not _ID.match(parent.strip())):
+        raise ConfigError(f"{label}: parent must be the id of another theme, e.g. parent: trust_relationships; "
+                          f"found {_kind(parent)}.")
     return Theme(
         id=theme_id,
         name=texts["name"],
@@ -471,6 +518,7 @@ def _theme(raw: Any, where: str, position: int) -> Theme:
         examples=examples,
         phrases=phrases,
         token_patterns=tokens,
+        parent=parent.strip() if parent else None,
     )
 
 
@@ -487,7 +535,8 @@ def _examples(raw: Any, label: str) -> dict[str, tuple[str, ...]]:
             raw.get(polarity) or [], label, f"examples.{polarity}", example='["We trust each other now."]'
         )
         examples[polarity] = tuple(_squash(t) for t in sentences)
-    for polarity in (s.BARRIER, s.ENABLER):
+    given = any(examples[p] for p in (s.BARRIER, s.ENABLER))
+    for polarity in (s.BARRIER, s.ENABLER) if given else ():
         n = len(examples[polarity])
         if n < MIN_EXAMPLES:
             raise ConfigError(

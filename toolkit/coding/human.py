@@ -17,13 +17,23 @@ def latest_human(human: pd.DataFrame) -> pd.DataFrame:
     return ordered.groupby([s.SEGMENT_KEY, s.CODER], as_index=False).tail(1)
 
 
-def training_frame(human: pd.DataFrame) -> pd.DataFrame:
-    """Human codings that teach the coder: accepted, recoded or added ones with a theme and polarity."""
+def training_frame(human: pd.DataFrame, *, include_rejected: bool = True) -> pd.DataFrame:
+    """Human codings that teach the coder: accepted, recoded or added ones with a theme and polarity,
+    and (``include_rejected``) rejected ones as units with no theme, which teach the coder when to abstain.
+
+    Columns ``text``, ``theme`` (``None`` for a rejection), ``polarity``, and ``prompt`` / ``previous``
+    when the human codings carry them.
+    """
     latest = latest_human(human)
+    extra = [c for c in ("prompt", "previous") if c in latest.columns]
+    columns = [s.TEXT, s.THEME, s.POLARITY, *extra]
     if latest.empty:
-        return pd.DataFrame(columns=[s.TEXT, s.THEME, s.POLARITY])
-    keep = latest[latest[s.DECISION].isin(("accept", "recode", "add")) & latest[s.THEME].notna() & latest[s.TEXT].notna()]
-    return keep[[s.TEXT, s.THEME, s.POLARITY]].reset_index(drop=True)
+        return pd.DataFrame(columns=columns)
+    coded = latest[s.DECISION].isin(("accept", "recode", "add")) & latest[s.THEME].notna()
+    rejected = (latest[s.DECISION] == "reject") if include_rejected else False
+    keep = latest[(coded | rejected) & latest[s.TEXT].notna()].copy()
+    keep.loc[~keep[s.DECISION].isin(("accept", "recode", "add")), [s.THEME, s.POLARITY]] = None
+    return keep[columns].reset_index(drop=True)
 
 
 def resolve_codings(machine: pd.DataFrame, human: pd.DataFrame) -> pd.DataFrame:
