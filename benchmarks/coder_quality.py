@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from coder_data import QDPX, gold_with_context, qdpx_study
 
 from toolkit.coding import ThemeCoder
-from toolkit.coding.evaluate import cross_validate, learning_curve, reliability, score_codings
+from toolkit.coding.evaluate import cross_validate, learning_curve, reliability, score_codings, threshold_sweep
 
 
 class MemoEmbedder:
@@ -81,8 +81,11 @@ def gold_benchmark(args, embedder, nlp) -> None:
     coded, timing = cross_validate(gold, make, group="source")
     show("leave-one-interview-out (15 sources)", score_codings(gold, coded))
     tables = reliability(gold, coded)
+    sweep = threshold_sweep(gold, coded)
     coded_p, _ = cross_validate(gold, make, group="place")
     show("leave-one-place-out (3 places)", score_codings(gold, coded_p))
+    print("\nAbstention threshold (leave-one-interview-out; the default is 0.35):")
+    print("  " + sweep.round(3).to_string(index=False).replace("\n", "\n  "))
     print("\nReliability, leave-one-interview-out (confidence bin: n, mean confidence, accuracy)")
     for name, table in tables.items():
         print(f"  {name}:")

@@ -535,9 +535,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                               seed=config.seed if config else 42).fit(rows)
 
     tables = evaluate_coder(gold, code_texts(gold, make_coder(None)))
+    print("Zero-shot (the codebook only, no reviewed codings):")
     for name, table in tables.items():
         n = len(gold) if name == "theme" else int(table.loc[table.index[:-3], "support"].sum())
-        print(f"\n{name.capitalize()} ({n} segments, zero-shot: the codebook only):")
+        print(f"\n{name.capitalize()} ({n} segments):")
         print(table.round(3).to_string())
     print()
     print(evaluate_study(gold, make_coder=make_coder, training=training, codebook=codebook, curve=args.curve))

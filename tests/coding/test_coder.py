@@ -266,3 +266,18 @@ def test_a_codebook_edit_recodes_only_what_it_affects(book, nlp):
     assert "c" in recoded and not {"a", "b"} & recoded
     kept = after[after[s.SEGMENT_KEY].isin(["a", "b"])].reset_index(drop=True)
     pd.testing.assert_frame_equal(kept, before[before[s.SEGMENT_KEY].isin(["a", "b"])].reset_index(drop=True))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["People should be given a choice about who sees their record.",
+     "I'd rather opt in than have it shared by default.",
+     "You should be able to set your preference once and be done."],
+)
+def test_consent_in_patients_words_is_a_consent_pattern(nlp, text):
+    from toolkit.codebook import load_codebook
+
+    book = load_codebook()
+    coder = ThemeCoder(codebook=book, embedder=HashEmbedder(), nlp=nlp)
+    coder.matchers_ = coder._build_matchers()
+    assert "legal_basis_consent" in coder._pattern_hits([text])[0]

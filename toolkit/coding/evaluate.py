@@ -68,8 +68,34 @@ def predict_frame(coder, gold: pd.DataFrame) -> pd.DataFrame:
             "best_theme": [e.get("answer", e.get("best_theme")) if isinstance(e, dict) else None for e in evidence],
             s.CONFIDENCE: first[s.CONFIDENCE].astype(float).to_numpy(),
             "polarity_confidence": [e.get("polarity_confidence") if isinstance(e, dict) else None for e in evidence],
+            "uncoded": [e.get("uncoded") if isinstance(e, dict) else None for e in evidence],
         }
     )
+
+
+def threshold_sweep(gold: pd.DataFrame, coded: pd.DataFrame, thresholds=(0.0, 0.2, 0.35, 0.5, 0.65)) -> pd.DataFrame:
+    """Theme kappa, accuracy and coverage had the coder abstained below each confidence threshold.
+
+    Computed from one set of predictions: a unit abstained for low confidence is coded with its best
+    theme when its confidence reaches the threshold; units left uncoded for another reason stay uncoded.
+    """
+    from sklearn.metrics import cohen_kappa_score
+
+    g = _gold_themes(gold)
+    themed = (g != NO_THEME).to_numpy()
+    reason = coded["uncoded"].fillna("").astype(str).reset_index(drop=True)
+    answer = coded["best_theme"].fillna(NO_THEME).astype(str).reset_index(drop=True)
+    conf = coded[s.CONFIDENCE].astype(float).reset_index(drop=True)
+    eligible = (reason == "") | reason.str.startswith("abstained")
+    rows = []
+    for t in thresholds:
+        p = answer.where(eligible & (conf >= t), NO_THEME)
+        coded_units = (p != NO_THEME).to_numpy()
+        rows.append({"threshold": t, "theme_kappa": float(cohen_kappa_score(g, p)),
+                     "theme_accuracy": float((g == p).mean()),
+                     "coverage": float(coded_units[themed].mean()),
+                     "precision_of_coded": float((g[coded_units] == p[coded_units]).mean()) if coded_units.any() else float("nan")})
+    return pd.DataFrame(rows)
 
 
 def score_codings(gold: pd.DataFrame, coded: pd.DataFrame, *, codebook=None) -> dict[str, float]:
