@@ -428,9 +428,12 @@ class ThemeCoder:
         if self.matchers_ is None:
             return hits
         phrase, token = self.matchers_
+        matchers = [m for m in (phrase, token) if len(m)]
+        if not matchers:
+            return hits
         vocab = self.nlp.vocab
         for i, doc in enumerate(self.nlp.pipe(texts, batch_size=256)):
-            for match_id, start, end in list(phrase(doc)) + list(token(doc)):
+            for match_id, start, end in [m for matcher in matchers for m in matcher(doc)]:
                 hits[i].setdefault(vocab.strings[match_id], set()).add(doc[start:end].text.lower())
         return hits
 
