@@ -103,7 +103,7 @@ def coded_study(tmp_path, codebook, nlp):
 
 
 def test_code_study_stores_segments_and_codings_with_versions(tmp_path, codebook, nlp):
-    config, store, _, report = coded_study(tmp_path, codebook, nlp)
+    _, store, _, report = coded_study(tmp_path, codebook, nlp)
     segments = store.table(s.SEGMENTS)
     assert len(segments) == report.segments > 0
     assert set(segments.loc[~segments[s.IS_EVIDENCE], s.SPEAKER_ROLE]) == {s.INTERVIEWER}
