@@ -119,3 +119,73 @@ def test_qualcoder_receives_the_summary_memos_and_case_attributes(analysed, tmp_
     assert {"Ask how they manage it.", "Audio poor in the middle."} <= annotations
     types = {name: kind for name, _, kind in report["attribute_types_in_db"]}
     assert types["years_in_post"] == "numeric" and types["setting"] == "character"
+
+
+def _report_data(study):
+    from toolkit.export.data import load_export_data
+
+    return load_export_data(study.config, study.store)
+
+
+def test_barrier_to_remedy_names_the_machines_proposals_apart_from_curated_practices(study):
+    import dataclasses
+
+    import pandas as pd
+
+    from toolkit.export.findings import remedy_blocks
+    from toolkit.export.report_blocks import Table
+
+    group = study.save_practice(title="Weekly meeting", author="ana", place="Brackenford",
+                                theme="trust_relationships", status="reviewed", passages=["k3"])
+    data = _report_data(study)
+    table = data.practice_table
+    proposal = table[table["group_id"] == group].assign(origin="proposed", group_id="p-machine", title="Meet weekly")
+    data = dataclasses.replace(data, practice_table=pd.concat([table, proposal], ignore_index=True))
+    cells = [cell for block in remedy_blocks(data) if isinstance(block, Table) for row in block.rows for cell in row]
+    brackenford = next(c for c in cells if c.startswith("Brackenford: 1 reporting enabler"))
+    assert "; practices: Weekly meeting; proposed from the coding, not yet reviewed: Meet weekly" in brackenford
+
+
+def test_curated_practices_are_reported_strongest_status_first(study):
+    from toolkit.export.findings import practice_blocks
+    from toolkit.export.report_blocks import Heading
+
+    study.save_practice(title="A candidate", author="ana", place="Fernmouth", status="candidate", passages=["k5"])
+    study.save_practice(title="A confirmed one", author="ana", place="Brackenford", status="confirmed", passages=["k1"])
+    study.save_practice(title="A reviewed one", author="ana", place="Brackenford", status="reviewed", passages=["k3"])
+    titles = [b.text for b in practice_blocks(_report_data(study)) if isinstance(b, Heading) and b.level == 2]
+    assert titles[:3] == ["A confirmed one", "A reviewed one", "A candidate"]
+
+
+def test_the_methods_count_the_passages_the_machine_left_uncoded(study):
+    import dataclasses
+
+    import pandas as pd
+
+    from toolkit.export.report import build_report
+    from toolkit.export.report_blocks import Para
+
+    data = _report_data(study)
+    extra = pd.DataFrame([{**data.codings.iloc[0].to_dict(), "segment_key": key, "theme": None, "polarity": None}
+                          for key in ("k6", "k9", "k9")])  # k6 has a theme: it is coded, whatever its other rows
+    data = dataclasses.replace(data, codings=pd.concat([data.codings, extra], ignore_index=True))
+    notes = [b.text for b in build_report(data) if isinstance(b, Para) and b.text.startswith("The machine left")]
+    assert len(notes) == 1 and notes[0].startswith("The machine left 1 participant passage uncoded:")
+
+
+def test_framework_rows_are_sized_for_the_small_references_not_left_half_empty():
+    import pandas as pd
+    from openpyxl import Workbook
+
+    from toolkit.export.excel import fill_sheet
+
+    refs = "\n".join(f"• E 1:0{i} \u201cWe meet every week and it has changed how we share…\u201d" for i in range(6))
+    cell = f"Trust rests on the weekly meeting. [ana, 2026-03-02]\n6 references (6 enabler):\n{refs}"
+    heights = {}
+    for rich in (False, True):
+        sheet = Workbook().active
+        fill_sheet(sheet, [pd.DataFrame({"Case": ["BK01"], "Trust": [cell]})], set(), narrow={"Trust": 42},
+                   rich=rich)
+        heights[rich] = sheet.row_dimensions[2].height
+    assert heights[True] < heights[False]  # 9 pt references: fewer, lower lines
+    assert heights[True] >= 15 + 12 * 7  # still every line: the summary, the count and six references

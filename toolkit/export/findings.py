@@ -248,6 +248,9 @@ def remedy_blocks(data: ExportData) -> list[Block]:
         "many people there report enablers, the practices they have, and the clearest enabler in their words. "
         "People are counted, not sentences. A barrier no other place reports an enabler for is a gap the study "
         "can name."))
+    practices = data.practice_table
+    origins = dict(zip(practices[s.GROUP_ID].map(plain), practices[ORIGIN], strict=False)) \
+        if practices is not None and not practices.empty else {}
     for theme, group in table.groupby(s.THEME, sort=False):
         rows = []
         for place, mine in group.groupby(BARRIER_PLACE, sort=False):
@@ -261,8 +264,13 @@ def remedy_blocks(data: ExportData) -> list[Block]:
                     others.append("No other place reports an enabler or a practice on this theme.")
                     continue
                 text = f"{row[OTHER_PLACE]}: {row['enabler_people']} reporting enablers"
-                if row["practices"]:
-                    text += "; practices: " + "; ".join(row["practices"])
+                titles = list(zip(row["practices"], row["practice_ids"], strict=False))
+                reviewed = [title for title, gid in titles if origins.get(gid) == "curated"]
+                proposed = [title for title, gid in titles if origins.get(gid) != "curated"]
+                if reviewed:
+                    text += "; practices: " + "; ".join(reviewed)
+                if proposed:  # the machine's groupings: named as such, never passed off as a researcher's
+                    text += "; proposed from the coding, not yet reviewed: " + "; ".join(proposed)
                 if row["enabler_quote"]:
                     text += f"\n\u201c{shorten(row['enabler_quote'])}\u201d \u2014 {row['enabler_reference']}"
                 others.append(text)
@@ -281,6 +289,8 @@ def practice_blocks(data: ExportData) -> list[Block]:
         blocks.append(Para("No passages have been flagged as good practice yet."))
         return blocks
     curated = table[(table[ORIGIN] == "curated") & (table[s.STATUS] != "not_a_practice")]
+    strength = {status: rank for rank, status in enumerate(reversed(s.PRACTICE_STATUSES))}  # confirmed first
+    curated = curated.iloc[sorted(range(len(curated)), key=lambda i: strength.get(curated.iloc[i][s.STATUS], 0))]
     proposed = table[table[ORIGIN] == "proposed"]
     blocks.append(Para(
         "Concrete things places did that helped information sharing. Each practice below was curated by a "

@@ -68,6 +68,7 @@ _EVIDENCE_NAMES = {
     "similarity": "similarity to theme definitions and examples",
     "model": "a statistical model trained on examples and reviews",
     "human": "a person's coding",
+    "exclusion": "a theme's exclusion note (moved to the theme it names)",
 }
 
 
@@ -379,15 +380,25 @@ def _methods(data, coded: pd.DataFrame) -> list[Block]:
     blocks.append(Heading("Coding method", 2))
     blocks.append(
         Para(
-            "Each passage was given up to a few themes by combining three kinds of evidence: phrase patterns "
-            "written into the codebook, similarity of the passage to each theme's definition and example "
-            "sentences, and a statistical model trained on the codebook's examples and on every coding a person "
-            "has reviewed. Whether a passage describes a barrier, an enabler or is neutral combines cue words "
-            "(with negation handled, so \u201cno longer a problem\u201d reads as an enabler) with a second model "
-            "trained the same way. Enablers that describe something a place did are flagged as good practice. "
-            "A person's decision (accept, reject, recode or add) always replaces the machine's coding."
+            "Each passage was read with the question it answers (and, for a short follow-on, the sentence before "
+            "it) and given up to two themes. A statistical model over sentence embeddings, trained on the "
+            "codebook's definitions and examples and on every coding a person has reviewed, ranks the themes "
+            "together with the passage's similarity to each theme's examples; phrase patterns written into the "
+            "codebook support a theme only when the model already ranks it among its first three, and a theme's "
+            "exclusion note can move a passage to the theme the note names. Each coding carries a calibrated "
+            "confidence (the estimated probability that it is right); below a set confidence the machine leaves "
+            "the passage uncoded rather than guess. Whether a passage describes a barrier, an enabler or is neutral "
+            "is read clause by clause from cue words (negation stays in its clause, so \u201cno longer a "
+            "problem\u201d reads as an enabler), with the lean of the question, and a second model trained the "
+            "same way. Enablers that describe something a place did are flagged as good practice. A person's "
+            "decision (accept, reject, recode or add) always replaces the machine's coding, and teaches the next "
+            "run."
         )
     )
+    uncoded = _uncoded(data)
+    if uncoded:
+        blocks.append(Para(f"The machine left {_n(uncoded, 'participant passage')} uncoded: no theme fitted "
+                           "with enough confidence, or the passage was a greeting, thanks or aside.", note=True))
     if not coded.empty:
         fired: dict[str, int] = {}
         for evidence in data.codings.get(s.EVIDENCE, pd.Series(dtype=object)):
@@ -450,6 +461,16 @@ def _validation_blocks(validation, data) -> list[Block]:
     """
     section = getattr(validation, "report_section", None)
     return list(section(data)) if callable(section) else []
+
+
+def _uncoded(data) -> int:
+    """Participant passages the machine left without a theme (abstained), that no person has coded since."""
+    codings = data.codings
+    if codings is None or codings.empty or s.THEME not in codings.columns:
+        return 0
+    keys = codings[s.SEGMENT_KEY] if s.SEGMENT_KEY in codings.columns else codings[s.SEGMENT_ID]
+    themed = set(keys[codings[s.THEME].notna()])
+    return sum(1 for key in set(keys[codings[s.THEME].isna()]) if key not in themed)
 
 
 def agreement_frame(data) -> pd.DataFrame:
