@@ -395,10 +395,11 @@ def _methods(data, coded: pd.DataFrame) -> list[Block]:
             "run."
         )
     )
-    uncoded = _uncoded(data)
+    uncoded, total = _uncoded(data)
     if uncoded:
-        blocks.append(Para(f"The machine left {_n(uncoded, 'participant passage')} uncoded: no theme fitted "
-                           "with enough confidence, or the passage was a greeting, thanks or aside.", note=True))
+        blocks.append(Para(f"{uncoded} of {_n(total, 'participant passage')} carry no theme: no theme fitted with "
+                           "enough confidence, the passage was a greeting, thanks or aside, or a person rejected "
+                           "the machine's coding.", note=True))
     if not coded.empty:
         fired: dict[str, int] = {}
         for evidence in data.codings.get(s.EVIDENCE, pd.Series(dtype=object)):
@@ -463,14 +464,16 @@ def _validation_blocks(validation, data) -> list[Block]:
     return list(section(data)) if callable(section) else []
 
 
-def _uncoded(data) -> int:
-    """Participant passages the machine left without a theme (abstained), that no person has coded since."""
+def _uncoded(data) -> tuple[int, int]:
+    """Participant passages that carry no theme (the machine abstained, or a person rejected its coding), of all."""
+    segments = data.segments
+    if segments is None or segments.empty:
+        return 0, 0
+    keys = set(segments[s.SEGMENT_KEY])
     codings = data.codings
-    if codings is None or codings.empty or s.THEME not in codings.columns:
-        return 0
-    keys = codings[s.SEGMENT_KEY] if s.SEGMENT_KEY in codings.columns else codings[s.SEGMENT_ID]
-    themed = set(keys[codings[s.THEME].notna()])
-    return sum(1 for key in set(keys[codings[s.THEME].isna()]) if key not in themed)
+    coded = set(codings.loc[codings[s.THEME].notna(), s.SEGMENT_KEY]) if codings is not None and not codings.empty \
+        else set()
+    return len(keys - coded), len(keys)
 
 
 def agreement_frame(data) -> pd.DataFrame:
