@@ -12,6 +12,7 @@ import loaders
 from views.common import need_segments, plain, quote_list, theme_label
 from toolkit import schema as s
 from toolkit.analysis import columns as cols
+from toolkit.analysis.remedies import split_practices
 
 st.title("From barrier to remedy")
 need_segments("the barrier-to-remedy view")
@@ -19,8 +20,10 @@ table = loaders.barrier_remedies()
 if table.empty:
     st.info("No barriers are coded yet: there is nothing to set beside the other places' enablers.")
     st.stop()
-st.caption("People are counted, not sentences. Practices are the curated ones and the machine's proposals "
-           "(Good practice page). A barrier no other place reports an enabler for is a gap.")
+st.caption("People are counted, not sentences. Practices are the curated ones; the machine's proposals are "
+           "named apart until a researcher reviews them (Good practice page). A barrier no other place reports "
+           "an enabler for is a gap.")
+practices = loaders.practices()
 c1, c2 = st.columns(2)
 places = list(dict.fromkeys(table[cols.BARRIER_PLACE]))
 place = c1.selectbox("Barriers reported in", places, key="rem-place")
@@ -46,8 +49,11 @@ for theme, group in mine.groupby(s.THEME, sort=False):
                 st.warning("No other place reports an enabler or a practice on this theme.")
                 continue
             st.markdown(f"**{plain(row[cols.OTHER_PLACE])}**: {row['enabler_people']} reporting enablers")
-            if row["practices"]:
-                st.markdown("Practices: " + "; ".join(f"**{plain(p)}**" for p in row["practices"]))
+            curated, proposed = split_practices(row["practices"], row["practice_ids"], practices)
+            if curated:
+                st.markdown("Practices: " + "; ".join(f"**{plain(p)}**" for p in curated))
+            if proposed:
+                st.caption("Proposed from the coding, not yet reviewed: " + "; ".join(proposed))
             if row["enabler_quote"]:
                 st.markdown(f"\u201c{plain(row['enabler_quote'])}\u201d")
                 st.caption(plain(row["enabler_reference"]))

@@ -316,3 +316,14 @@ def test_overview_reports_human_work_that_could_not_be_re_attached(fresh_study, 
     at = open_page("overview", fresh_study, monkeypatch, as_user())
     assert not at.exception, at.exception
     assert any("1 piece(s) of human work could not be re-attached" in w.value for w in at.warning)
+
+
+def test_remedies_page_sets_another_places_curated_practice_beside_a_barrier(fresh_study, monkeypatch, as_user):
+    from toolkit import api
+
+    api.open_study(fresh_study).save_practice(title="Weekly meeting", author="ana", place="Brackenford",
+                                              theme="trust_relationships", status="reviewed", passages=["k3"])
+    at = open_page("remedies", fresh_study, monkeypatch, as_user("ana", "researcher"))
+    at.selectbox(key="rem-place").set_value("Fernmouth").run()
+    assert not at.exception
+    assert "Practices: **Weekly meeting**" in texts(at)

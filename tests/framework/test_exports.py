@@ -190,3 +190,24 @@ def test_framework_rows_are_sized_for_the_small_references_not_left_half_empty()
         heights[rich] = sheet.row_dimensions[2].height
     assert heights[True] < heights[False]  # 9 pt references: fewer, lower lines
     assert heights[True] >= 15 + 12 * 7  # still every line: the summary, the count and six references
+
+
+def test_the_workbooks_barrier_to_remedy_sheet_keeps_proposals_in_their_own_column(study, tmp_path):
+    import dataclasses
+
+    import pandas as pd
+
+    from toolkit.export.tables import write_workbook
+
+    group = study.save_practice(title="Weekly meeting", author="ana", place="Brackenford",
+                                theme="trust_relationships", status="reviewed", passages=["k3"])
+    data = _report_data(study)
+    table = data.practice_table
+    proposal = table[table["group_id"] == group].assign(origin="proposed", group_id="p-machine", title="Meet weekly")
+    data = dataclasses.replace(data, practice_table=pd.concat([table, proposal], ignore_index=True))
+    rows = list(openpyxl.load_workbook(write_workbook(data, tmp_path / "w.xlsx"))["Barrier to remedy"]
+                .iter_rows(values_only=True))
+    header = list(rows[0])
+    row = next(r for r in rows[1:] if r[header.index("What another place reports")] == "Brackenford")
+    assert row[header.index("Practices there")] == "Weekly meeting"
+    assert row[header.index("Proposed there, not yet reviewed")] == "Meet weekly"

@@ -34,7 +34,7 @@ from toolkit.analysis.columns import (
 )
 from toolkit.analysis.quotes import select_quotes
 
-__all__ = ["barrier_remedies", "theme_family"]
+__all__ = ["barrier_remedies", "split_practices", "theme_family"]
 
 NOT_PRACTICES = (s.PRACTICE_STATUSES[-1],)
 """Practice statuses left out of the remedies (a researcher decided it is not a practice)."""
@@ -153,3 +153,24 @@ def _practices(practices: pd.DataFrame | None, place: str, family: set[str]) -> 
     here = practices[practices[s.PLACE].map(plain).str.split(", ").map(lambda ps: place in ps)]
     themes = here["themes"] if "themes" in here.columns else here[s.THEME].map(lambda t: [t])
     return here[[bool(family & set(ts if isinstance(ts, list) else [ts])) for ts in themes]]
+
+
+def split_practices(titles: Sequence[str], ids: Sequence[str],
+                    practices: pd.DataFrame | None) -> tuple[list[str], list[str]]:
+    """A remedy row's practice titles as (curated by a researcher, proposed by the machine and not yet reviewed).
+
+    ``practices`` is :func:`toolkit.analysis.practices.practice_table` (its ``origin`` says which); a
+    practice it does not hold counts as proposed, so a machine grouping is never passed off as a
+    researcher's.
+
+    Examples
+    --------
+    >>> split_practices(row["practices"], row["practice_ids"], study.practices())  # doctest: +SKIP
+    (['Monthly IG data clinic'], ['Template'])
+    """
+    origins = dict(zip(practices[s.GROUP_ID].map(plain), practices["origin"], strict=False)) \
+        if practices is not None and not practices.empty else {}
+    curated, proposed = [], []
+    for title, group in zip(titles, ids, strict=False):
+        (curated if origins.get(plain(group)) == "curated" else proposed).append(plain(title))
+    return curated, proposed

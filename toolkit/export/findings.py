@@ -36,6 +36,7 @@ from toolkit.analysis.columns import (
 from toolkit.analysis.matrix import people_text
 from toolkit.analysis.quotes import select_quotes
 from toolkit.analysis.references import reference
+from toolkit.analysis.remedies import split_practices
 from toolkit.export.report_blocks import Block, Bullets, Heading, Para, Quote, Table
 
 if TYPE_CHECKING:  # only for type hints
@@ -248,9 +249,6 @@ def remedy_blocks(data: ExportData) -> list[Block]:
         "many people there report enablers, the practices they have, and the clearest enabler in their words. "
         "People are counted, not sentences. A barrier no other place reports an enabler for is a gap the study "
         "can name."))
-    practices = data.practice_table
-    origins = dict(zip(practices[s.GROUP_ID].map(plain), practices[ORIGIN], strict=False)) \
-        if practices is not None and not practices.empty else {}
     for theme, group in table.groupby(s.THEME, sort=False):
         rows = []
         for place, mine in group.groupby(BARRIER_PLACE, sort=False):
@@ -264,9 +262,7 @@ def remedy_blocks(data: ExportData) -> list[Block]:
                     others.append("No other place reports an enabler or a practice on this theme.")
                     continue
                 text = f"{row[OTHER_PLACE]}: {row['enabler_people']} reporting enablers"
-                titles = list(zip(row["practices"], row["practice_ids"], strict=False))
-                reviewed = [title for title, gid in titles if origins.get(gid) == "curated"]
-                proposed = [title for title, gid in titles if origins.get(gid) != "curated"]
+                reviewed, proposed = split_practices(row["practices"], row["practice_ids"], data.practice_table)
                 if reviewed:
                     text += "; practices: " + "; ".join(reviewed)
                 if proposed:  # the machine's groupings: named as such, never passed off as a researcher's

@@ -35,6 +35,7 @@ from toolkit.analysis.columns import (
     TRANSCRIPT,
 )
 from toolkit.analysis.matrix import framework_cell
+from toolkit.analysis.remedies import split_practices
 
 if TYPE_CHECKING:  # only for type hints
     from toolkit.export.data import ExportData
@@ -128,8 +129,10 @@ def remedies_sheet(data: ExportData) -> list[pd.DataFrame]:
         "People reporting enablers there": table["enabler_people"],
         "Enabler, in their words": table["enabler_quote"],
         "Enabler reference": table["enabler_reference"],
-        "Practices there": table["practices"].map(lambda p: "; ".join(p) if p else ""),
     })
+    split = [split_practices(r["practices"], r["practice_ids"], data.practice_table) for r in table.to_dict("records")]
+    frame["Practices there"] = ["; ".join(curated) for curated, _ in split]
+    frame["Proposed there, not yet reviewed"] = ["; ".join(proposed) for _, proposed in split]
     return [frame]
 
 

@@ -614,8 +614,8 @@ def _codebook(data: ExportData) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- layout of the sheets
 FRAMEWORK_WRAPPED = {"Barrier, in their words", "Enabler, in their words", "Barrier reference", "Enabler reference",
-                     "Practices there", "What it is", "Who runs it", "Evidence that it helped", "Transferability",
-                     "References", "Memo", "About", "Role"}
+                     "Practices there", "Proposed there, not yet reviewed", "What it is", "Who runs it",
+                     "Evidence that it helped", "Transferability", "References", "Memo", "About", "Role"}
 """Columns of the framework sheets whose text wraps."""
 _NARROW = {"Role": 22, "Organisation type": 18, "About": 30, "Barrier reference": 26, "Enabler reference": 26,
            "Practice": 26, "Theme": 24, "Curated by": 16, "Linked to practice": 26, "Reference": 30}
