@@ -118,8 +118,9 @@ SHEET_PURPOSES = {
     "a coding of that theme, interviewees and survey respondents counted apart, then the number of barrier and "
     "enabler segments. Neutral codings count towards people only. The same numbers as the dashboard's matrix.",
     REMEDIES: "For each barrier one place reports on a theme, what each other place reports on the same theme: "
-    "how many people report enablers there, the strongest enabler quote and that place's practices. A barrier "
-    "no other place reports a remedy for says so.",
+    "how many people report enablers there, the strongest enabler quote and that place's practices (curated by "
+    "a researcher; the machine's proposals in a column of their own). A barrier no other place reports a "
+    "remedy for says so.",
     PRACTICES: "Curated practices (title, status, place, theme, what it is, who runs it, the evidence that it "
     "helped, transferability) with the passages linked to them; then the practices the machine proposes from "
     "good-practice passages nobody has curated yet (grouped by meaning; hypotheticals, barriers and asides set "
