@@ -71,8 +71,8 @@ def test_sentence_initial_name_whose_first_name_is_in_an_email_elsewhere():
         ])),
         SourceRecord("Ashgrove/AG02.txt", transcript("AG02.txt", [
             ("Interviewer", "How do you reach her?"),
-            ("AG02", "You can reach her at priya.raghunathan@nhs.net for the form. Honestly? Hamish Tregothnan "
-                     "just asked, from hamish_t88@yahoo.co.uk."),
+            ("AG02", ("You can reach her at priya.raghunathan@nhs.net for the form. Honestly? Hamish Tregothnan "
+                      "just asked, from hamish_t88@yahoo.co.uk.")),
         ])),
     ]
     result = pseudonymise_records(records, PseudonymisationOptions(organisations=PLACES))
