@@ -197,6 +197,14 @@ def find_shouted(
                     or title in lexicon.public_bodies or is_claimed(tokens[i].start(), tokens[i].end())):
                 continue
             candidate[i] = True
+    for run in runs:  # "FRASER MCALISTER": a domain word (Fraser guidelines) right before a name is its first name
+        for k in range(len(run) - 2, -1, -1):
+            i = run[k]
+            word = tokens[i].group()
+            if (not candidate[i] and candidate[run[k + 1]] and text[tokens[i].end():tokens[run[k + 1]].start()] == " "
+                    and len(word) >= 3 and (word.title() in lexicon.allow or word.title() in lexicon.domain) and word.lower() not in lexicon.stop
+                    and word.lower() not in lower_words and not is_claimed(tokens[i].start(), tokens[i].end())):
+                candidate[i] = True
     spans = []
     i = 0
     while i < len(tokens):

@@ -159,8 +159,12 @@ class SpanDetector:
         leading ordinary words ("The", "Our") are trimmed."""
         words = list(re.finditer(r"\S+", span.text))
         lex = self.lexicon
+        # "Our Lady of Lourdes RC Primary": capitalised words joined by "of" are one name; only an article goes
+        named = any(w.group() in ("of", "and") for w in words[1:-1]) and words[0].group()[:1].isupper()
         while words and words[0].group() not in ("St", "St.", "Saint") and (
                 lex.is_ordinary(words[0].group()) or words[0].group().lower() in lex.stop):
+            if named and words[0].group() not in ("The", "the", "A", "An", "a", "an"):
+                break
             words.pop(0)
         if not words or not any(lex.is_distinctive(w.group()) for w in words):
             return None
