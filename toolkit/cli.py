@@ -1,6 +1,6 @@
 """The ``toolkit`` command line: the contract other tools and scripts use.
 
-Commands: ``init``, ``ingest``, ``read``, ``run``, ``status``. Bad input exits
+Commands: ``init``, ``ingest``, ``read``, ``run``, ``status``, ``doctor`` (privacy checks) and more. Bad input exits
 non-zero with one clear message naming the file and the fix; a Python traceback
 only appears with ``--debug``.
 """
@@ -158,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="show what is in the study's store")
     p.add_argument("study", nargs="?", help=study_help)
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("doctor", help="check that the study's personal data stays private: pseudonymisation on, "
+                                      "the key apart from the data, store and exports readable by you only")
+    p.add_argument("study", nargs="?", help=study_help)
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("db", help="the study's store: upgrade its schema (db upgrade) or show it (db current)")
     p.add_argument("action", choices=["upgrade", "current"], help="upgrade: run the store's migrations; "
@@ -344,6 +349,22 @@ def cmd_status(args: argparse.Namespace) -> int:
         for row in runs.itertuples():
             print(f"  {row.started_at}  {row.stage:<10} {row.status:<8} run {row.run_id}")
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """``toolkit doctor [STUDY]``: privacy checks, each warning with its fix; exits 2 when any warns."""
+    from toolkit.config import load_config
+    from toolkit.doctor import check_study
+
+    config = load_config(args.study)
+    findings = check_study(config)
+    print(f"Study: {config.name} ({config.root})")
+    for finding in findings:
+        print(finding.line())
+    problems = sum(not f.ok for f in findings)
+    print(f"\n{problems} warning(s): fix them before the study holds real data." if problems
+          else "\nNo privacy warnings.")
+    return EXIT_INPUT if problems else 0
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

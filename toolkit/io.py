@@ -25,12 +25,20 @@ PRIVATE_FOLDER = 0o700
 
 
 def ensure_folder(folder: str | Path, *, private: bool = False) -> Path:
-    """Create ``folder`` (and its parents) if needed; ``private`` makes a new folder 0700."""
+    """Create ``folder`` (and its parents) if needed; ``private`` makes every folder it creates 0700
+    (``~/.local/share/toolkit/keys/<study>``: not only the last one)."""
     folder = Path(folder)
-    if private:
-        folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
-    else:
+    if not private:
         folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    missing = []
+    current = folder
+    while not current.exists() and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for part in reversed(missing):
+        part.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
+        os.chmod(part, PRIVATE_FOLDER)  # mkdir's mode is masked by the umask
     return folder
 
 
@@ -75,6 +83,19 @@ def write_text(path: str | Path, text: str, *, private: bool = False) -> Path:
 def write_bytes(path: str | Path, data: bytes, *, private: bool = False) -> Path:
     """Write bytes atomically; see :func:`atomic_write`."""
     return atomic_write(path, lambda tmp: tmp.write_bytes(data), private=private)
+
+
+def make_private(folder: str | Path) -> Path:
+    """Make a folder and everything in it readable by its owner only (folders 0700, files 0600).
+
+    For folders a library fills (the topic model): call it before the folder is swapped into place.
+    """
+    folder = Path(folder)
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_symlink():
+            continue
+        os.chmod(path, PRIVATE_FOLDER if path.is_dir() else PRIVATE_FILE)
+    return folder
 
 
 def staging_folder(target: str | Path) -> Path:

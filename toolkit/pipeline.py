@@ -197,8 +197,9 @@ def _ingest(config: StudyConfig, store, progress: Progress, skip_bad: bool) -> I
         raise IngestError(report.failed)
     pseudonymised, paths, summary = keys.pseudonymise(read, places=sorted({f.place for f in files if f.place}))
     report.pseudonymisation = summary
-    shown = dict(zip((item.file.relative for item in read), paths))
-    report.warnings = {shown.get(raw, raw): notes for raw, notes in report.warnings.items()}
+    # the notes as pseudonymised with their records ("took 'Priya ...' as the interviewer" names a speaker)
+    report.warnings = {path: list(item.record.warnings) for item, path in zip(pseudonymised, paths)
+                       if item.record.warnings}
     with _Run(store, "ingest", settings) as run:
         report.run_id = run.run_id
         try:
@@ -313,7 +314,7 @@ class _Keys:
         config = self.config
         if config.pseudonymisation.enabled and not config.pseudonymisation.key_path:
             if not config.key_location_file.is_file():
-                write_text(config.key_location_file, f"{config.key_path}\n")
+                write_text(config.key_location_file, f"{config.key_path}\n", private=True)
 
     def discard(self) -> None:
         """Remove staged files that will not be used (the store did not commit)."""
@@ -605,7 +606,7 @@ def _topics(config: StudyConfig, store, *, force: bool, embedder=None, codebook=
     """Fit topics when anything they depend on changed; the model folder is swapped in after the commit."""
     from toolkit.coding import resolve_codings
     from toolkit.embed import CachedEmbedder
-    from toolkit.io import discard, staging_folder, swap_folder
+    from toolkit.io import discard, make_private, staging_folder, swap_folder
     from toolkit.topics.stage import TOPICS_STAGE, fit_topics, model_dir, topics_settings_hash
 
     if not force and not topics_are_stale(config, store):
@@ -621,7 +622,7 @@ def _topics(config: StudyConfig, store, *, force: bool, embedder=None, codebook=
         fit.report.run_id = run.run_id
         try:
             if save_model:
-                staged = fit.save_model(staging_folder(model_dir(config)))
+                staged = make_private(fit.save_model(staging_folder(model_dir(config))))
             with store.transaction() as conn:
                 store.replace_topics(conn, fit.topics, fit.assignments, run.run_id)
             if staged is not None:

@@ -34,7 +34,10 @@ def export_study(config, store, fmt: str, out: str | Path | None = None) -> list
     default_dir = config.root / EXPORT_DIR
     suffix = {"xlsx": ".xlsx", "csv": ".csv", "parquet": ".parquet", "qdpx": ".qdpx", "qdc": ".qdc", "report": ".docx"}[fmt]
     target = Path(out) if out else default_dir / f"{stem}{suffix}"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.exists():  # a new exports folder is private to the user, like the files in it
+        from toolkit.io import ensure_folder
+
+        ensure_folder(target.parent, private=True)
     if fmt == "xlsx":
         from toolkit.export.tables import write_workbook
 

@@ -18,7 +18,7 @@ from toolkit.errors import ConfigError
 from toolkit.pseudonymise.detectors import Span, find_identifiers, find_terms, inside, overlaps_any, resolve_overlaps
 from toolkit.pseudonymise.mapping import render
 from toolkit.pseudonymise.names import sentence_initial
-from toolkit.pseudonymise.records import PseudonymisedText
+from toolkit.pseudonymise.records import RESPONDENT_TEXT_COLUMNS, PseudonymisedText
 from toolkit.pseudonymise.rules import ALWAYS_ON, ORG_KINDS, SHIELDED, SPEAKER
 from toolkit.schema import INTERVIEWER, Survey, Transcript
 
@@ -196,6 +196,9 @@ def transform_survey(p: Pseudonymiser, survey: Survey, *, respondent_prefix: str
     if s.TEXT in texts:
         texts[s.TEXT] = [text_of(t) for t in texts[s.TEXT]]
     respondents = rekey(survey.respondents)
+    for column in RESPONDENT_TEXT_COLUMNS:  # "PA to Dr Okafor" in a job-title column
+        if column in respondents:
+            respondents[column] = [text_of(v) for v in respondents[column]]
     removed = 0
     if s.ATTRIBUTES in respondents:
         cleaned = []
@@ -255,8 +258,41 @@ def path_document_text(path: str) -> str:
     return "\n".join(path_text(part) for part in re.split(r"[/\\]", path) if part)
 
 
+_LOWER_PATH_WORD = re.compile(r"(?<![A-Za-z])[a-z]{3,}(?![A-Za-z])")
+
+
+def lowercase_path_names(p: Pseudonymiser, text: str) -> list[Span]:
+    """Words of a file or folder name typed in lower case that the study never writes as words: names
+    (``interview_with_gideon_ashworth.docx``). A stop word, a word of the study's text, a word of file
+    names (the rules' ``file_name_words``: suffixes, "interview", "feedback"...), a known word or acronym
+    (``icb``), a large place or one of the study's places is no name; nor is a word another detector
+    already found (a known name's username form). Neighbouring names (one separator apart) make one span."""
+    names = p.names_
+    lex = names.lexicon
+    naming = p.rules_.wordset("file_name_words")
+    taken = [s for s in final_spans(p, text)]
+    found = []
+    for m in _LOWER_PATH_WORD.finditer(text):
+        word = m.group()
+        title = word.title()
+        if (word in lex.stop or word in names.lower_words or word in naming or lex.is_ordinary(title)
+                or lex.is_ordinary(word.upper()) or title in lex.large_places or word.upper() in lex.allow
+                or overlaps_any(Span(m.start(), m.end(), "person", word), taken)):
+            continue
+        found.append((m.start(), m.end()))
+    spans: list[Span] = []
+    for start, end in found:
+        if spans and start - spans[-1].end == 1 and text[spans[-1].end] in " _.-":
+            start = spans.pop().start
+        spans.append(Span(start, end, "person", text[start:end], "capitalised"))
+    return spans
+
+
 def transform_path(p: Pseudonymiser, path: str) -> str:
-    """A relative path with the identifiers in its file and folder names replaced; separators are kept."""
+    """A relative path with the identifiers in its file and folder names replaced; separators are kept.
+
+    Names typed in lower case in a file name are replaced too (see :func:`lowercase_path_names`).
+    """
     out = []
     for part in re.split(r"([/\\])", path):
         if not part or part in "/\\":
@@ -266,6 +302,8 @@ def transform_path(p: Pseudonymiser, path: str) -> str:
         spans = final_spans(p, spaced) if spaced != part else []
         seen = {(s.start, s.end) for s in spans}
         spans += [s for s in final_spans(p, part) if (s.start, s.end) not in seen]
+        if "person" in p.entities_:
+            spans += [s for s in lowercase_path_names(p, spaced) if not overlaps_any(s, spans)]
         # the spaced text names the value ("Siobhan Ni Dhomhnaill"); the original characters are replaced
         out.append(apply_spans(p, part, resolve_overlaps(spans), source="path").text)
     return "".join(out)

@@ -137,3 +137,84 @@ def _entity_kinds(tokens: Sequence[re.Match], entities: Sequence[Span]) -> list[
             kind = ents[i][2]
         out.append(kind)
     return out
+
+
+_CAPS_TOKEN = re.compile(r"(?<![\w'’-])[A-Z]{2,}(?:['’-][A-Z]+)*(?![\w'’-])")
+_VOWEL = re.compile(r"[AEIOUY]")
+
+
+def find_shouted(
+    text: str,
+    lexicon: Lexicon,
+    *,
+    claimed: Sequence[Span] = (),
+    lower_words: Collection[str] = (),
+) -> list[Span]:
+    """Names in text written in capitals ("NOTE: GODFREY AMANKWAH TO SEND THE DSA"), as person spans.
+
+    Case notes and survey answers are often typed in capitals, where no word looks like a name.
+    In a run of two or more capitalised words (one of them at least four letters long), a word
+    of three or more letters with a vowel is taken as a name when it is no known word: not a stop
+    word, not on the rules' or study's lists (acronyms such as DSA and ICB are on the allow list),
+    and never written in lower case in the study. Neighbouring names are one span. Over-redaction
+    (a capitalised word the study never writes in lower case) shows in the report's guesses.
+
+    Examples
+    --------
+    >>> from toolkit.pseudonymise.names import Lexicon
+    >>> from toolkit.pseudonymise.rules import load_rules
+    >>> lex = Lexicon.build(load_rules())
+    >>> [s.text for s in find_shouted("NOTE: GODFREY AMANKWAH TO SEND THE DSA BY FRIDAY.", lex,
+    ...                               lower_words={"send"})]
+    ['GODFREY AMANKWAH']
+    """
+    tokens = list(_CAPS_TOKEN.finditer(text))
+    if len(tokens) < 2:
+        return []
+    claimed = sorted((s.start, s.end) for s in claimed)
+
+    def is_claimed(start: int, end: int) -> bool:
+        return any(a <= start and end <= b for a, b in claimed)
+
+    def joined(i: int) -> bool:
+        return i + 1 < len(tokens) and text[tokens[i].end():tokens[i + 1].start()] in (" ", ", ", " - ")
+
+    runs: list[list[int]] = [[0]]
+    for i in range(1, len(tokens)):
+        if joined(i - 1):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    candidate = [False] * len(tokens)
+    for run in runs:
+        if len(run) < 2 or not any(len(tokens[i].group()) >= 4 for i in run):
+            continue
+        for i in run:
+            word = tokens[i].group()
+            low, title = word.lower(), word.title()
+            if (len(word) < 3 or not _VOWEL.search(word) or low in lexicon.stop or low in lower_words
+                    or lexicon.is_ordinary(word) or lexicon.is_ordinary(title) or title in lexicon.large_places
+                    or title in lexicon.public_bodies or is_claimed(tokens[i].start(), tokens[i].end())):
+                continue
+            candidate[i] = True
+    for run in runs:  # "FRASER MCALISTER": a domain word (Fraser guidelines) right before a name is its first name
+        for k in range(len(run) - 2, -1, -1):
+            i = run[k]
+            word = tokens[i].group()
+            if (not candidate[i] and candidate[run[k + 1]] and text[tokens[i].end():tokens[run[k + 1]].start()] == " "
+                    and len(word) >= 3 and (word.title() in lexicon.allow or word.title() in lexicon.domain) and word.lower() not in lexicon.stop
+                    and word.lower() not in lower_words and not is_claimed(tokens[i].start(), tokens[i].end())):
+                candidate[i] = True
+    spans = []
+    i = 0
+    while i < len(tokens):
+        if not candidate[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(tokens) and candidate[j + 1] and text[tokens[j].end():tokens[j + 1].start()] == " ":
+            j += 1
+        start, end = tokens[i].start(), tokens[j].end()
+        spans.append(Span(start, end, "person", text[start:end], CAPITALISED))
+        i = j + 1
+    return spans

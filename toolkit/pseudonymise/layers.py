@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from toolkit.pseudonymise.capitalised import CAPITALISED, find_capitalised
+from toolkit.pseudonymise.capitalised import CAPITALISED, find_capitalised, find_shouted
 from toolkit.pseudonymise.detectors import Span, find_entities, find_identifiers, find_terms, inside
 from toolkit.pseudonymise.names import Lexicon
 from toolkit.pseudonymise.organisations import PLACE_CUE, SETTING
@@ -40,11 +40,13 @@ class SpanDetector:
     lower_words, inside : the words seen in lower case in the study, and capitalised inside sentences
         (for the capitalised-word rule).
     shields : the study's own organisations and allowed phrases: no name, place or setting is found inside them.
+    extend : grows a person span over the name before it (:meth:`~toolkit.pseudonymise.names.NameBook.extend_back`),
+        given the text, the span and where spaCy's proper nouns start.
     """
 
     def __init__(self, rules: IdentifierRules, lexicon: Lexicon, *, language: Callable[[], Language],
                  progress: bool = False, lower_words: Collection[str] = (), inside: Collection[str] = (),
-                 shields: re.Pattern | None = None):
+                 shields: re.Pattern | None = None, extend: Callable[..., Span] | None = None):
         self.rules = rules
         self.lexicon = lexicon
         self.language = language
@@ -52,6 +54,7 @@ class SpanDetector:
         self.lower_words = lower_words
         self.inside = inside
         self.shields = shields
+        self.extend = extend
         self.capitalised = bool(rules.heuristics.get("capitalised_words", True))
         self.spans: dict[str, tuple[Span, ...]] = {}
 
@@ -70,6 +73,9 @@ class SpanDetector:
                                          lower_words=self.lower_words, proper_nouns=proper_nouns,
                                          inside=self.inside)
                 spans += self._clean_spans(text, found)
+                spans += find_shouted(text, self.lexicon, claimed=spans, lower_words=self.lower_words)
+            if self.extend is not None:
+                spans = [self.extend(text, s, proper_nouns) if s.kind == "person" else s for s in spans]
             shields = find_terms(text, self.shields, "shield")
             if shields:
                 spans = [s for s in spans if not (_shielded(s) and inside(s, shields))]
@@ -153,8 +159,12 @@ class SpanDetector:
         leading ordinary words ("The", "Our") are trimmed."""
         words = list(re.finditer(r"\S+", span.text))
         lex = self.lexicon
+        # "Our Lady of Lourdes RC Primary": capitalised words joined by "of" are one name; only an article goes
+        named = any(w.group() in ("of", "and") for w in words[1:-1]) and words[0].group()[:1].isupper()
         while words and words[0].group() not in ("St", "St.", "Saint") and (
                 lex.is_ordinary(words[0].group()) or words[0].group().lower() in lex.stop):
+            if named and words[0].group() not in ("The", "the", "A", "An", "a", "an"):
+                break
             words.pop(0)
         if not words or not any(lex.is_distinctive(w.group()) for w in words):
             return None

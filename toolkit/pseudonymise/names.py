@@ -13,13 +13,19 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from toolkit.pseudonymise.detectors import Span, terms_pattern, trie_regex
 from toolkit.pseudonymise.rules import IdentifierRules
 
 _NEXT_CAPITALISED = re.compile(r"[ \t]+([A-Z][a-z][\w'’-]*)")
+_PREVIOUS_CAPITALISED = re.compile(r"(?<![\w'’.@/-])((?:Mc|Mac|O['’])?[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*)[ ]$")
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]+")
+WORD_ENDING = re.compile(r"(?:ing|ly|ed|ness|ment|tion|ful|less)$")
+"""Endings of English words that are rarely names ("Honestly", "Inviting")."""
+MIN_LOWER_COUNT = 2
+"""A word seen in lower case this often in the study is an ordinary word (once may be a name typed in lower case)."""
 _NAME_PREFIX = re.compile(r"(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fitz)[A-Z]")
 _SIMPLE_WORD = re.compile(r"[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)*")
 
@@ -174,6 +180,7 @@ class NameBook:
         self.forms: dict[str, str] = {}
         self.not_persons: set[str] = set()
         self.lower_words: set[str] = set()
+        self.lower_counts: Counter = Counter()
         self.capitalised_inside: set[str] = set()
         self.pending: list[str] = []
         self.places: set[str] = set()
@@ -183,6 +190,7 @@ class NameBook:
         self._size = -1
         self._pattern: re.Pattern | None = None
         self._variant_pattern: re.Pattern | None = None
+        self._folded_pattern: re.Pattern | None = None
         self._variants: dict[str, str] = {}
         self._casefolded: dict[str, str] = {}
 
@@ -202,21 +210,47 @@ class NameBook:
     # ------------------------------------------------------------------ learning
     def observe(self, texts: Iterable[str]) -> None:
         """Note the words seen in lower case, and capitalised words seen inside sentences: what tells a
-        name from a word capitalised only because it starts a sentence."""
+        name from a word capitalised only because it starts a sentence.
+
+        E-mail addresses, web addresses and handles are left out: ``priya.raghunathan@nhs.net`` does
+        not make "priya" an ordinary word.
+        """
         capitalised = self.rules.patterns.get("capitalised_word")
+        addresses = [self.rules.patterns[k] for k in ("email", "spoken_email", "url", "handle") if k in self.rules.patterns]
         for text in texts:
-            self.lower_words.update(re.findall(r"(?<![\w'’-])[a-z][a-z'’-]+", text))
+            for pattern in addresses:
+                if "@" in text or "/" in text or " at " in text or "www" in text:
+                    text = pattern.sub(lambda m: " " * len(m.group()), text)
+            words = _LOWER_WORD.findall(text)
+            self.lower_words.update(words)
+            self.lower_counts.update(words)
             if capitalised is not None:
                 self.capitalised_inside.update(
                     m.group() for m in capitalised.finditer(text) if not sentence_initial(text, m.start())
                 )
 
+    def is_word(self, word: str) -> bool:
+        """Whether a word is an ordinary word of the study: a stop word, seen in lower case at least
+        :data:`MIN_LOWER_COUNT` times, or once with an ending of English words ("definitely"): a name
+        typed once in lower case ("i told niamh castellanos") stays a name."""
+        low = word.lower()
+        count = self.lower_counts[low]
+        return (low in self.lexicon.stop or count >= MIN_LOWER_COUNT
+                or (count >= 1 and WORD_ENDING.search(low) is not None))
+
     def learn(self, cores: Iterable[str]) -> None:
-        """Learn names (title-less): each full name, and its parts where only one person has them."""
+        """Learn names (title-less): each full name, and its parts where only one person has them.
+
+        A name known in another case ("ROSE HILL", "gideon ashworth") is the same person, and so is
+        a full name whose every word is a known part of one person ("Siobhan Dhomhnaill").
+        """
         cores = list(dict.fromkeys(cores))
+        folded = {form.casefold(): pid for form, pid in self.forms.items()}
         for core in cores:
             if len(core.split()) > 1 and core not in self.forms:
-                self.forms[core] = "name:" + core
+                owners = {folded.get(t.casefold()) for t in core.split() if t not in self.lexicon.particles}
+                same = next(iter(owners)) if len(owners) == 1 and None not in owners else None
+                self.forms[core] = folded.get(core.casefold()) or same or "name:" + core
         owners: dict[str, set[str]] = defaultdict(set)
         for form, pid in self.forms.items():
             tokens = form.split()
@@ -230,7 +264,7 @@ class NameBook:
                 self.forms[part] = next(iter(pids)) if len(pids) == 1 else "name:" + part
         for core in cores:
             if core not in self.forms:
-                self.forms[core] = "name:" + core
+                self.forms[core] = folded.get(core.casefold()) or "name:" + core
         self._size = -1
 
     def learn_known(
@@ -375,6 +409,8 @@ class NameBook:
             self._casefolded = {}
             for form, pid in self.forms.items():
                 self._casefolded.setdefault(form.casefold(), pid)
+            full = [f for f in forms if " " in f and all(len(t) >= 2 for t in f.split())]
+            self._folded_pattern = terms_pattern(full, ignore_case=True)
             self._variant_pattern = None
             if self._variants:
                 self._variant_pattern = re.compile(rf"(?i)(?<![a-z])(?:{trie_regex(self._variants)})(?![a-z])")
@@ -387,10 +423,38 @@ class NameBook:
         if pattern is None:
             return []
         spans = [Span(m.start(), m.end(), "person", m.group(), "name") for m in pattern.finditer(text)]
+        if self._folded_pattern is not None:  # a full name in any case: "i told niamh castellanos", "NIAMH CASTELLANOS"
+            spans += [Span(m.start(), m.end(), "person", m.group(), "name")
+                      for m in self._folded_pattern.finditer(text)]
         if self._variant_pattern is not None:
             spans += [Span(m.start(), m.end(), "person", m.group(), "variant")
                       for m in self._variant_pattern.finditer(text)]
         return [self._extend_to_full_name(text, span) for span in spans]
+
+    def extend_back(self, text: str, span: Span, proper_nouns: Collection[int] | None = None) -> Span:
+        """A name grows back over the capitalised word right before it when that word is a name too
+        ("Priya Raghunathan, our Caldicott guardian" where only "Raghunathan" was found): a first name
+        left behind is a leak. The word must be tagged a proper noun by spaCy (``proper_nouns``: where
+        such words start), or, without a tagger, be seen capitalised inside sentences; a title, a
+        known word, a word the study writes in lower case, or someone else's known name stays out."""
+        if span.kind != "person" or span.start == 0:
+            return span
+        m = _PREVIOUS_CAPITALISED.search(text, max(0, span.start - 40), span.start)
+        if m is None:
+            return span
+        word = m.group(1)
+        lex = self.lexicon
+        base = re.sub(r"['’]s$", "", word)
+        if (lex.is_ordinary(base) or base in lex.large_places or base in lex.public_bodies or self.is_word(base)
+                or WORD_ENDING.search(base) or base in self.places):
+            return span
+        tagged = m.start(1) in proper_nouns if proper_nouns is not None else base in self.capitalised_inside
+        if not tagged:
+            return span
+        other = self.forms.get(base)
+        if other is not None and other != self.forms.get(self.lexicon.core(span.text)):
+            return span  # two known people side by side
+        return Span(m.start(1), span.end, "person", text[m.start(1):span.end], span.detector)
 
     def _extend_to_full_name(self, text: str, span: Span) -> Span:
         """A known first name followed by an unknown surname is a different person.
@@ -415,7 +479,7 @@ class NameBook:
     def trim_ordinary(self, span: Span, text: str) -> Span | None:
         """Drop a first word that is capitalised only because it starts a sentence ("Definitely Cedric")."""
         first = span.text.split(" ", 1)[0]
-        if (first.lower() in self.lower_words and first not in self.capitalised_inside
+        if (self.is_word(first) and first not in self.capitalised_inside
                 and first not in self.lexicon.titles and sentence_initial(text, span.start)):
             if " " not in span.text:
                 return None

@@ -20,7 +20,7 @@ from toolkit.pseudonymise.detectors import inside, terms_pattern
 from toolkit.pseudonymise.layers import SpanDetector
 from toolkit.pseudonymise.mapping import PseudonymKey, PseudonymMapping, render
 from toolkit.pseudonymise.names import Lexicon, NameBook, clean_label
-from toolkit.pseudonymise.records import SUB_SOURCE, Document, PseudonymisedText, as_documents, text_hash
+from toolkit.pseudonymise.records import PATH_PART, SUB_SOURCE, Document, PseudonymisedText, as_documents, text_hash
 from toolkit.pseudonymise.report import PseudonymisationReport
 from toolkit.pseudonymise.rules import ALWAYS_ON, KINDS, load_rules
 from toolkit.schema import Survey, Transcript
@@ -156,14 +156,15 @@ class Pseudonymiser:
         self.speaker_ids_ = self.mapping_.speakers
         self.detector_ = SpanDetector(rules, lexicon, language=self._language, progress=self.progress,
                                       lower_words=self.names_.lower_words, inside=self.names_.capitalised_inside,
-                                      shields=self.terms_["shields"])
+                                      shields=self.terms_["shields"], extend=self.names_.extend_back)
         self.mapping_.load(self.key)
 
         texts: dict[str, str] = {}
         for doc in docs:
             if doc.text:
                 texts.setdefault(text_hash(doc.text), doc.text)
-        self.names_.observe(texts.values())
+        # file names are no evidence of how the study writes words ("gideon_ashworth.docx")
+        self.names_.observe(dict.fromkeys(d.text for d in docs if d.text and not d.source.endswith(PATH_PART)))
         self.detector_.detect(texts)
         self.spans_ = self.detector_.spans
         self.mapping_.learn_speakers(docs, self.is_speaker_label)
@@ -172,6 +173,9 @@ class Pseudonymiser:
             deny=self.deny, is_speaker_label=self.is_speaker_label,
         )
         if "person" in self.entities_:
+            # names written in lower case in file names ("interview_with_gideon_ashworth.docx"), as names
+            self.names_.learn([sp.text.title() for d in docs if d.source.endswith(PATH_PART)
+                               for sp in apply.lowercase_path_names(self, d.text)])
             self.names_.learn_nicknames(texts.values())
             if rules.heuristics.get("capitalised_pairs", False):
                 self.names_.learn_capitalised_pairs(

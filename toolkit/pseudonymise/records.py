@@ -20,6 +20,10 @@ from toolkit.schema import INTERVIEWER, OTHER, Survey, Transcript
 
 SUB_SOURCE = "#"
 """Separates a file's source from the part of it (a survey answer): ``survey.xlsx#t000012``."""
+RESPONDENT_TEXT_COLUMNS = (s.ROLE, s.ORGANISATION_TYPE)
+"""Survey respondents' grouping columns written as free text ("PA to Dr Okafor"): pseudonymised like answers."""
+PATH_PART = f"{SUB_SOURCE}path"
+"""The source suffix under which a record's own path is learnt (``Brackenford/BK05.txt#path``)."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,11 @@ def documents_from_survey(survey: Survey, *, source: str | None = None) -> list[
         for i, text in enumerate(survey.texts[s.TEXT]):
             if isinstance(text, str) and text.strip():
                 docs.append(Document(source=f"{src}{SUB_SOURCE}t{i:06d}", text=text))
+    for column in RESPONDENT_TEXT_COLUMNS:
+        if column in survey.respondents:
+            for i, value in enumerate(survey.respondents[column]):
+                if isinstance(value, str) and value.strip():
+                    docs.append(Document(source=f"{src}{SUB_SOURCE}r{i:06d}:{column}", text=value))
     if s.ATTRIBUTES in survey.respondents:
         for i, attrs in enumerate(survey.respondents[s.ATTRIBUTES]):
             if isinstance(attrs, Mapping):

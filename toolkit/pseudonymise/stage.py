@@ -26,7 +26,7 @@ from toolkit.pseudonymise import apply, keyfile
 from toolkit.pseudonymise.mapping import PseudonymKey
 from toolkit.pseudonymise.pseudonymiser import Pseudonymiser
 from toolkit.pseudonymise.records import (
-    SUB_SOURCE,
+    PATH_PART,
     Document,
     documents_from_survey,
     documents_from_transcript,
@@ -39,9 +39,6 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 log = logging.getLogger(__name__)
-
-PATH_PART = f"{SUB_SOURCE}path"
-"""The source suffix under which a record's own path is learnt (``Brackenford/BK05.txt#path``)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +54,35 @@ class SourceRecord:
     interviewers: tuple[str, ...] = ()
     participant_id: str | None = None
     place: str | None = None
+    meta: Any = None
+    """The manifest's row for the file (a :class:`~toolkit.schema.SourceMeta`): its free-text fields
+    (role, organisation type, sector, case attributes) are pseudonymised like the text."""
+
+
+META_FIELDS = ("role", "organisation_type", "sector")
+"""Free-text fields of a manifest row that are pseudonymised (place, ids and dates are the study's own)."""
+
+
+def meta_texts(meta: Any) -> dict[str, str]:
+    """The free-text values of a manifest row that may name someone: ``{field or extra:<name>: text}``."""
+    if meta is None:
+        return {}
+    out = {name: getattr(meta, name) for name in META_FIELDS if isinstance(getattr(meta, name, None), str)}
+    extra = getattr(meta, "extra", None) or {}
+    out.update({f"extra:{k}": v for k, v in extra.items() if isinstance(v, str)})
+    return {k: v for k, v in out.items() if v.strip()}
+
+
+def _pseudonymised_meta(pseudonymiser: Pseudonymiser, meta: Any, source: str) -> Any:
+    texts = meta_texts(meta)
+    if not texts:
+        return meta
+    new = {k: pseudonymiser.transform(v, source=source).text for k, v in texts.items()}
+    changes = {k: v for k, v in new.items() if not k.startswith("extra:")}
+    extra = getattr(meta, "extra", None)
+    if extra:
+        changes["extra"] = {k: new.get(f"extra:{k}", v) for k, v in extra.items()}
+    return replace(meta, **changes)
 
 
 @dataclass(frozen=True)
@@ -144,6 +170,7 @@ def pseudonymise_records(
         else:
             docs.extend(documents_from_survey(record, source=item.source))
         docs.append(Document(f"{item.source}{PATH_PART}", apply.path_document_text(item.source)))
+        docs.extend(Document(f"{item.source}#meta:{name}", text) for name, text in meta_texts(item.meta).items())
     pseudonymiser.fit(docs)
     out, paths = [], []
     for original, item in zip(records, items):
@@ -153,7 +180,7 @@ def pseudonymise_records(
         else:
             prefix = f"{item.place or Path(item.source).stem}_R"
             new = pseudonymiser.transform_survey(record, respondent_prefix=prefix, source=item.source)
-        out.append(_with_record(original, new))
+        out.append(_with_record(original, new, _pseudonymised_meta(pseudonymiser, item.meta, item.source)))
         paths.append(pseudonymiser.transform_path(item.source))
     return PseudonymisationResult(
         records=tuple(out), paths=tuple(paths), key=pseudonymiser.to_key(), report=pseudonymiser.report(),
@@ -294,6 +321,7 @@ def _as_source(item: Any) -> SourceRecord:
             interviewers=tuple(getattr(meta, "interviewers", ()) or ()),
             participant_id=getattr(meta, "participant_id", None),
             place=getattr(meta, "place", None) or getattr(file, "place", None),
+            meta=meta,
         )
     raise ConfigError(
         "pseudonymise_records: expected SourceRecord, ingestion's ReadSource, Transcript or Survey items, "
@@ -301,9 +329,12 @@ def _as_source(item: Any) -> SourceRecord:
     )
 
 
-def _with_record(original: Any, new: Transcript | Survey) -> Any:
+def _with_record(original: Any, new: Transcript | Survey, meta: Any = None) -> Any:
     if isinstance(original, (Transcript, Survey)):
         return new
+    if isinstance(original, SourceRecord):
+        return replace(original, record=new, meta=meta)
     if is_dataclass(original):
-        return replace(original, record=new)
+        extra = {"meta": meta} if meta is not None and hasattr(original, "meta") else {}
+        return replace(original, record=new, **extra)
     raise ConfigError(f"pseudonymise_records: cannot rebuild a {type(original).__name__} item.")  # pragma: no cover

@@ -23,12 +23,25 @@ from toolkit.review.passages import PASSAGE_KEYS, place_passages
 def csv_passages(frame: pd.DataFrame, segments: pd.DataFrame, sources: pd.DataFrame, *,
                  redact: Callable[[str], str] | None = None,
                  source_of: Callable[[str], int | None] | None = None) -> pd.DataFrame:
-    """A CSV of codings as passages: its rows, numbered as in the file, with the segments each covers."""
+    """A CSV of codings as passages: its rows, numbered as in the file, with the segments each covers.
+
+    Passages are pseudonymised first (as their sources were), so a passage that matches nothing is
+    reported by its pseudonymised first words, never by the names in it.
+    """
     out = frame.copy()
     out["row"] = range(2, len(out) + 2)  # the header is row 1
+    if s.TEXT in out:
+        out[s.TEXT] = _redacted(out[s.TEXT], redact)
     out["excerpt"] = out[s.TEXT] if s.TEXT in out else out.get(s.SEGMENT_KEY)
-    out[PASSAGE_KEYS] = place_passages(out, segments, sources, redact=redact, source_of=source_of)
+    out[PASSAGE_KEYS] = place_passages(out, segments, sources, source_of=source_of)
     return out
+
+
+def _redacted(texts: pd.Series, redact: Callable[[str], str] | None) -> pd.Series:
+    """Passages as their sources were stored: pseudonymised (blank cells left as they are)."""
+    if redact is None:
+        return texts
+    return texts.map(lambda t: redact(t) if isinstance(t, str) and t.strip() else t)
 
 
 def project_passages(project, segments: pd.DataFrame, sources: pd.DataFrame, *, codebook,
@@ -53,8 +66,9 @@ def project_passages(project, segments: pd.DataFrame, sources: pd.DataFrame, *, 
     skipped = Counter(name for name, is_foreign in zip(rows["code"], foreign) if is_foreign and
                       not is_good_practice(name))
     rows = rows[~foreign.to_numpy()].copy()
+    rows["passage"] = _redacted(rows["passage"], redact)  # a project may hold raw text: report it pseudonymised
     passages = pd.DataFrame({s.TEXT: rows["passage"].values, "file": rows[s.PATH].values}, index=rows.index)
-    placed = place_passages(passages, segments, sources, redact=redact, source_of=source_of)
+    placed = place_passages(passages, segments, sources, source_of=source_of)  # passages already redacted
     exact = rows["match"].eq("exact") & rows[s.SEGMENT_KEY].map(lambda k: isinstance(k, str))
     # a selection whose offsets are exactly one segment's is that segment (a sentence said twice is told
     # apart by where it is); otherwise the passage's text decides, and it may cover several segments

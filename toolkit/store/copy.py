@@ -88,7 +88,9 @@ def _engine_url(url: str):
 
 
 def _backup_sqlite(source: Store, src: Path, dst: Path) -> Store:
-    dst.parent.mkdir(parents=True, exist_ok=True)
+    from toolkit.store.engine import create_private_file
+
+    create_private_file(dst)  # a copy of the store is as private as the store
     reader = sqlite3.connect(f"{src.resolve().as_uri()}?mode=ro", uri=True)
     writer = sqlite3.connect(dst)
     try:

@@ -9,6 +9,7 @@ role should have SELECT rights only, see :meth:`toolkit.store.Store.grant_reader
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
 
@@ -48,9 +49,9 @@ def _sqlite_engine(parsed: URL, url: str, *, read_only: bool) -> sa.Engine:
     if not read_only:
         if path is not None:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                create_private_file(path)
             except OSError as exc:
-                raise StoreError(f"Cannot create the folder of the project store {path}: {exc.strerror}.") from None
+                raise StoreError(f"Cannot create the project store {path}: {exc.strerror}.") from None
         engine = sa.create_engine(parsed, future=True)
         sa.event.listen(engine, "connect", _writer_pragmas)
         return engine
@@ -60,6 +61,24 @@ def _sqlite_engine(parsed: URL, url: str, *, read_only: bool) -> sa.Engine:
         raise StoreError(f"No project store at {path} yet. Run the pipeline first: toolkit run STUDY.")
     return sa.create_engine("sqlite://", creator=lambda: _read_only_connection(path), poolclass=sa.pool.QueuePool,
                             future=True)
+
+
+def create_private_file(path: Path) -> Path:
+    """Create a store's file readable by its owner only (0600), and its folder 0700 when it is new.
+
+    It holds special-category data, so it is private from its first byte: an empty file is an
+    empty SQLite database, and SQLite creates the ``-wal`` and ``-shm`` files with the database
+    file's permissions. An existing file is left as it is (``toolkit doctor`` warns when others can read it).
+    """
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    return path
 
 
 def _read_only_connection(path: Path) -> sqlite3.Connection:

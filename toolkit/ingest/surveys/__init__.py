@@ -107,17 +107,9 @@ def read_survey(path: str | Path, *, options: SurveyOptions | None = None, limit
     questions = tuple(
         SurveyQuestion(key=c.key, text=c.text, kind=c.kind, position=c.position, scale=c.scale) for c in columns
     )
-    logger.info(
-        "Read survey %s (%s%s): %d questions, %d respondents, %d warnings",
-        path.name,
-        vendor,
-        f", sheet {sheet.name!r}" if sheet.name is not None else "",
-        len(questions),
-        len(keys),
-        len(warnings),
-    )
-    for warning in warnings:
-        logger.debug("%s: %s", path.name, warning)
+    # counts only: a file or sheet name may name a person, and the warnings are shown once pseudonymised
+    logger.info("Read a survey (%s): %d questions, %d respondents, %d warnings", vendor, len(questions), len(keys),
+                len(warnings))
     return Survey(
         path=path,
         format=file_format,

@@ -80,7 +80,7 @@ def read_csv(path: Path, raw: bytes, *, limits: Limits = LIMITS) -> Sheet:
         )
     text, encoding = decode_bytes(raw, path)
     delimiter = _sniff_delimiter(text)
-    logger.debug("%s: CSV in %s, delimiter %r", path.name, encoding, delimiter)
+    logger.debug("CSV survey in %s, delimiter %r", encoding, delimiter)  # no file name: it may name someone
     try:
         return Sheet(_csv_rows(path, text, delimiter, strict=True, limits=limits))
     except csv.Error as exc:
