@@ -51,6 +51,8 @@ class ExportData:
     respondents : the store's ``respondents`` table (everyone who answered a survey); None when unknown.
     practices : researchers' latest good-practice curation per segment (the ``practices`` table).
     summaries : researchers' latest framework-matrix cell summaries.
+    qa_samples, qa_items, assignments : quality-assurance samples and their items, double-coding assignments
+        (read by :meth:`validation`).
     """
 
     study_name: str
@@ -66,6 +68,9 @@ class ExportData:
     respondents: pd.DataFrame | None = None
     practices: pd.DataFrame = field(default_factory=pd.DataFrame)
     summaries: pd.DataFrame = field(default_factory=pd.DataFrame)
+    qa_samples: pd.DataFrame = field(default_factory=pd.DataFrame)
+    qa_items: pd.DataFrame = field(default_factory=pd.DataFrame)
+    assignments: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __post_init__(self) -> None:
         segments = self.segments
@@ -88,6 +93,20 @@ class ExportData:
     def coding_view(self) -> pd.DataFrame:
         """The codings with who said them (as :meth:`toolkit.api.Study.codings`)."""
         return _codings.coding_view(self.codings, self.segments, self.theme_names())
+
+    def validation(self):
+        """How much was reviewed, QA accuracy, agreement and limitations (as :meth:`toolkit.api.Study.validation`).
+
+        Computed once per snapshot (the report asks for it in several sections).
+        """
+        from toolkit.analysis.validation import validation_summary
+
+        if "_validation" in self.__dict__:
+            return self.__dict__["_validation"]
+        self.__dict__["_validation"] = validation_summary(segments=self.evidence(), codings=self.coding_view(), human=self.human_codings,
+                                  qa_samples=self.qa_samples, qa_items=self.qa_items, assignments=self.assignments,
+                                  runs=self.runs, themes=list(self.theme_names()), theme_names=self.theme_names())
+        return self.__dict__["_validation"]
 
     def good_practice(self) -> pd.DataFrame:
         """The good-practice library, researchers' curation included (as :meth:`toolkit.api.Study.good_practice`)."""
@@ -127,6 +146,9 @@ def load_export_data(config, store) -> ExportData:
         respondents=respondents,
         practices=store.latest(s.PRACTICES, [s.SEGMENT_KEY]),
         summaries=store.latest(s.SUMMARIES, [s.ROW_DIMENSION, s.ROW_VALUE, s.THEME]),
+        qa_samples=store.table(s.QA_SAMPLES),
+        qa_items=store.table(s.QA_ITEMS),
+        assignments=store.table(s.ASSIGNMENTS),
     )
 
 

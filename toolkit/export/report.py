@@ -209,6 +209,7 @@ def build_report(data, *, report_date: dt.date | None = None) -> list[Block]:
     blocks: list[Block] = [Heading(f"Findings report: {data.study_name}", 0)]
     blocks.append(Para(f"Study: {data.study_name}. Report date: {(report_date or dt.date.today()).isoformat()}."))
     blocks += _summary(data, coded)
+    blocks += _validation_headline(data)
     blocks += _themes(data, coded)
     blocks += _good_practice(data, coded)
     blocks += _survey(data)
@@ -322,11 +323,16 @@ def _themes(data, coded: pd.DataFrame) -> list[Block]:
         if definition:
             blocks.append(Para(f"Definition: {definition}"))
         blocks.append(_count_table(matrix, theme_id, name))
+        blocks += _count_caveat(data, theme_id, rows)
         for polarity, title in ((s.BARRIER, "Barriers"), (s.ENABLER, "Enablers")):
             blocks.append(Heading(title, 3))
-            quotes = select_quotes(rows[rows[s.POLARITY] == polarity])
-            if quotes.empty:
+            candidates = rows[rows[s.POLARITY] == polarity]
+            pool, note = _quote_pool(data, candidates)
+            quotes = select_quotes(pool)
+            if candidates.empty:
                 blocks.append(Para(f"No {title.lower()} were coded for this theme."))
+            if note:
+                blocks.append(Para(note, note=True))
             blocks += [_quote(row) for row in quotes.to_dict("records")]
     return blocks
 
@@ -492,6 +498,7 @@ def _methods(data, coded: pd.DataFrame) -> list[Block]:
 
     blocks.append(Heading("Coder agreement", 2))
     blocks += _agreement(data)
+    blocks += _validation_section(data)
 
     blocks.append(Heading("Run log", 2))
     runs = data.runs
@@ -575,6 +582,37 @@ def _pct(value) -> str:
 
 def _num(value) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{value:.2f}"
+
+
+# --------------------------------------------------------------------------- review and validation (issue 14)
+# The figures and wording live in toolkit.export.validation; these hooks place them in the report.
+def _validation_headline(data) -> list[Block]:
+    """The summary's paragraph on how much people checked and how accurate the machine measured."""
+    from toolkit.export.validation import headline_blocks
+
+    return headline_blocks(data.validation())
+
+
+def _validation_section(data) -> list[Block]:
+    """The methods section's "Review and validation": review, QA accuracy with intervals, agreement, limitations."""
+    from toolkit.export.validation import validation_blocks
+
+    return validation_blocks(data.validation(), data.theme_names())
+
+
+def _count_caveat(data, theme_id: str, rows: pd.DataFrame) -> list[Block]:
+    """Under a count table: the counts are estimates when they include unreviewed machine codings."""
+    from toolkit.export.validation import count_caveat
+
+    text = count_caveat(data.validation(), theme_id, rows)
+    return [Para(text, note=True)] if text else []
+
+
+def _quote_pool(data, rows: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """Which passages a Barriers/Enablers list quotes: reviewed ones, else high-confidence ones said plainly."""
+    from toolkit.export.validation import quote_pool
+
+    return quote_pool(rows, data.validation())
 
 
 # --------------------------------------------------------------------------- Word

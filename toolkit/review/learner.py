@@ -1,0 +1,183 @@
+"""The review loop's one link to the machine coder: refit on the reviews so far, predict the queue.
+
+Everything the review loop needs from :mod:`toolkit.coding` goes through this module, and only
+through the coder's public API (:class:`~toolkit.coding.ThemeCoder` with ``fit`` and
+``predict``, :func:`~toolkit.coding.training_frame`), so a change of the coder's internals is
+adapted here and nowhere else. What it adds is speed: a :class:`Learner` keeps the sentence
+vectors and the spaCy documents of every text it has seen in memory (:class:`MemoEmbedder`,
+:class:`DocCache`), so refitting after a decision re-trains only the coder's logistic
+regressions and predicting the queue again re-runs no language model.
+
+The coder's output is read into one row per unit by :func:`toolkit.analysis.ranking.prediction_frame`
+(theme and polarity confidence, the second theme, what the evidence says), which reads the
+``evidence`` of stored codings the same way.
+
+Examples
+--------
+>>> learner = Learner.for_study(config, store, codebook=codebook).fit(training)  # doctest: +SKIP
+>>> learner.predict(segments[["segment_key", "text"]])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from toolkit import schema as s
+from toolkit.analysis.ranking import prediction_frame
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DocCache", "Learner", "MemoEmbedder", "training_from_decisions"]
+
+
+class MemoEmbedder:
+    """An embedder that keeps every vector it returns in memory (over the store's cache).
+
+    ``base`` is any texts -> vectors callable, normally a :class:`toolkit.embed.CachedEmbedder`
+    (which reads the store's embedding cache and computes only what is missing there).
+
+    Examples
+    --------
+    >>> calls = []
+    >>> base = lambda texts: (calls.append(len(texts)), np.eye(3)[: len(texts)])[1]
+    >>> embed = MemoEmbedder(base)
+    >>> embed(["a", "b"]).shape, embed(["b", "a"]).shape, calls
+    ((2, 3), (2, 3), [2])
+    """
+
+    def __init__(self, base):
+        self.base = base
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [str(t) for t in texts]
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            for text, vector in zip(missing, np.asarray(self.base(missing), dtype=np.float32)):
+                self._vectors[text] = vector
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([self._vectors[t] for t in texts])
+
+
+class DocCache:
+    """A spaCy pipeline whose ``pipe`` parses each distinct text once (everything else is the pipeline's own).
+
+    The coder matches its codebook patterns on spaCy documents; re-predicting the queue after a
+    decision then costs no parsing.
+    """
+
+    def __init__(self, nlp):
+        self._nlp = nlp
+        self._docs: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._nlp, name)
+
+    def pipe(self, texts, **kwargs):
+        texts = [str(t) for t in texts]
+        missing = [t for t in dict.fromkeys(texts) if t not in self._docs]
+        if missing:
+            for text, doc in zip(missing, self._nlp.pipe(missing, **kwargs)):
+                self._docs[text] = doc
+        return (self._docs[t] for t in texts)
+
+    def __call__(self, text: str):
+        return next(self.pipe([text]))
+
+
+def training_from_decisions(human: pd.DataFrame) -> pd.DataFrame:
+    """What the people's decisions teach the coder (:func:`toolkit.coding.training_frame`): text, theme, polarity."""
+    from toolkit.coding import training_frame
+
+    return training_frame(human)
+
+
+class Learner:
+    """The study's coder, refitted on the reviews so far, with the vectors and documents it has seen kept in memory.
+
+    Parameters
+    ----------
+    codebook : the study's :class:`toolkit.codebook.Codebook`.
+    embedder : texts -> L2-normalised vectors (wrapped in a :class:`MemoEmbedder`).
+    nlp : a spaCy pipeline for the codebook's patterns (wrapped in a :class:`DocCache`); ``None``
+        leaves pattern evidence out.
+    settings : the coder's keyword settings from ``study.toml`` (``min_score``, ``max_themes``, ``seed``).
+
+    Attributes
+    ----------
+    coder_ : the fitted coder; ``fit_seconds_`` and ``predict_seconds_`` the time of the last fit and prediction;
+    ``n_training_`` how many human codings the last fit learnt from.
+    """
+
+    def __init__(self, *, codebook, embedder, nlp=None, settings: dict[str, Any] | None = None):
+        self.codebook = codebook
+        self.embedder = embedder if isinstance(embedder, MemoEmbedder) else MemoEmbedder(embedder)
+        self.nlp = nlp if nlp is None or isinstance(nlp, DocCache) else DocCache(nlp)
+        self.settings = dict(settings or {})
+
+    @classmethod
+    def for_study(cls, config, store, *, codebook=None, nlp: Any = "load") -> Learner:
+        """The learner of a study: its codebook and coding settings, the store's embedding cache.
+
+        ``nlp="load"`` loads the study's spaCy pipeline (as the coding stage does); ``None`` codes
+        without patterns (tests).
+        """
+        from toolkit.embed import CachedEmbedder
+
+        if codebook is None:
+            from toolkit.codebook import load_codebook
+
+            codebook = load_codebook(config.resolve(config.coding.codebook) if config.coding.codebook else None)
+        if isinstance(nlp, str) and nlp == "load":
+            from toolkit.models import load_segmenter
+
+            nlp = load_segmenter(config.pseudonymisation.ner_model)
+        settings = {"min_score": config.coding.min_score, "max_themes": config.coding.max_themes, "seed": config.seed}
+        return cls(codebook=codebook, embedder=CachedEmbedder(store), nlp=nlp, settings=settings)
+
+    def fit(self, training: pd.DataFrame | None = None) -> Learner:
+        """Refit the coder on the codebook and ``training`` (``text``, ``theme``, ``polarity``; see
+        :func:`training_from_decisions`). Returns ``self``."""
+        from toolkit.coding import ThemeCoder
+
+        started = time.perf_counter()
+        rows = None
+        if training is not None and not training.empty:
+            rows = training[[s.TEXT, s.THEME, s.POLARITY]].reset_index(drop=True)
+        self.coder_ = ThemeCoder(codebook=self.codebook, embedder=self.embedder, nlp=self.nlp, **self.settings).fit(rows)
+        self.n_training_ = 0 if rows is None else int(len(rows))
+        self.fit_seconds_ = time.perf_counter() - started
+        log.debug("refitted the coder on %d human coding(s) in %.2f s", self.n_training_, self.fit_seconds_)
+        return self
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """The sentence vectors of ``texts`` (from memory, else the store's cache, else computed)."""
+        return self.embedder(list(texts))
+
+    def predict(self, frame: pd.DataFrame, *, vectors: np.ndarray | None = None) -> pd.DataFrame:
+        """The coder's reading of each row of ``frame`` (``segment_key``, ``text``): one row per segment.
+
+        Columns: see :func:`toolkit.analysis.ranking.prediction_frame` (``theme`` and ``polarity``
+        or None, ``theme_confidence``, ``polarity_confidence``, ``second_theme``, ``best_theme``,
+        the evidence's conflicts).
+        """
+        if not hasattr(self, "coder_"):
+            from toolkit.errors import NotFittedError
+
+            raise NotFittedError("Learner is not fitted yet: call fit() first.")
+        started = time.perf_counter()
+        texts = frame[s.TEXT].astype(str).tolist()
+        if vectors is None:
+            vectors = self.vectors(texts)
+        raw = self.coder_.predict(texts, vectors=vectors)
+        raw[s.SEGMENT_KEY] = frame[s.SEGMENT_KEY].to_numpy()[raw["index"].to_numpy(dtype=int)]
+        out = prediction_frame(raw)
+        self.predict_seconds_ = time.perf_counter() - started
+        return out
