@@ -41,8 +41,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from toolkit import schema as s  # noqa: E402
-from toolkit.analysis import ranking  # noqa: E402
+from toolkit import schema as s
+from toolkit.analysis import ranking
 
 GOLD = REPO / "tests" / "data" / "gold" / "gold_segments.csv"
 CHECKPOINTS = (0, 25, 50, 100, 200)

@@ -473,7 +473,8 @@ def qa_plan(target_width: float, expected: float) -> pd.DataFrame:
 
 def draw_qa_sample(target_width: float, expected: float, seed: int) -> str:
     _need_researcher()
-    from toolkit.review.qa import coding_run, draw_qa_sample as draw
+    from toolkit.review.qa import coding_run
+    from toolkit.review.qa import draw_qa_sample as draw
 
     current = study()
     return draw(current.review_context(), current.segments(), target_width=target_width, expected=expected,

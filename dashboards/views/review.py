@@ -12,11 +12,19 @@ Every decision is appended with the reviewer's name and time (never overwritten)
 
 from __future__ import annotations
 
+import loaders
 import pandas as pd
 import streamlit as st
+from views.common import (
+    comment_box,
+    context_table,
+    is_transcript,
+    need_segments,
+    quote_text,
+    reference_box,
+    theme_label,
+)
 
-import loaders
-from views.common import comment_box, context_table, is_transcript, need_segments, quote_text, reference_box, theme_label
 from toolkit import api
 from toolkit import schema as s
 
@@ -84,7 +92,7 @@ def describe_coding(row: dict) -> str:
     status = row.get(s.STATUS)
     if status == "machine":
         confidence = row.get(s.CONFIDENCE)
-        known = confidence is not None and confidence == confidence
+        known = confidence is not None and not pd.isna(confidence)
         parts.append("suggested by the machine" + (f" (confidence {confidence:.2f})" if known else ""))
     elif isinstance(status, str):
         parts.append(status + (f" by {by}" if by else ""))
@@ -97,8 +105,8 @@ def suggestion(row: dict) -> str:
         return f"no theme (its best guess has confidence {row.get('theme_confidence', 0):.2f})"
     polarity = row.get("suggested_polarity")
     confidence = row.get("polarity_confidence")
-    pol = f" · {polarity}" + (f" ({confidence:.2f})" if isinstance(confidence, float) and confidence == confidence
-                              else "") if isinstance(polarity, str) else ""
+    known = isinstance(confidence, float) and not pd.isna(confidence)
+    pol = f" · {polarity}" + (f" ({confidence:.2f})" if known else "") if isinstance(polarity, str) else ""
     return f"**{theme_label(theme)}** ({row.get('theme_confidence', 0):.2f}){pol}"
 
 

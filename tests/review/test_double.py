@@ -57,7 +57,7 @@ def test_agreement_disagreements_and_resolution(loop_study):
     assert set(saved[s.CONTEXT]) == {f"double:{batch}"} and saved[s.BLIND].all()
     (result,) = double_coding_results(loop_study.store.table(s.ASSIGNMENTS), saved)
     assert (result.coders, result.assigned, result.coded_by_both) == (["ana", "bo"], 6, 6)
-    labels = lambda themes: [t or "(uncoded)" for t in themes]  # noqa: E731
+    labels = lambda themes: [t or "(uncoded)" for t in themes]
     assert result.theme_kappa == pytest.approx(cohen_kappa(labels(ANA), labels(BO)))
     assert 0 < result.theme_kappa < 1 and result.theme_alpha == result.theme_alpha
     # c1 and f1 differ in theme, a1 in polarity

@@ -54,7 +54,8 @@ def test_a_weighted_proportion_uses_kish_effective_size():
 def test_the_sample_size_is_the_smallest_that_meets_the_target_width():
     n = qa_sample_size(100_000, target_width=0.2)
     low, high = wilson_interval(0.5 * n, n)
-    assert high - low <= 0.2 < (lambda lo_hi: lo_hi[1] - lo_hi[0])(wilson_interval(0.5 * (n - 1), n - 1))
+    below_low, below_high = wilson_interval(0.5 * (n - 1), n - 1)
+    assert high - low <= 0.2 < below_high - below_low
     assert qa_sample_size(100_000, target_width=0.2, expected=0.9) < n  # an accurate coder needs fewer
     assert qa_sample_size(5, target_width=0.1) == 5  # a small stratum is sampled whole
     assert qa_sample_size(0, target_width=0.2) == 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboards.access import SESSION_KEY
 from tests.dashboard.conftest import APP
 from tests.review.conftest import build_loop_study
-from dashboards.access import SESSION_KEY
 from toolkit import schema as s
 from toolkit.auth import User
 from toolkit.store import Store

@@ -23,7 +23,7 @@ Examples
 ...                                                               "model": {"barrier": 0.7, "enabler": 0.3}}}]})
 >>> row = priority(prediction_frame(raw)).iloc[0]
 >>> round(float(row["priority"]), 2), bool(row["cue_conflict"])
-(0.88, True)
+(0.78, True)
 """
 
 from __future__ import annotations

@@ -145,7 +145,7 @@ def weighted_interval(hits: Sequence[bool], weights: Sequence[float] | None = No
     p = float((w * y).sum() / total)
     n_eff = float(total * total / (w * w).sum())
     low, high = wilson_interval(p * n_eff, n_eff, confidence)
-    return Estimate(p, low, high, int(len(y)), n_eff)
+    return Estimate(p, low, high, len(y), n_eff)
 
 
 def qa_sample_size(population: int, *, target_width: float, expected: float = 0.5,
@@ -159,7 +159,7 @@ def qa_sample_size(population: int, *, target_width: float, expected: float = 0.
     Examples
     --------
     >>> qa_sample_size(10_000, target_width=0.2), qa_sample_size(40, target_width=0.2)
-    (93, 28)
+    (92, 28)
     """
     if population <= 0:
         return 0

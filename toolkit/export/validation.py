@@ -212,19 +212,19 @@ def readme_rows(summary: ValidationSummary, theme_names: Mapping[str, str]) -> l
     """Rows (item, value) for the workbook's read-me sheet: review, QA accuracy with intervals, agreement, limits."""
     names = dict(theme_names)
     rows = [
-        ("Reviewed by people", f"{summary.reviewed_segments} of {summary.evidence_segments} passages "
-                               f"({100 * summary.reviewed_share:.0f}%); by person: {_reviewers(summary)}"),
+        ("Reviewed by people", (f"{summary.reviewed_segments} of {summary.evidence_segments} passages "
+                                f"({100 * summary.reviewed_share:.0f}%); by person: {_reviewers(summary)}")),
         ("Review work", _work(summary)),
-        ("Unreviewed machine codings", f"{summary.machine_only_segments} passages: counts that include them are "
-                                       "estimates, not findings"),
+        ("Unreviewed machine codings", (f"{summary.machine_only_segments} passages: counts that include them are "
+                                        "estimates, not findings")),
     ]
     qa = summary.qa
     if qa is None or not qa.coded:
         rows.append(("Machine accuracy (QA sample)", "not measured: no quality-assurance sample is coded yet"))
     else:
         rows += [
-            ("QA sample", f"{qa.sample_id}: {qa.coded} of {qa.planned} passages coded blind by "
-                          f"{', '.join(qa.coders)}; stratified by the machine's theme, weighted by stratum size"),
+            ("QA sample", (f"{qa.sample_id}: {qa.coded} of {qa.planned} passages coded blind by "
+                           f"{', '.join(qa.coders)}; stratified by the machine's theme, weighted by stratum size")),
             ("Machine accuracy: theme (95% CI)", _est(qa.theme_accuracy)),
             ("Machine accuracy: polarity (95% CI)", _est(qa.polarity_accuracy)),
             ("Machine vs person: Cohen's kappa", f"theme {_num(qa.theme_kappa)}, polarity {_num(qa.polarity_kappa)}"),
@@ -237,10 +237,10 @@ def readme_rows(summary: ValidationSummary, theme_names: Mapping[str, str]) -> l
     batches = [d for d in summary.double if d.coded_by_both]
     if batches:
         for d in batches:
-            rows.append((f"Inter-coder agreement: {d.batch_id}",
-                         f"{' and '.join(d.coders)} on {d.coded_by_both} passages: theme kappa {_num(d.theme_kappa)}, "
+            agreement = (f"{' and '.join(d.coders)} on {d.coded_by_both} passages: theme kappa {_num(d.theme_kappa)}, "
                          f"alpha {_num(d.theme_alpha)}; polarity kappa {_num(d.polarity_kappa)}; "
-                         f"{len(d.disagreements)} disagreements, {d.resolved} resolved"))
+                         f"{len(d.disagreements)} disagreements, {d.resolved} resolved")
+            rows.append((f"Inter-coder agreement: {d.batch_id}", agreement))
     else:
         rows.append(("Inter-coder agreement", "not measured: no passage has been coded by two people"))
     rows += [(f"Limitation {i}", text) for i, text in enumerate(summary.limitations, start=1)]

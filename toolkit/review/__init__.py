@@ -47,14 +47,14 @@ REVIEW_CONTEXT = "review"
 """``human_codings.context`` of a decision made while reviewing (the default)."""
 
 __all__ = [
-    "ReviewContext",
     "ImportReport",
-    "record_decisions",
-    "import_codings",
-    "add_summary",
-    "add_practice",
+    "ReviewContext",
     "add_comment",
+    "add_practice",
+    "add_summary",
     "add_topic_edit",
+    "import_codings",
+    "record_decisions",
     "rename_topic",
 ]
 

@@ -152,7 +152,7 @@ class Learner:
         if training is not None and not training.empty:
             rows = training[[s.TEXT, s.THEME, s.POLARITY]].reset_index(drop=True)
         self.coder_ = ThemeCoder(codebook=self.codebook, embedder=self.embedder, nlp=self.nlp, **self.settings).fit(rows)
-        self.n_training_ = 0 if rows is None else int(len(rows))
+        self.n_training_ = 0 if rows is None else len(rows)
         self.fit_seconds_ = time.perf_counter() - started
         log.debug("refitted the coder on %d human coding(s) in %.2f s", self.n_training_, self.fit_seconds_)
         return self

@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
