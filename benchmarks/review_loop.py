@@ -41,8 +41,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from toolkit import schema as s
-from toolkit.analysis import ranking
+from toolkit import schema as s  # noqa: E402
+from toolkit.analysis import ranking  # noqa: E402
 
 GOLD = REPO / "tests" / "data" / "gold" / "gold_segments.csv"
 CHECKPOINTS = (0, 25, 50, 100, 200)
@@ -77,8 +77,11 @@ def gold_pool(study) -> pd.DataFrame:
     labels = pd.DataFrame(rows)
     conflicting = labels.groupby(s.SEGMENT_KEY)[[s.THEME, s.POLARITY]].nunique(dropna=False).max(axis=1) > 1
     labels = labels[~labels[s.SEGMENT_KEY].isin(conflicting[conflicting].index)].drop_duplicates(s.SEGMENT_KEY)
-    text = segments.set_index(s.SEGMENT_KEY)
-    labels[s.TEXT] = labels[s.SEGMENT_KEY].map(text[s.TEXT])
+    from toolkit.review.learner import CONTEXT, coder_units
+
+    units = coder_units(study.store).set_index(s.SEGMENT_KEY)  # each segment with its question and the sentence before
+    for column in (s.TEXT, *CONTEXT):
+        labels[column] = labels[s.SEGMENT_KEY].map(units[column])
     labels[s.PLACE] = labels["file"].str.split("/").str[0]
     unplaced = int(sum(1 for keys in placed.segment_keys if not keys))
     print(f"gold: {len(gold)} rows; {unplaced} placed on no segment; {int(conflicting.sum())} segments with "
@@ -124,12 +127,14 @@ def simulate(learner, pool: pd.DataFrame, vectors: np.ndarray, stored: pd.DataFr
     random_order = list(rng.permutation(reviewable))
     reviewed: list[int] = []
     curve = []
-    frame = pool[[s.SEGMENT_KEY, s.TEXT]]
-    pred = learner.fit(training(pool.iloc[[]])).predict(frame, vectors=vectors)
+    from toolkit.review.learner import CONTEXT
+
+    frame = pool[[s.SEGMENT_KEY, s.TEXT, *CONTEXT]]
+    pred = learner.fit(training(pool.iloc[[]])).predict(frame)
     for step in range(steps + 1):
         if step in CHECKPOINTS:
             if step % every:
-                pred = learner.fit(training(pool.iloc[reviewed])).predict(frame, vectors=vectors)
+                pred = learner.fit(training(pool.iloc[reviewed])).predict(frame)
             open_ = np.ones(len(pool), bool)
             open_[reviewed] = False
             curve.append({"order": order, "seed": seed, "reviews": step,
@@ -151,7 +156,7 @@ def simulate(learner, pool: pd.DataFrame, vectors: np.ndarray, stored: pd.DataFr
             pick = int(pool.index[pool[s.SEGMENT_KEY] == ordered.iloc[0][s.SEGMENT_KEY]][0])
         reviewed.append(pick)
         if (step + 1) % every == 0:
-            pred = learner.fit(training(pool.iloc[reviewed])).predict(frame, vectors=vectors)
+            pred = learner.fit(training(pool.iloc[reviewed])).predict(frame)
     return curve
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import loaders
 import pandas as pd
 import streamlit as st
-from views.common import need_segments
 
+import loaders
+from views.common import need_segments
 from toolkit import plots
 from toolkit import schema as s
 

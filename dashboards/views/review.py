@@ -12,9 +12,10 @@ Every decision is appended with the reviewer's name and time (never overwritten)
 
 from __future__ import annotations
 
-import loaders
 import pandas as pd
 import streamlit as st
+
+import loaders
 from views.common import (
     comment_box,
     context_table,
@@ -24,7 +25,6 @@ from views.common import (
     reference_box,
     theme_label,
 )
-
 from toolkit import api
 from toolkit import schema as s
 

@@ -30,8 +30,7 @@ def offline_learner(config, store, *, codebook=None, nlp=None):
     from toolkit.review.learner import Learner
 
     codebook = codebook or load_codebook(None)
-    return Learner(codebook=codebook, embedder=hashing_embedder, nlp=None,
-                   settings={"min_score": config.coding.min_score, "max_themes": config.coding.max_themes, "seed": 1})
+    return Learner(codebook=codebook, embedder=hashing_embedder, nlp=None, options=config.coding, seed=1)
 
 
 @pytest.fixture(autouse=True)

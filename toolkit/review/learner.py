@@ -1,12 +1,15 @@
 """The review loop's one link to the machine coder: refit on the reviews so far, predict the queue.
 
 Everything the review loop needs from :mod:`toolkit.coding` goes through this module, and only
-through the coder's public API (:class:`~toolkit.coding.ThemeCoder` with ``fit`` and
-``predict``, :func:`~toolkit.coding.training_frame`), so a change of the coder's internals is
-adapted here and nowhere else. What it adds is speed: a :class:`Learner` keeps the sentence
-vectors and the spaCy documents of every text it has seen in memory (:class:`MemoEmbedder`,
-:class:`DocCache`), so refitting after a decision re-trains only the coder's logistic
-regressions and predicting the queue again re-runs no language model.
+through the coder's public API: :func:`~toolkit.coding.build_coder` (the codebook, the study's
+``[coding]`` settings and the human codings in, a fitted :class:`~toolkit.coding.ThemeCoder` out,
+exactly as the pipeline's coding stage builds it), :func:`~toolkit.coding.training_frame`,
+:func:`~toolkit.coding.study_codebook` and ``add_context`` (each segment read with the question it
+answers and the sentence before it). A change of the coder's internals is adapted here and
+nowhere else. What it adds is speed: a :class:`Learner` keeps the sentence vectors and the spaCy
+documents of every text it has seen in memory (:class:`MemoEmbedder`, :class:`DocCache`), so
+refitting after a decision re-trains only the coder's small models and predicting the queue again
+re-runs no language model.
 
 The coder's output is read into one row per unit by :func:`toolkit.analysis.ranking.prediction_frame`
 (theme and polarity confidence, the second theme, what the evidence says), which reads the
@@ -15,7 +18,7 @@ The coder's output is read into one row per unit by :func:`toolkit.analysis.rank
 Examples
 --------
 >>> learner = Learner.for_study(config, store, codebook=codebook).fit(training)  # doctest: +SKIP
->>> learner.predict(segments[["segment_key", "text"]])  # doctest: +SKIP
+>>> learner.predict(segments[["segment_key", "text", "prompt"]])  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -30,10 +33,14 @@ import pandas as pd
 
 from toolkit import schema as s
 from toolkit.analysis.ranking import prediction_frame
+from toolkit.coding.units import PREVIOUS, PROMPT
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DocCache", "Learner", "MemoEmbedder", "training_from_decisions"]
+__all__ = ["CONTEXT", "DocCache", "Learner", "MemoEmbedder", "coder_units", "training_from_decisions"]
+
+CONTEXT = (PROMPT, PREVIOUS)
+"""Columns that carry a unit's context: the question it answers and the sentence before it."""
 
 
 class MemoEmbedder:
@@ -108,7 +115,8 @@ class Learner:
     embedder : texts -> L2-normalised vectors (wrapped in a :class:`MemoEmbedder`).
     nlp : a spaCy pipeline for the codebook's patterns (wrapped in a :class:`DocCache`); ``None``
         leaves pattern evidence out.
-    settings : the coder's keyword settings from ``study.toml`` (``min_score``, ``max_themes``, ``seed``).
+    options : the study's ``[coding]`` settings (:class:`toolkit.config.CodingOptions`; ``None``: the defaults).
+    seed : the study's random seed.
 
     Attributes
     ----------
@@ -116,53 +124,55 @@ class Learner:
     ``n_training_`` how many human codings the last fit learnt from.
     """
 
-    def __init__(self, *, codebook, embedder, nlp=None, settings: dict[str, Any] | None = None):
+    def __init__(self, *, codebook, embedder, nlp=None, options=None, seed: int = 42):
         self.codebook = codebook
         self.embedder = embedder if isinstance(embedder, MemoEmbedder) else MemoEmbedder(embedder)
         self.nlp = nlp if nlp is None or isinstance(nlp, DocCache) else DocCache(nlp)
-        self.settings = dict(settings or {})
+        self.options = options
+        self.seed = seed
 
     @classmethod
     def for_study(cls, config, store, *, codebook=None, nlp: Any = "load") -> Learner:
-        """The learner of a study: its codebook and coding settings, the store's embedding cache.
+        """The learner of a study: its codebook, ``[coding]`` settings and embedder behind the store's cache.
 
         ``nlp="load"`` loads the study's spaCy pipeline (as the coding stage does); ``None`` codes
         without patterns (tests).
         """
-        from toolkit.embed import CachedEmbedder
+        from toolkit.coding import study_codebook
+        from toolkit.coding.stage import coding_embedder
 
-        if codebook is None:
-            from toolkit.codebook import load_codebook
-
-            codebook = load_codebook(config.resolve(config.coding.codebook) if config.coding.codebook else None)
+        codebook = codebook if codebook is not None else study_codebook(config)
         if isinstance(nlp, str) and nlp == "load":
             from toolkit.models import load_segmenter
 
             nlp = load_segmenter(config.pseudonymisation.ner_model)
-        settings = {"min_score": config.coding.min_score, "max_themes": config.coding.max_themes, "seed": config.seed}
-        return cls(codebook=codebook, embedder=CachedEmbedder(store), nlp=nlp, settings=settings)
+        return cls(codebook=codebook, embedder=coding_embedder(config, store), nlp=nlp, options=config.coding,
+                   seed=config.seed)
 
     def fit(self, training: pd.DataFrame | None = None) -> Learner:
-        """Refit the coder on the codebook and ``training`` (``text``, ``theme``, ``polarity``; see
-        :func:`training_from_decisions`). Returns ``self``."""
-        from toolkit.coding import ThemeCoder
+        """Refit the coder on the codebook and ``training`` (``text``, ``theme``, ``polarity``, and ``prompt`` /
+        ``previous`` when known; see :func:`training_from_decisions`). Returns ``self``."""
+        from toolkit.coding import build_coder
 
         started = time.perf_counter()
         rows = None
         if training is not None and not training.empty:
-            rows = training[[s.TEXT, s.THEME, s.POLARITY]].reset_index(drop=True)
-        self.coder_ = ThemeCoder(codebook=self.codebook, embedder=self.embedder, nlp=self.nlp, **self.settings).fit(rows)
+            keep = [c for c in (s.TEXT, s.THEME, s.POLARITY, *CONTEXT) if c in training.columns]
+            rows = training[keep].reset_index(drop=True)
+        self.coder_ = build_coder(self.codebook, self.options, training=rows, embedder=self.embedder, nlp=self.nlp,
+                                  seed=self.seed)
         self.n_training_ = 0 if rows is None else len(rows)
         self.fit_seconds_ = time.perf_counter() - started
         log.debug("refitted the coder on %d human coding(s) in %.2f s", self.n_training_, self.fit_seconds_)
         return self
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """The sentence vectors of ``texts`` (from memory, else the store's cache, else computed)."""
+        """The sentence vectors of ``texts``' own words (from memory, else the store's cache, else computed)."""
         return self.embedder(list(texts))
 
-    def predict(self, frame: pd.DataFrame, *, vectors: np.ndarray | None = None) -> pd.DataFrame:
-        """The coder's reading of each row of ``frame`` (``segment_key``, ``text``): one row per segment.
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The coder's reading of each row of ``frame`` (``segment_key``, ``text``, and ``prompt`` / ``previous``
+        when known, as :func:`toolkit.coding.units.add_context` gives them): one row per segment.
 
         Columns: see :func:`toolkit.analysis.ranking.prediction_frame` (``theme`` and ``polarity``
         or None, ``theme_confidence``, ``polarity_confidence``, ``second_theme``, ``best_theme``,
@@ -173,11 +183,18 @@ class Learner:
 
             raise NotFittedError("Learner is not fitted yet: call fit() first.")
         started = time.perf_counter()
-        texts = frame[s.TEXT].astype(str).tolist()
-        if vectors is None:
-            vectors = self.vectors(texts)
-        raw = self.coder_.predict(texts, vectors=vectors)
-        raw[s.SEGMENT_KEY] = frame[s.SEGMENT_KEY].to_numpy()[raw["index"].to_numpy(dtype=int)]
+        units = frame.reset_index(drop=True)
+        raw = self.coder_.predict(units[[c for c in (s.TEXT, *CONTEXT) if c in units.columns]])
+        raw[s.SEGMENT_KEY] = units[s.SEGMENT_KEY].to_numpy()[raw["index"].to_numpy(dtype=int)]
         out = prediction_frame(raw)
         self.predict_seconds_ = time.perf_counter() - started
         return out
+
+
+def coder_units(store) -> pd.DataFrame:
+    """The evidence segments as the coding stage reads them: ``segment_key``, ``text``, ``prompt`` (the question
+    each answers) and ``previous`` (the sentence before), from the store (:func:`toolkit.coding.units.add_context`)."""
+    from toolkit.coding.units import add_context
+
+    units = add_context(store.segments_frame(evidence_only=True))
+    return units[[s.SEGMENT_KEY, s.TEXT, *CONTEXT]].reset_index(drop=True)

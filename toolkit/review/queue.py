@@ -102,15 +102,14 @@ class ReviewSession:
             stamp = self._human_stamp(human, machine)
             if not force and stamp == self._stamp:
                 return False
-            from toolkit.review.learner import training_from_decisions
+            from toolkit.review.learner import coder_units, training_from_decisions
 
-            segments = self.study.segments()
+            units = coder_units(self.study.store)
             self.learner.fit(training_from_decisions(human))
-            self._keys = segments[s.SEGMENT_KEY].tolist()
-            self._vectors = self.learner.vectors(segments[s.TEXT].astype(str).tolist()) if self._keys else np.zeros((0, 0))
+            self._keys = units[s.SEGMENT_KEY].tolist()
+            self._vectors = self.learner.vectors(units[s.TEXT].astype(str).tolist()) if self._keys else np.zeros((0, 0))
             self._row = {k: i for i, k in enumerate(self._keys)}
-            live = self.learner.predict(segments[[s.SEGMENT_KEY, s.TEXT]], vectors=self._vectors) if self._keys else (
-                pd.DataFrame(columns=ranking.PREDICTION_COLUMNS))
+            live = self.learner.predict(units) if self._keys else pd.DataFrame(columns=ranking.PREDICTION_COLUMNS)
             self._stored = ranking.prediction_frame(machine)
             self._scored = ranking.priority(live, self._stored, theme_names=self.study.theme_names())
             self._human = human
