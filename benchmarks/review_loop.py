@@ -17,6 +17,10 @@ held-out third and the random order). Also times a real :class:`~toolkit.review.
 from a decision to the re-ranked queue, on a copy of the study.
 
     PYTHONPATH=. python benchmarks/review_loop.py --study /path/to/built/interviews [--seeds 3] [--steps 200]
+    PYTHONPATH=. python benchmarks/review_loop.py --study ... --no-curves --timing 0 --report 50
+
+``--report N`` also plays a researcher on a copy (N queue decisions, then a blind QA sample, both with
+the gold labels) and prints what the findings report then states about review and accuracy.
 
 Without ``--study`` a copy of ``interviews/`` is built first (several minutes). Prints figures; never
 prints interview text. The gold set was written by the sample's own authors: figures are optimistic.
@@ -41,8 +45,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from toolkit import schema as s  # noqa: E402
-from toolkit.analysis import ranking  # noqa: E402
+from toolkit import schema as s
+from toolkit.analysis import ranking
 
 GOLD = REPO / "tests" / "data" / "gold" / "gold_segments.csv"
 CHECKPOINTS = (0, 25, 50, 100, 200)
@@ -188,6 +192,69 @@ def time_session(study_path: Path, decisions: int) -> list[float]:
         return times
 
 
+def report_figures(study_path: Path, pool: pd.DataFrame, *, reviews: int, qa_width: float, seed: int = 7) -> None:
+    """What the findings report states after a simulated researcher's work, on a copy of the study.
+
+    The researcher takes ``reviews`` segments from the learning queue (the first that the gold set
+    labels) and decides each as the gold set says; then draws a QA sample among the gold-labelled
+    segments still unreviewed (stratified by the machine's theme, sized for 95% intervals at most
+    ``qa_width`` wide) and codes it blind with the gold labels. Prints the report's summary
+    paragraph and its "Review and validation" section (figures only: that section quotes nobody).
+    """
+    from toolkit.api import open_study
+    from toolkit.export.data import load_export_data
+    from toolkit.export.report import Bullets, Heading, Para, Table, build_report
+    from toolkit.review.qa import coding_run, draw_qa_sample, record_qa_coding
+
+    gold = pool.set_index(s.SEGMENT_KEY)
+    with tempfile.TemporaryDirectory(prefix="review-report-") as tmp:
+        study = open_study(study_path).copy(Path(tmp) / "copy")
+        session = study.review_session()
+        started = time.perf_counter()
+        for _ in range(reviews):
+            queue = session.queue(k=20)
+            labelled = queue[queue[s.SEGMENT_KEY].isin(gold.index)]
+            if labelled.empty:
+                break
+            key = labelled.iloc[0][s.SEGMENT_KEY]
+            theme, polarity = gold.loc[key, s.THEME], gold.loc[key, s.POLARITY]
+            if theme == NONE:
+                session.decide([key], "reject", coder="sim-reviewer")
+            else:
+                session.decide([key], "recode", coder="sim-reviewer", theme=theme,
+                               polarity=polarity if isinstance(polarity, str) else s.NEUTRAL)
+        print(f"\n{reviews} queue decisions in {time.perf_counter() - started:.0f} s")
+        segments = study.segments()
+        frame = segments[segments[s.SEGMENT_KEY].isin(gold.index)]
+        sample = draw_qa_sample(study.review_context(), frame, target_width=qa_width, seed=seed, author="sim-qa",
+                                run_id=coding_run(study.store.runs_frame(limit=1000)))
+        items = study.store.table(s.QA_ITEMS)
+        items = items[items[s.SAMPLE_ID] == sample].sort_values(s.POSITION)
+        for key in items[s.SEGMENT_KEY]:
+            theme, polarity = gold.loc[key, s.THEME], gold.loc[key, s.POLARITY]
+            record_qa_coding(study.review_context(), sample, key, coder="sim-qa",
+                             theme=None if theme == NONE else theme,
+                             polarity=None if theme == NONE else (polarity if isinstance(polarity, str) else s.NEUTRAL))
+        print(f"QA sample {sample}: {len(items)} gold-labelled segments coded blind with the gold labels")
+        blocks = build_report(load_export_data(study.config, study.store))
+        start = next(i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text == "Review and validation")
+        end = next((i for i, b in enumerate(blocks) if i > start and isinstance(b, Heading) and b.level <= 2),
+                   len(blocks))
+        headline = [b for b in blocks[:start] if isinstance(b, Para) and b.text.startswith("People reviewed")]
+        print("\nThe findings report now states (summary, then methods: Review and validation):")
+        for block in headline + blocks[start:end]:
+            if isinstance(block, Heading):
+                print(f"\n{'#' * (block.level + 1)} {block.text}")
+            elif isinstance(block, Para):
+                print(block.text)
+            elif isinstance(block, Bullets):
+                print("\n".join(f"- {item}" for item in block.items))
+            elif isinstance(block, Table):
+                print(f"[{block.caption}]")
+                print(" | ".join(block.columns))
+                print("\n".join(" | ".join(row) for row in block.rows))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--study", type=Path, help="a built copy of the sample study (else one is built)")
@@ -195,6 +262,12 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--every", type=int, default=1, help="refit after every N decisions (1: every decision)")
     parser.add_argument("--timing", type=int, default=10, help="decisions to time on a real session (0: skip)")
+    parser.add_argument("--report", type=int, default=0, metavar="N",
+                        help="also: N queue decisions and a blind QA sample with the gold labels, then print what the "
+                             "findings report states (0: skip)")
+    parser.add_argument("--qa-width", type=float, default=0.2, help="target 95%% interval width of the QA sample")
+    parser.add_argument("--curves", action=argparse.BooleanOptionalAction, default=True,
+                        help="simulate the learning curves (--no-curves: skip)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     from toolkit.api import open_study
@@ -211,7 +284,7 @@ def main() -> int:
         start = scores(stored, pool)
         print(f"stored machine codings on the pool: theme macro-F1 {start[0]:.3f}, polarity macro-F1 {start[1]:.3f}")
         curves = []
-        for seed in range(args.seeds):
+        for seed in range(args.seeds if args.curves else 0):
             held = held_out_split(pool, seed)
             steps = min(args.steps, int((~held).sum()))
             for order in ("queue", "random"):
@@ -220,12 +293,14 @@ def main() -> int:
                                    every=args.every, names=names)
                 print(f"seed {seed} {order}: {steps} decisions simulated in {time.perf_counter() - began:.0f} s "
                       f"({int(held.sum())} held out, {int((~held).sum())} reviewable)", flush=True)
-        table = pd.DataFrame(curves)
-        report(table)
+        if curves:
+            report(pd.DataFrame(curves))
         if args.timing:
             times = time_session(path, args.timing)
             print(f"decision -> re-ranked queue over {len(times)} decisions: median {statistics.median(times):.2f} s, "
                   f"max {max(times):.2f} s")
+        if args.report:
+            report_figures(path, pool, reviews=args.report, qa_width=args.qa_width)
     return 0
 
 

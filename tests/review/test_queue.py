@@ -175,3 +175,23 @@ def test_a_learner_used_before_fit_says_so(loop_study):
     learner = Learner.for_study(loop_study.config, loop_study.store)
     with pytest.raises(NotFittedError, match="call fit"):
         learner.predict(pd.DataFrame({s.SEGMENT_KEY: ["x"], s.TEXT: ["x"]}))
+
+
+def test_the_learner_reads_each_segment_in_context_as_the_coding_stage_does(loop_study):
+    from toolkit.review.learner import CONTEXT, coder_units
+
+    units = coder_units(loop_study.store).set_index(s.SEGMENT_KEY)
+    assert set(CONTEXT) <= set(units.columns) and len(units) == 16
+    # the sentence before, in the same turn; the first sentence of a turn has none
+    assert units.loc["b2", "previous"] == "But the systems don't talk to each other."
+    assert units.loc["b1", "previous"] is None
+    # a follow-on ("That ...") is read with the claim it completes: the same words after other claims read differently
+    session = loop_study.review_session()
+    session.queue()
+    follow_on = "That makes it much easier."
+    claims = ["Our IG lead answers the same day.", "GPs are scared of the GMC."]
+    read = session.learner.predict(pd.DataFrame({s.SEGMENT_KEY: ["x", "y"], s.TEXT: [follow_on] * 2,
+                                                 "previous": claims}))
+    alone = session.learner.predict(pd.DataFrame({s.SEGMENT_KEY: ["z"], s.TEXT: [follow_on]}))
+    confidences = {*read[ranking.THEME_CONFIDENCE].round(6), *alone[ranking.THEME_CONFIDENCE].round(6)}
+    assert len(confidences) == 3

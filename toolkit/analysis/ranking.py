@@ -134,14 +134,18 @@ def prediction_frame(raw: pd.DataFrame) -> pd.DataFrame:
     frame = raw.copy()
     frame[s.RANK] = pd.to_numeric(frame.get(s.RANK, 1), errors="coerce").fillna(1).astype(int)
     frame = frame.sort_values([s.SEGMENT_KEY, s.RANK], kind="stable")
+    # one pass over the segments' first rows (no per-segment group: the queue reads ~2,000 segments per decision)
+    first = frame.drop_duplicates(s.SEGMENT_KEY, keep="first")
+    second = frame[frame.duplicated(s.SEGMENT_KEY, keep="first")].drop_duplicates(s.SEGMENT_KEY, keep="first")
+    second = second.loc[second[s.THEME].map(lambda v: isinstance(v, str)).astype(bool)].set_index(s.SEGMENT_KEY)
+    evidence_of = first[s.EVIDENCE] if s.EVIDENCE in first.columns else [None] * len(first)
+    confidence_of = pd.to_numeric(first[s.CONFIDENCE], errors="coerce")
     rows = []
-    for key, group in frame.groupby(s.SEGMENT_KEY, sort=False):
-        first = group.iloc[0]
-        fields = evidence_fields(first.get(s.EVIDENCE))
-        theme = first[s.THEME] if isinstance(first[s.THEME], str) else None
-        polarity = first[s.POLARITY] if theme is not None and isinstance(first[s.POLARITY], str) else None
-        second = group.iloc[1] if len(group) > 1 and isinstance(group.iloc[1][s.THEME], str) else None
-        conf = pd.to_numeric(first[s.CONFIDENCE], errors="coerce")
+    for key, theme, polarity, confidence, evidence in zip(first[s.SEGMENT_KEY], first[s.THEME], first[s.POLARITY],
+                                                          confidence_of, evidence_of):
+        fields = evidence_fields(evidence)
+        theme = theme if isinstance(theme, str) else None
+        polarity = polarity if theme is not None and isinstance(polarity, str) else None
         model_polarity = fields["model_polarity"]
         cue_conflict = bool(
             theme is not None and fields["cue_sign"] != 0 and model_polarity in (s.BARRIER, s.ENABLER)
@@ -149,12 +153,13 @@ def prediction_frame(raw: pd.DataFrame) -> pd.DataFrame:
         )
         pattern_conflict = bool(theme is not None and fields["patterns"] and fields["model"] is not None
                                 and fields["model"] < 0.25)
+        has_second = key in second.index
         rows.append({
             s.SEGMENT_KEY: key, s.THEME: theme, s.POLARITY: polarity,
-            THEME_CONFIDENCE: float(conf) if not pd.isna(conf) else np.nan,
+            THEME_CONFIDENCE: float(confidence) if not pd.isna(confidence) else np.nan,
             POLARITY_CONFIDENCE: fields[POLARITY_CONFIDENCE] if theme is not None else None,
-            SECOND_THEME: second[s.THEME] if second is not None else None,
-            SECOND_CONFIDENCE: float(second[s.CONFIDENCE]) if second is not None else np.nan,
+            SECOND_THEME: second.at[key, s.THEME] if has_second else None,
+            SECOND_CONFIDENCE: float(second.at[key, s.CONFIDENCE]) if has_second else np.nan,
             BEST_THEME: theme or fields[BEST_THEME],
             CUE_CONFLICT: cue_conflict, PATTERN_CONFLICT: pattern_conflict,
         })

@@ -101,11 +101,11 @@ class ExportData:
         """
         from toolkit.analysis.validation import validation_summary
 
-        if "_validation" in self.__dict__:
-            return self.__dict__["_validation"]
-        self.__dict__["_validation"] = validation_summary(segments=self.evidence(), codings=self.coding_view(), human=self.human_codings,
-                                  qa_samples=self.qa_samples, qa_items=self.qa_items, assignments=self.assignments,
-                                  runs=self.runs, themes=list(self.theme_names()), theme_names=self.theme_names())
+        if "_validation" not in self.__dict__:
+            self.__dict__["_validation"] = validation_summary(
+                segments=self.evidence(), codings=self.coding_view(), human=self.human_codings,
+                qa_samples=self.qa_samples, qa_items=self.qa_items, assignments=self.assignments, runs=self.runs,
+                themes=list(self.theme_names()), theme_names=self.theme_names())
         return self.__dict__["_validation"]
 
     def good_practice(self) -> pd.DataFrame:

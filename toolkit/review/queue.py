@@ -110,7 +110,8 @@ class ReviewSession:
             self._vectors = self.learner.vectors(units[s.TEXT].astype(str).tolist()) if self._keys else np.zeros((0, 0))
             self._row = {k: i for i, k in enumerate(self._keys)}
             live = self.learner.predict(units) if self._keys else pd.DataFrame(columns=ranking.PREDICTION_COLUMNS)
-            self._stored = ranking.prediction_frame(machine)
+            if stamp[2:] != (self._stamp or (None, None, None, None))[2:] or not hasattr(self, "_stored"):
+                self._stored = ranking.prediction_frame(machine)  # the stored codings change only with a coding run
             self._scored = ranking.priority(live, self._stored, theme_names=self.study.theme_names())
             self._human = human
             self._stamp = stamp
