@@ -27,6 +27,7 @@ from views.common import (
 )
 from toolkit import api
 from toolkit import schema as s
+from toolkit.analysis.validation import HIGH_CONFIDENCE
 
 NO_THEME = "(no theme)"
 
@@ -205,7 +206,7 @@ with queue_tab:
         with st.expander("Accept the surest codings of one theme"):
             b = st.columns(2)
             bulk_theme = b[0].selectbox("Theme", list(names), format_func=theme_label, key="review-bulk-theme")
-            floor = b[1].slider("Confidence at least", 0.5, 1.0, 0.9, 0.01, key="review-bulk-confidence")
+            floor = b[1].slider("Confidence at least", 0.5, 1.0, HIGH_CONFIDENCE, 0.01, key="review-bulk-confidence")
             sure = loaders.bulk_candidates(bulk_theme, floor)
             st.caption(f"{len(sure)} unreviewed machine coding(s) of {theme_label(bulk_theme)} at or above {floor:.2f} "
                        "that the retrained coder still reads the same way.")

@@ -66,8 +66,12 @@ NONE_STRATUM = "none"
 """The QA stratum of evidence segments the machine left without a theme."""
 QA_PREFIX, DOUBLE_PREFIX, RESOLUTION_PREFIX = "qa:", "double:", "resolution:"
 CONFIDENCE_LEVEL = 0.95
-HIGH_CONFIDENCE = 0.9
-"""Machine codings at least this confident are 'high-confidence' (bulk acceptance, quotes before any review)."""
+HIGH_CONFIDENCE = 0.8
+"""Machine codings at least this confident are 'high-confidence' (bulk acceptance, quotes before any review).
+
+The coder's confidence is a calibrated probability of being right: 0.8 should be right about four
+times in five, and the QA sample measures how often it is. On the sample study 191 of 1,372 theme
+codings reach 0.8 and one reaches 0.9, so a higher bar would leave the report nothing to quote."""
 
 
 # --------------------------------------------------------------------------- intervals

@@ -37,6 +37,7 @@ import pandas as pd
 from toolkit import schema as s
 from toolkit.analysis import ranking
 from toolkit.analysis.columns import REVIEW_STATUS, REVIEW_STATUSES, REVIEWED, UNCODED, UNREVIEWED
+from toolkit.analysis.validation import HIGH_CONFIDENCE
 from toolkit.errors import InputDataError
 
 log = logging.getLogger(__name__)
@@ -199,7 +200,7 @@ class ReviewSession:
         self.last_update["decision_seconds"] = seconds
         return DecisionResult(n, seconds, self.learner.fit_seconds_, self.learner.predict_seconds_, self.trained_on)
 
-    def bulk_candidates(self, theme: str, *, min_confidence: float = 0.9) -> pd.DataFrame:
+    def bulk_candidates(self, theme: str, *, min_confidence: float = HIGH_CONFIDENCE) -> pd.DataFrame:
         """Unreviewed segments whose stored coding is ``theme`` with at least ``min_confidence``, and which the
         retrained coder still reads as ``theme`` (the candidates of :meth:`bulk_accept`), surest first."""
         self.study.codebook.theme(theme)
@@ -208,7 +209,7 @@ class ReviewSession:
             frame[SUGGESTED_THEME] == theme) & (frame[s.STATUS] == "machine")
         return frame[keep].sort_values(s.CONFIDENCE, ascending=False, kind="stable").reset_index(drop=True)
 
-    def bulk_accept(self, theme: str, *, min_confidence: float = 0.9, coder: str) -> DecisionResult:
+    def bulk_accept(self, theme: str, *, min_confidence: float = HIGH_CONFIDENCE, coder: str) -> DecisionResult:
         """Accept, in one decision, every :meth:`bulk_candidates` coding of ``theme``."""
         keys = self.bulk_candidates(theme, min_confidence=min_confidence)[s.SEGMENT_KEY].tolist()
         if not keys:
@@ -231,7 +232,7 @@ class ReviewSession:
             frame = _filter(frame, place=place, source=source, status="all")
             reviewed = segments[(segments[REVIEW_STATUS] == REVIEWED) & segments[s.THEME].notna()][s.SEGMENT_KEY]
             if reviewed.empty:
-                sure = segments[(segments[s.STATUS] == "machine") & (pd.to_numeric(segments[s.CONFIDENCE]) >= 0.9)]
+                sure = segments[(segments[s.STATUS] == "machine") & (pd.to_numeric(segments[s.CONFIDENCE]) >= HIGH_CONFIDENCE)]
                 reviewed = sure[s.SEGMENT_KEY]
             coded = self._vectors[[self._row[key] for key in reviewed if key in self._row]]
             vectors = self._vectors[[self._row[key] for key in frame[s.SEGMENT_KEY]]]
