@@ -468,3 +468,159 @@ def matrix_csv(rows: str) -> bytes:
 def _need_researcher() -> None:
     if not is_researcher():
         raise PermissionError("Only researchers can do this; reviewers read and comment.")
+
+
+# --------------------------------------------------------------------------- the review loop (issue 14)
+# The review session holds the study's coder, refitted on every decision: one per study and process.
+@st.cache_resource(show_spinner="Preparing the review queue (loading the coder and the study's sentence vectors)…")
+def _review_session(path: str):
+    return _study(path).review_session()
+
+
+def review_session():
+    """The study's :class:`toolkit.review.queue.ReviewSession` (shared by everyone using this dashboard)."""
+    return _review_session(study_path())
+
+
+def review_queue(**filters: Any) -> pd.DataFrame:
+    """Segments to review, the most useful first (theme, place, source, status filters; see ``ReviewSession.queue``)."""
+    return review_session().queue(**filters)
+
+
+def decide(keys: list[str], decision: str, **kwargs: Any):
+    """A decision by the signed-in researcher through the review session: stored, then the coder refits and re-ranks."""
+    _need_researcher()
+    return review_session().decide(keys, decision, coder=user().name, **kwargs)
+
+
+def bulk_candidates(theme: str, min_confidence: float) -> pd.DataFrame:
+    return review_session().bulk_candidates(theme, min_confidence=min_confidence)
+
+
+def bulk_accept(theme: str, min_confidence: float):
+    _need_researcher()
+    return review_session().bulk_accept(theme, min_confidence=min_confidence, coder=user().name)
+
+
+def missed_evidence(k: int = 50) -> pd.DataFrame:
+    """Uncoded participant segments that are probably codable, most likely first."""
+    return review_session().missed(k=k)
+
+
+def similar_passages(*, segment_key: str | None = None, text: str | None = None, k: int = 10) -> pd.DataFrame:
+    return review_session().similar(segment_key=segment_key, text=text, k=k)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _validation(path: str, stamp: str):
+    return _study(path).validation()
+
+
+def validation():
+    """How much was reviewed and by whom, QA accuracy with intervals, agreement, limitations."""
+    return _validation(study_path(), stamp())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _blind_work(path: str, stamp: str) -> dict[str, pd.DataFrame]:
+    store = _study(path).store
+    return {name: store.table(name) for name in (s.QA_SAMPLES, s.QA_ITEMS, s.ASSIGNMENTS)}
+
+
+def qa_samples() -> pd.DataFrame:
+    """The study's QA samples, newest first."""
+    frame = _blind_work(study_path(), stamp())[s.QA_SAMPLES]
+    return frame.sort_values(s.CREATED_AT, ascending=False) if not frame.empty else frame
+
+
+def qa_size(sample_id: str) -> int:
+    """How many segments a QA sample holds."""
+    items = _blind_work(study_path(), stamp())[s.QA_ITEMS]
+    return int((items[s.SAMPLE_ID] == sample_id).sum()) if not items.empty else 0
+
+
+def qa_pending(sample_id: str) -> pd.DataFrame:
+    """The items of a QA sample still to be coded, in order (keys and positions only: the coding is blind)."""
+    from toolkit.analysis.validation import qa_pending as pending
+
+    return pending(_blind_work(study_path(), stamp())[s.QA_ITEMS], decisions(), sample_id)
+
+
+def qa_plan(target_width: float, expected: float) -> pd.DataFrame:
+    from toolkit.review.qa import plan_qa_sample
+
+    return plan_qa_sample(segments(), target_width=target_width, expected=expected)
+
+
+def draw_qa_sample(target_width: float, expected: float, seed: int) -> str:
+    _need_researcher()
+    from toolkit.review.qa import coding_run
+    from toolkit.review.qa import draw_qa_sample as draw
+
+    current = study()
+    return draw(current.review_context(), current.segments(), target_width=target_width, expected=expected,
+                seed=int(seed), author=user().name, run_id=coding_run(current.store.runs_frame(limit=1000)))
+
+
+def record_qa_coding(sample_id: str, segment_key: str, theme: str | None, polarity: str | None) -> int:
+    _need_researcher()
+    from toolkit.review.qa import record_qa_coding as record
+
+    return record(study().review_context(), sample_id, segment_key, coder=user().name, theme=theme, polarity=polarity)
+
+
+def qa_machine_coding(sample_id: str, segment_key: str) -> tuple[str | None, str | None]:
+    """The machine's coding of a QA item when the sample was drawn (shown only after the blind coding)."""
+    import json
+
+    from toolkit.analysis.validation import NONE_STRATUM
+
+    work = _blind_work(study_path(), stamp())
+    items = work[s.QA_ITEMS]
+    item = items[(items[s.SAMPLE_ID] == sample_id) & (items[s.SEGMENT_KEY] == segment_key)]
+    if item.empty:
+        return None, None
+    sample = work[s.QA_SAMPLES].set_index(s.SAMPLE_ID).loc[sample_id]
+    machine = json.loads(sample[s.SETTINGS] or "{}").get("machine", {})
+    stratum = item.iloc[0][s.STRATUM]
+    polarity = (machine.get(str(int(item.iloc[0][s.POSITION]))) or [None])[0]
+    return (None if stratum == NONE_STRATUM else stratum), polarity
+
+
+def assign_double_coding(coder_a: str, coder_b: str, size: int, seed: int) -> str:
+    _need_researcher()
+    from toolkit.review.double import assign_double_coding as assign
+
+    current = study()
+    return assign(current.review_context(), current.segments(), coders=(coder_a, coder_b), size=int(size),
+                  seed=int(seed), author=user().name)
+
+
+def double_pending() -> pd.DataFrame:
+    """Segments assigned to the signed-in person for double coding and not coded by them yet: batch, key."""
+    from toolkit.analysis.validation import DOUBLE_PREFIX
+
+    assignments = _blind_work(study_path(), stamp())[s.ASSIGNMENTS]
+    if assignments.empty:
+        return pd.DataFrame(columns=[s.BATCH_ID, s.SEGMENT_KEY])
+    mine = assignments[assignments[s.CODER] == user().name]
+    done = decisions()
+    done = done[done[s.CODER] == user().name] if not done.empty else done
+    coded = {(c.split(":", 1)[1], k) for c, k in zip(done.get(s.CONTEXT, []), done.get(s.SEGMENT_KEY, []))
+             if isinstance(c, str) and c.startswith(DOUBLE_PREFIX)}
+    left = [(b, k) not in coded for b, k in zip(mine[s.BATCH_ID], mine[s.SEGMENT_KEY])]
+    return mine[left][[s.BATCH_ID, s.SEGMENT_KEY]].reset_index(drop=True)
+
+
+def record_double_coding(batch_id: str, segment_key: str, theme: str | None, polarity: str | None) -> int:
+    from toolkit.review.double import record_double_coding as record
+
+    _need_researcher()
+    return record(study().review_context(), batch_id, segment_key, coder=user().name, theme=theme, polarity=polarity)
+
+
+def resolve_disagreement(batch_id: str, segment_key: str, theme: str | None, polarity: str | None) -> int:
+    from toolkit.review.double import resolve_disagreement as resolve
+
+    _need_researcher()
+    return resolve(study().review_context(), batch_id, segment_key, coder=user().name, theme=theme, polarity=polarity)

@@ -101,7 +101,8 @@ STUDY_ENV = "TOOLKIT_STUDY"
 # Mutable tables whose row counts and latest ids make the store's change stamp.
 _STAMP_TABLES = (
     s.SOURCES, s.SEGMENTS, s.CODINGS, s.HUMAN_CODINGS, s.TOPICS, s.SEGMENT_TOPICS, s.TOPIC_EDITS, s.SUMMARIES,
-    s.PRACTICES, s.COMMENTS, s.RUNS, s.RESPONDENTS, s.MEMOS, s.PRACTICE_GROUPS,
+    s.PRACTICES, s.COMMENTS, s.RUNS, s.RESPONDENTS, s.MEMOS, s.PRACTICE_GROUPS, s.QA_SAMPLES, s.QA_ITEMS,
+    s.ASSIGNMENTS,
 )
 _SEGMENTED = (s.SOURCES, s.SEGMENTS, s.RESPONDENTS, "finished")
 """The stamp parts that change when the study is ingested or segmented again."""
@@ -731,6 +732,28 @@ class Study(_StudyWrites, FrameworkAnalysis):
         """Segments to review, in reading order: ``unreviewed`` (default), ``reviewed`` or ``all``."""
         check_option(status, (*REVIEW_STATUSES, "all"), "review_queue(status=...) is")
         return self.quotes(place=place, theme=theme, status=None if status == "all" else status)
+
+    def review_session(self):
+        """The review loop of this study: a queue that learns from every decision (loads the coder's models).
+
+        See :class:`toolkit.review.queue.ReviewSession`; keep one per process (it holds the refitted coder).
+        """
+        from toolkit.review.queue import ReviewSession
+
+        return ReviewSession(self)
+
+    def validation(self):
+        """How much was reviewed and by whom, QA-sample accuracy with intervals, agreement, limitations.
+
+        See :func:`toolkit.analysis.validation.validation_summary` (the report, workbook and Overview print it).
+        """
+        from toolkit.analysis.validation import validation_summary
+
+        return self._cached("validation", lambda: validation_summary(
+            segments=self.segments(), codings=self.codings(), human=self._table(s.HUMAN_CODINGS),
+            qa_samples=self.store.table(s.QA_SAMPLES), qa_items=self.store.table(s.QA_ITEMS),
+            assignments=self.store.table(s.ASSIGNMENTS), runs=self.store.runs_frame(limit=1000),
+            themes=list(self.theme_names()), theme_names=self.theme_names()))
 
     def decisions(self, segment_key: str | None = None) -> pd.DataFrame:
         """Every human decision, oldest first (the history: who decided what, and when)."""

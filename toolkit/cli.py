@@ -191,6 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_users_remove)
     q = actions.add_parser("list", help="list the users and their roles (never their passwords)")
     q.set_defaults(func=cmd_users_list)
+
+    from toolkit.cli_review import add_review_commands
+
+    add_review_commands(sub)  # review-queue, qa-sample, validation (issue 14)
     return parser
 
 

@@ -145,6 +145,16 @@ def build_tiny_study(folder: Path, *, topics: bool = True, coded: bool = True) -
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _offline_review_learner(monkeypatch):
+    """The Review page's learning queue without language models (hashing vectors, no spaCy): see tests/review."""
+    from tests.review.conftest import offline_learner
+    from toolkit.review.learner import Learner
+
+    monkeypatch.setattr(Learner, "for_study", classmethod(lambda cls, config, store, **kw: offline_learner(
+        config, store, codebook=kw.get("codebook"))))
+
+
 @pytest.fixture(scope="module")
 def tiny_study(tmp_path_factory) -> Path:
     """A coded tiny study with topics (built once per module; tests that write use ``fresh_study``)."""

@@ -57,6 +57,8 @@ class ExportData:
     memo_table : every memo with what it is about (:func:`toolkit.analysis.memos.memo_view`).
     practice_table : curated practices and the machine's proposals
         (:func:`toolkit.analysis.practices.practice_table`).
+    qa_samples, qa_items, assignments : quality-assurance samples and their items, double-coding assignments
+        (read by :meth:`validation`).
     """
 
     study_name: str
@@ -74,6 +76,9 @@ class ExportData:
     summaries: pd.DataFrame = field(default_factory=pd.DataFrame)
     memo_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     practice_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    qa_samples: pd.DataFrame = field(default_factory=pd.DataFrame)
+    qa_items: pd.DataFrame = field(default_factory=pd.DataFrame)
+    assignments: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __post_init__(self) -> None:
         segments = self.segments
@@ -96,6 +101,20 @@ class ExportData:
     def coding_view(self) -> pd.DataFrame:
         """The codings with who said them (as :meth:`toolkit.api.Study.codings`)."""
         return _codings.coding_view(self.codings, self.segments, self.theme_names())
+
+    def validation(self):
+        """How much was reviewed, QA accuracy, agreement and limitations (as :meth:`toolkit.api.Study.validation`).
+
+        Computed once per snapshot (the report asks for it in several sections).
+        """
+        from toolkit.analysis.validation import validation_summary
+
+        if "_validation" not in self.__dict__:
+            self.__dict__["_validation"] = validation_summary(
+                segments=self.evidence(), codings=self.coding_view(), human=self.human_codings,
+                qa_samples=self.qa_samples, qa_items=self.qa_items, assignments=self.assignments, runs=self.runs,
+                themes=list(self.theme_names()), theme_names=self.theme_names())
+        return self.__dict__["_validation"]
 
     def good_practice(self) -> pd.DataFrame:
         """The good-practice library, researchers' curation included (as :meth:`toolkit.api.Study.good_practice`)."""
@@ -170,6 +189,9 @@ def load_export_data(config, store) -> ExportData:
         summaries=store.latest(s.SUMMARIES, [s.ROW_DIMENSION, s.ROW_VALUE, s.THEME]),
         memo_table=memo_table,
         practice_table=practice_table,
+        qa_samples=store.table(s.QA_SAMPLES),
+        qa_items=store.table(s.QA_ITEMS),
+        assignments=store.table(s.ASSIGNMENTS),
     )
 
 

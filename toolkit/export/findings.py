@@ -38,6 +38,7 @@ from toolkit.analysis.quotes import select_quotes
 from toolkit.analysis.references import reference
 from toolkit.analysis.remedies import split_practices
 from toolkit.export.report_blocks import Block, Bullets, Heading, Para, Quote, Table
+from toolkit.export.validation import count_caveat, quote_pool
 
 if TYPE_CHECKING:  # only for type hints
     from toolkit.export.data import ExportData
@@ -109,12 +110,19 @@ def theme_blocks(data: ExportData, theme_id: str, name: str, definition: str, ro
         blocks.append(Para(f"Definition: {definition}"))
     blocks += _synthesis(data, theme_id)
     blocks.append(people_table(rows, places, name))
+    caveat = count_caveat(data.validation(), theme_id, rows)  # counts with unreviewed codings are estimates
+    if caveat:
+        blocks.append(Para(caveat, note=True))
     shown: set[str] = set()
     for polarity, title in ((s.BARRIER, "Barriers"), (s.ENABLER, "Enablers")):
         blocks.append(Heading(title, 3))
-        quotes = select_quotes(rows[rows[s.POLARITY] == polarity])
-        if quotes.empty:
+        candidates = rows[rows[s.POLARITY] == polarity]
+        pool, note = quote_pool(candidates, data.validation())  # reviewed passages, else confident ones
+        quotes = select_quotes(pool)
+        if candidates.empty:
             blocks.append(Para(f"No {title.lower()} were coded for this theme."))
+        if note:
+            blocks.append(Para(note, note=True))
         shown |= set(quotes[s.SEGMENT_KEY]) if not quotes.empty else set()
         blocks += [quote_block(row) for row in quotes.to_dict("records")]
     against = negative_cases(rows, exclude=shown)

@@ -170,6 +170,7 @@ def build_report(data, *, report_date: dt.date | None = None) -> list[Block]:
     blocks += _summary(data, coded)
     if not coded.empty:
         blocks += findings.key_finding_blocks(data, _theme_order(data, coded))
+    blocks += _validation_headline(data)
     blocks += _themes(data, coded)
     blocks += findings.remedy_blocks(data)
     blocks += findings.practice_blocks(data)
@@ -416,7 +417,7 @@ def _methods(data, coded: pd.DataFrame) -> list[Block]:
             )
 
     blocks += findings.analyst_blocks(data)
-    blocks += _validation_section(data)  # review and validation figures: issue 14's, when its module is there
+    blocks += _validation_section(data)
 
     blocks.append(Heading("Coder agreement", 2))
     blocks += _agreement(data)
@@ -443,25 +444,6 @@ def _methods(data, coded: pd.DataFrame) -> list[Block]:
             )
         )
     return blocks
-
-
-def _validation_section(data) -> list[Block]:
-    """The review and validation figures (issue 14, the review loop): rendered only when
-    :mod:`toolkit.analysis.validation` is importable (it is not on every branch)."""
-    try:
-        from toolkit.analysis import validation
-    except ImportError:
-        return []
-    return _validation_blocks(validation, data)
-
-
-def _validation_blocks(validation, data) -> list[Block]:
-    """Issue 14 owns this: the figures :mod:`toolkit.analysis.validation` computes, as report blocks.
-
-    Until it is written, a ``report_section(data)`` function of that module, if it has one, gives them.
-    """
-    section = getattr(validation, "report_section", None)
-    return list(section(data)) if callable(section) else []
 
 
 def _uncoded(data) -> tuple[int, int]:
@@ -539,6 +521,22 @@ def _pct(value) -> str:
 
 def _num(value) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{value:.2f}"
+
+
+# --------------------------------------------------------------------------- review and validation (issue 14)
+# The figures and wording live in toolkit.export.validation; these hooks place them in the report.
+def _validation_headline(data) -> list[Block]:
+    """The summary's paragraph on how much people checked and how accurate the machine measured."""
+    from toolkit.export.validation import headline_blocks
+
+    return headline_blocks(data.validation())
+
+
+def _validation_section(data) -> list[Block]:
+    """The methods section's "Review and validation": review, QA accuracy with intervals, agreement, limitations."""
+    from toolkit.export.validation import validation_blocks
+
+    return validation_blocks(data.validation(), data.theme_names())
 
 
 # --------------------------------------------------------------------------- Word

@@ -476,8 +476,16 @@ def _readme(data: ExportData, coded: pd.DataFrame, when: datetime) -> pd.DataFra
         ("Likert answers", f"{corpus.likert_answers}"),
         ("Pseudonymised", PSEUDONYMISED_NOTE),
     ]
+    rows += _validation_rows(data)
     rows += [(f"Sheet: {name}", purpose) for name, purpose in SHEET_PURPOSES.items()]
     return pd.DataFrame(rows, columns=["Item", "Value"])
+
+
+def _validation_rows(data: ExportData) -> list[tuple[str, str]]:
+    """Read-me rows on review and validation (issue 14): who reviewed, QA accuracy with intervals, agreement, limits."""
+    from toolkit.export.validation import readme_rows
+
+    return readme_rows(data.validation(), data.theme_names())
 
 
 def _count(n, noun: str) -> str:

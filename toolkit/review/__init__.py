@@ -43,15 +43,18 @@ from toolkit.review.validate import (
 
 log = logging.getLogger(__name__)
 
+REVIEW_CONTEXT = "review"
+"""``human_codings.context`` of a decision made while reviewing (the default)."""
+
 __all__ = [
-    "ReviewContext",
     "ImportReport",
-    "record_decisions",
-    "import_codings",
-    "add_summary",
-    "add_practice",
+    "ReviewContext",
     "add_comment",
+    "add_practice",
+    "add_summary",
     "add_topic_edit",
+    "import_codings",
+    "record_decisions",
     "rename_topic",
 ]
 
@@ -112,11 +115,16 @@ def record_decisions(
     polarity: str | None = None,
     note: str | None = None,
     good_practice: bool | None = None,
+    made_in: str = REVIEW_CONTEXT,
+    blind: bool = False,
 ) -> int:
     """Record the same decision on several segments at once (one transaction; all or nothing).
 
     ``accept`` keeps the machine's coding (its theme and polarity are recorded with the
     decision); ``reject`` takes it away; ``recode`` replaces it; ``add`` adds a theme.
+    ``made_in`` says where the coding was made (``review``, ``qa:<sample>``, ``double:<batch>``,
+    ``resolution:<batch>``; stored in ``human_codings.context``) and ``blind`` that the coder
+    had not seen the machine's coding (quality-assurance and double coding).
 
     Examples
     --------
@@ -160,7 +168,7 @@ def record_decisions(
             {s.SEGMENT_KEY: key, s.CODER: coder, s.DECISION: decision, s.THEME: row_theme, s.POLARITY: row_polarity,
              s.GOOD_PRACTICE: None if good_practice is None else bool(good_practice), s.NOTE: context.clean(note),
              s.TEXT: segments.at[key, s.TEXT], s.SOURCE_UID: segments.at[key, s.SOURCE_UID],
-             s.ANCHOR: "attached"}
+             s.ANCHOR: "attached", s.CONTEXT: made_in, s.BLIND: bool(blind)}
         )
     n = context.store.add_human_codings(pd.DataFrame(rows))
     log.info("recorded %d '%s' decision(s)", n, decision)

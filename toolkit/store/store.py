@@ -34,6 +34,7 @@ from toolkit.store.reads import StoreReads
 from toolkit.store.tables import (
     CHILD_TABLES,
     TABLES,
+    assignments,
     check_lengths,
     codings,
     comments,
@@ -43,6 +44,8 @@ from toolkit.store.tables import (
     memos,
     practice_groups,
     practices,
+    qa_items,
+    qa_samples,
     respondents,
     runs,
     segment_topics,
@@ -387,6 +390,28 @@ class Store(StoreReads):
         if rows:
             with self.transaction() as conn:
                 conn.execute(human_codings.insert(), rows)
+        return len(rows)
+
+    def add_qa_sample(self, sample: Mapping[str, Any], items: pd.DataFrame) -> int:
+        """Store a quality-assurance sample and its items in one transaction (all or nothing); returns the items."""
+        row = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v) for k, v in sample.items()}
+        row.setdefault(s.CREATED_AT, now())
+        check_lengths(qa_samples, [row])
+        rows = _records(items, qa_items, **{s.SAMPLE_ID: row[s.SAMPLE_ID]})
+        with self.transaction() as conn:
+            conn.execute(qa_samples.insert().values(**row))
+            if rows:
+                conn.execute(qa_items.insert(), rows)
+        return len(rows)
+
+    def add_assignments(self, frame: pd.DataFrame) -> int:
+        """Append double-coding assignments (one row per segment and coder) in one transaction."""
+        rows = _records(frame, assignments)
+        for row in rows:
+            row.setdefault(s.CREATED_AT, now())
+        if rows:
+            with self.transaction() as conn:
+                conn.execute(assignments.insert(), rows)
         return len(rows)
 
     def get_embeddings(self, hashes: list[str], model: str) -> dict[str, bytes]:
