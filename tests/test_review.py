@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tests.conftest import BOTH_STORES, new_store_url, store_setting
+from tests.test_pipeline import NO_PSEUDO, make_study
 from toolkit import schema as s
 from toolkit.cli import main
 from toolkit.codebook import load_codebook
@@ -15,14 +17,13 @@ from toolkit.review import ReviewContext, add_comment, add_summary, import_codin
 from toolkit.review.context import context_for
 from toolkit.store import Store
 
-from tests.test_pipeline import NO_PSEUDO, make_study
-
 pytestmark = pytest.mark.model
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = make_study(tmp_path_factory.mktemp("review") / "study", "[pseudonymisation]\nknown_names = ['Asha Patel']\n")
+@pytest.fixture(scope="module", params=BOTH_STORES)
+def built(tmp_path_factory, request):
+    root = make_study(tmp_path_factory.mktemp("review") / "study", "[pseudonymisation]\nknown_names = ['Asha Patel']\n"
+                      + store_setting(new_store_url(request)))
     config = load_config(root)
     store = Store(config.store_url)
     run_study(config, store=store, stages=("ingest", "segment"))
