@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import BOTH_STORES, new_store_url, store_setting
-from tests.test_pipeline import NO_PSEUDO, make_study
+from tests.test_pipeline import make_study
 from toolkit import schema as s
 from toolkit.cli import main
 from toolkit.codebook import load_codebook
