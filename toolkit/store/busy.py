@@ -96,20 +96,21 @@ NOTHING_WRITTEN = "Nothing was written. A run is probably writing to it: try aga
 
 def retry_when_busy(work: Callable[[], T], *, deadline: float | None = None, first_wait: float = 0.05,
                     max_wait: float = 2.0, what: str = "the write", where: str = "the project store",
-                    then: str = NOTHING_WRITTEN, sleep: Callable[[float], None] = time.sleep) -> T:
+                    then: str = NOTHING_WRITTEN, sleep: Callable[[float], None] = time.sleep,
+                    clock: Callable[[], float] = time.monotonic) -> T:
     """``work()``, done again with growing waits while the store is busy, until ``deadline`` seconds passed.
 
     ``work`` must be one whole transaction (it is run again from the start). Errors that are not
     busy pass through at once. Raises :class:`StoreBusyError` when the store is still busy at the
     deadline; its message names the store (``where``, never with a password), ``what`` failed and
-    ends with ``then``.
+    ends with ``then``. ``sleep`` and ``clock`` are injected for tests.
 
     Examples
     --------
     >>> retry_when_busy(lambda: store.add_summary("place", "Ashby", "trust", "text", author="ana"))  # doctest: +SKIP
     """
     deadline = WRITE_DEADLINE if deadline is None else deadline
-    start = time.monotonic()
+    start = clock()
     wait = first_wait
     attempts = 0
     while True:
@@ -120,7 +121,7 @@ def retry_when_busy(work: Callable[[], T], *, deadline: float | None = None, fir
             reason = busy_reason(exc)
             if reason is None:
                 raise
-            spent = time.monotonic() - start
+            spent = clock() - start
             if spent + wait > deadline:
                 raise StoreBusyError(
                     f"The study's store at {where} is busy ({reason}): {what} did not go through after "
