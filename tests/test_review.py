@@ -95,6 +95,21 @@ def test_a_passage_that_matches_nothing_is_reported(built, tmp_path, capsys):
     assert "not placed: row 2: 'Nobody said this anywhere.'" in out
 
 
+def test_free_text_redaction_is_prepared_once_per_version_of_the_key(built):
+    import os
+
+    root, config, store = built
+    first = context_for(config, store).redact
+    assert first is not None and context_for(config, store).redact is first  # not rebuilt for each decision
+    key = config.key_path
+    assert key.is_file()
+    stat = key.stat()
+    os.utime(key, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # a run added people to the key
+    again = context_for(config, store).redact
+    assert again is not first
+    assert again("Asha Patel agreed.") == first("Asha Patel agreed.") and "Asha" not in again("Asha Patel agreed.")
+
+
 def test_free_text_is_pseudonymised_on_the_way_in(built, tmp_path, capsys):
     root, config, store = built
     note = "Asha Patel (asha.patel@example.org, 07700 900123) said this at the meeting."
