@@ -60,4 +60,8 @@ with st.sidebar:
         person = loaders.user()
         st.caption(f"Signed in as **{person.name}** ({person.role})")
     st.caption(f"Study folder: `{loaders.study_path()}`")
-page.run()
+try:
+    page.run()
+except Exception as exc:  # a store that stays busy is a message with "Try again", never a traceback
+    if not loaders.show_if_busy(exc):
+        raise

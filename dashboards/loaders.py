@@ -3,15 +3,26 @@
 Every number and citation comes from the toolkit's read model (:mod:`toolkit.analysis`, through
 :class:`toolkit.api.Study`), so the pages show what the workbook and the report say; pages only
 lay it out. One cached loader per table. Each is keyed by the study folder and the store's
-change stamp (:meth:`toolkit.api.Study.stamp`), so a decision saved by anyone
-shows on the next rerun without clearing caches by hand. The :class:`Study`
-(config, store connection, codebook) is a cached resource, made once per process.
-Writes (decisions, summaries, curation, comments, topic edits, exports) go
-through here too. No language model is ever loaded by the dashboard.
+change stamp (:meth:`toolkit.api.Study.stamp`: the change tokens every committed write renews,
+one small query), so a decision saved by anyone shows on the next rerun without clearing
+caches by hand.
+
+Two :class:`Study` objects are cached resources, made once per process: the pages read through
+one whose store is opened read-only (``Store(url, read_only=True)``: it can run no DDL and write
+nothing; a store that does not exist yet is opened by the writer instead), and writes
+(decisions, summaries, curation, comments, topic edits) go through the write model on a
+writer's store. No language model is ever loaded by the dashboard.
+
+A busy store (a run holding SQLite's write lock, a PostgreSQL lock or deadlock) never crashes a
+page: reads are tried again with backoff for up to :data:`READ_DEADLINE` seconds, writes of
+human work for up to :data:`toolkit.store.busy.WRITE_DEADLINE` (in the store, which only retries
+what was rolled back, so nothing is saved twice); then the page says so, with a button to try
+again (:func:`show_if_busy`, called by ``app.py`` around every page).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import sys
@@ -30,6 +41,7 @@ from toolkit.analysis.matrix import cooccurring_participants, cooccurring_segmen
 from toolkit.analysis.quotes import theme_sizes as count_themes
 from toolkit.analysis.segments import by_keys
 from toolkit.errors import ToolkitError
+from toolkit.store.busy import StoreBusyError, busy_reason, retry_when_busy
 
 RESEARCHER, REVIEWER = s.ROLES
 STUDY_ENV = "TOOLKIT_STUDY"
@@ -39,6 +51,9 @@ USER_KEY = "user"
 STUDY_ARG = "--study"
 PAGE_SIZE = 25
 """Quotes per page in every list of quotes."""
+READ_DEADLINE = 10.0
+"""Seconds a page keeps trying to read a busy store before it says so (with a button to try again)."""
+BUSY_RETRY_KEY = "store-busy-retry"
 
 
 @dataclass(frozen=True)
@@ -116,16 +131,48 @@ def is_researcher() -> bool:
 
 
 @st.cache_resource(show_spinner="Opening the study…")
-def _study(path: str) -> api.Study:
+def _writer(path: str) -> api.Study:
+    """The study on a writer's store: what decisions, summaries and edits go through (the write model)."""
     study = api.open_study(path)
     study.codebook  # noqa: B018 - read once per process, not on a page's first paint
     return study
 
 
-def study() -> api.Study:
-    """The open study; a problem opening it is shown on the page, which then stops."""
+@st.cache_resource(show_spinner="Opening the study…")
+def _study(path: str) -> api.Study:
+    """The study as the pages read it: on a read-only store, or the writer's while there is no store yet."""
+    from toolkit.config import load_config
+    from toolkit.store import Store
+
+    config = load_config(path)
     try:
-        return _study(study_path())
+        store = Store(config.store_url, read_only=True, study=config.root)
+    except ToolkitError as exc:
+        if busy_reason(exc):
+            raise
+        return _writer(path)  # no store yet, or a SQLite file its writer brings up to date
+    study = api.Study(config, store)
+    study.codebook  # noqa: B018
+    return study
+
+
+def study() -> api.Study:
+    """The open study (for reading); a problem opening it is shown on the page, which then stops."""
+    return _open(_study)
+
+
+def writer() -> api.Study:
+    """The open study on a writer's store (for the write model)."""
+    return _open(_writer)
+
+
+def _open(opener) -> api.Study:
+    path = study_path()
+    try:
+        return retry_when_busy(lambda: opener(path), deadline=READ_DEADLINE, what="opening the study",
+                               where=_where(path), then=_AGAIN)
+    except StoreBusyError:
+        raise
     except ToolkitError as exc:
         st.error(f"The study cannot be opened: {exc}")
         st.stop()
@@ -135,6 +182,72 @@ def study() -> api.Study:
 def stamp() -> str:
     """The store's change stamp (changes with every write)."""
     return study().stamp()
+
+
+# --------------------------------------------------------------------------- a busy store
+_AGAIN = "Press \"Try again\" in a moment."
+_NOT_SAVED = "Nothing was saved. A run is probably writing to the store: save again in a moment."
+
+
+@functools.lru_cache(maxsize=8)
+def _where(path: str) -> str:
+    """The store's location for messages (a server URL without its password)."""
+    try:
+        from toolkit.config import load_config
+        from toolkit.store.urls import redacted_url, resolve_store_url
+
+        return redacted_url(resolve_store_url(load_config(path).store_url))
+    except Exception:  # noqa: BLE001 - only for a message
+        return "the project store"
+
+
+def _read(fn):
+    """A loader that tries again with backoff while the store is busy, then raises :class:`StoreBusyError`."""
+
+    @functools.wraps(fn)
+    def read(*args, **kwargs):
+        return retry_when_busy(lambda: fn(*args, **kwargs), deadline=READ_DEADLINE, what="reading the study",
+                               where=_where(study_path()), then=_AGAIN)
+
+    return read
+
+
+def _write(fn):
+    """A write that says "the store is busy, nothing was saved" instead of failing with a database error.
+
+    The store itself tries again while busy (only what was rolled back, so never twice); here a
+    busy error that is left becomes a :class:`StoreBusyError` a page shows (the review page in its
+    message, the others through :func:`show_if_busy`).
+    """
+
+    @functools.wraps(fn)
+    def write(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            reason = busy_reason(exc)
+            if reason is None:
+                raise
+            attempts = getattr(exc, "attempts", 0)
+            tried = f", still after {attempts} tries" if attempts > 1 else ""
+            raise StoreBusyError(f"The study's store at {_where(study_path())} is busy ({reason}{tried}). {_NOT_SAVED}",
+                                 reason=reason, attempts=attempts) from None
+
+    return write
+
+
+def show_if_busy(exc: BaseException) -> bool:
+    """Show a busy store's message and a "Try again" button; ``False`` when ``exc`` is another error.
+
+    ``app.py`` calls it around every page: a store that stays busy is a message, never a traceback.
+    """
+    if busy_reason(exc) is None:
+        return False
+    message = str(exc) if isinstance(exc, StoreBusyError) else (
+        f"The study's store is busy ({busy_reason(exc)}). A run is probably writing to it. {_AGAIN}")
+    st.warning(message, icon="⏳")
+    st.button("Try again", key=BUSY_RETRY_KEY)  # a click reruns the page
+    return True
 
 
 def command(stage: str) -> str:
@@ -228,70 +341,86 @@ def _context(path: str, stamp: str, segment_key: str, window: int) -> pd.DataFra
     return _study(path).context(segment_key, window=window)
 
 
+@_read
 def segments() -> pd.DataFrame:
     """Every evidence segment with its resolved coding, topic and review status."""
     return _segments(study_path(), stamp())
 
 
+@_read
 def codings() -> pd.DataFrame:
     """Resolved codings, one row per segment × theme."""
     return _codings(study_path(), stamp())
 
 
+@_read
 def framework_matrix(rows: str = s.PLACE) -> pd.DataFrame:
     return _matrix(study_path(), stamp(), rows)
 
 
+@_read
 def theme_counts(by: str = s.PLACE) -> pd.DataFrame:
     return _theme_counts(study_path(), stamp(), by)
 
 
+@_read
 def cooccurrence(unit: str = "segment") -> pd.DataFrame:
     return _cooccurrence(study_path(), stamp(), unit)
 
 
+@_read
 def likert_percentages() -> pd.DataFrame:
     return _likert_percentages(study_path(), stamp())
 
 
+@_read
 def text_answers() -> pd.DataFrame:
     return _text_answers(study_path(), stamp())
 
 
+@_read
 def topics() -> pd.DataFrame:
     return _topics(study_path(), stamp())
 
 
+@_read
 def topic_distribution(by: str = s.PLACE) -> pd.DataFrame:
     return _topic_distribution(study_path(), stamp(), by)
 
 
+@_read
 def review_progress() -> pd.DataFrame:
     return _review_progress(study_path(), stamp())
 
 
+@_read
 def good_practice(include_excluded: bool = False) -> pd.DataFrame:
     return _good_practice(study_path(), stamp(), include_excluded)
 
 
+@_read
 def decisions() -> pd.DataFrame:
     """Every human decision, oldest first: who decided what, and when."""
     return _decisions(study_path(), stamp())
 
 
+@_read
 def comments() -> pd.DataFrame:
     return _comments(study_path(), stamp())
 
 
+@_read
 def status() -> api.StudyStatus:
     return _status(study_path(), stamp())
 
 
+@_read
 def orphaned_work() -> pd.DataFrame:
     """Human work whose passage is no longer in the study (kept, listed, never dropped)."""
     return _orphaned_work(study_path(), stamp())
 
 
+@_read
 def context(segment_key: str, window: int = 2) -> pd.DataFrame:
     return _context(study_path(), stamp(), segment_key, window)
 
@@ -403,32 +532,37 @@ def save_practice(**kwargs: Any) -> str:
 
 
 # --------------------------------------------------------------------------- writes
+@_write
 def record_decisions(keys: list[str], decision: str, **kwargs: Any) -> int:
     """Append a decision by the signed-in researcher on one or more segments."""
     _need_researcher()
-    return study().record_decisions(keys, decision=decision, coder=user().name, **kwargs)
+    return writer().record_decisions(keys, decision=decision, coder=user().name, **kwargs)
 
 
+@_write
 def add_summary(row_dimension: str, row_value: str, theme: str, text: str) -> int:
     _need_researcher()
-    return study().add_summary(row_dimension=row_dimension, row_value=row_value, theme=theme, text=text,
-                               author=user().name)
+    return writer().add_summary(row_dimension=row_dimension, row_value=row_value, theme=theme, text=text,
+                                author=user().name)
 
 
+@_write
 def curate_practice(segment_key: str, included: bool, **kwargs: Any) -> int:
     _need_researcher()
-    return study().curate_practice(segment_key, included=included, author=user().name, **kwargs)
+    return writer().curate_practice(segment_key, included=included, author=user().name, **kwargs)
 
 
+@_write
 def add_comment(text: str, **kwargs: Any) -> int:
     """Anyone signed in may comment; the comment records their role."""
-    return study().add_comment(text, author=user().name, author_role=getattr(user(), "role", REVIEWER), **kwargs)
+    return writer().add_comment(text, author=user().name, author_role=getattr(user(), "role", REVIEWER), **kwargs)
 
 
+@_write
 def edit_topics(action: str, **kwargs: Any) -> Any:
     """Rename, merge or split topics (through the write model; merges and splits re-fit the topics)."""
     _need_researcher()
-    current = study()
+    current = writer()
     if action == "rename":
         return current.rename_topic(kwargs["topic"], name=kwargs["label"], author=user().name)
     if action == "merge":

@@ -1,4 +1,16 @@
-"""Shared fixtures: where the real-world test files and the sample study live."""
+"""Shared fixtures: where the real-world test files and the sample study live, and both stores.
+
+Every test folder has the PostgreSQL fixtures of :mod:`tests.postgres` (``postgres_cluster``,
+``postgres_url``, ``store_url``). A study fixture runs on both stores when a test asks for it::
+
+    @pytest.mark.parametrize("fresh", BOTH_STORES, indirect=True)
+    def test_something(fresh): ...
+
+and builds its study with :func:`new_store_url` (``None``: the study's own SQLite file) and
+:func:`store_setting` (the ``[store]`` section naming the database in ``study.toml``). The
+PostgreSQL runs are marked ``postgres``: ``-m "not postgres"`` leaves them out on a laptop, CI runs
+them (``make test`` installs the server).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +18,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["tests.postgres"]
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_STUDY = REPO / "interviews"
@@ -50,3 +64,29 @@ def realfile_params(*subs: str) -> list:
 @pytest.fixture
 def realfiles() -> Path:
     return realfiles_dir()
+
+
+# --------------------------------------------------------------------------- both stores
+SQLITE, POSTGRESQL = "sqlite", "postgresql"
+BOTH_STORES = [SQLITE, pytest.param(POSTGRESQL, marks=pytest.mark.postgres)]
+"""Parameters for a study fixture (``indirect=True``) or a test: the SQLite file, then a PostgreSQL database."""
+
+
+def new_store_url(request: pytest.FixtureRequest, backend: str | None = None) -> str | None:
+    """A store for a study fixture of any scope: ``None`` for SQLite (the study's own file), else the
+    URL of a new database on the test server, dropped when the fixture ends.
+
+    ``backend`` defaults to the fixture's parameter (``request.param``), else SQLite.
+    """
+    backend = backend or getattr(request, "param", SQLITE)
+    if backend == SQLITE:
+        return None
+    cluster = request.getfixturevalue("postgres_cluster")
+    name = cluster.create_database()
+    request.addfinalizer(lambda: cluster.drop_database(name))
+    return cluster.url(name)
+
+
+def store_setting(url: str | None) -> str:
+    """The ``study.toml`` section that puts a study's store at ``url`` (nothing for the study's own file)."""
+    return f'[store]\nurl = "{url}"\n' if url else ""

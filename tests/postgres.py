@@ -7,9 +7,8 @@ opened), and removes the folder afterwards. ``postgres_url`` gives each test a n
 database. ``store_url`` parametrises a test over both backends: ``sqlite`` and ``postgresql``
 (skipped, with the reason, only when the server binaries are absent).
 
-Use them from any test folder's ``conftest.py``::
-
-    from tests.postgres import postgres_cluster, postgres_url, store_url  # noqa: F401
+``tests/conftest.py`` loads this module as a plugin (``pytest_plugins``), so every test has them;
+the PostgreSQL runs are marked ``postgres``.
 """
 
 from __future__ import annotations
@@ -152,7 +151,7 @@ def postgres_url(postgres_cluster):
         postgres_cluster.drop_database(name)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url(request, tmp_path):
     """The URL of a new store on each backend: a SQLite file, then a PostgreSQL database."""
     if request.param == "sqlite":

@@ -7,26 +7,28 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.conftest import BOTH_STORES, new_store_url, store_setting
 from tests.dashboard.conftest import SURVEY_TEXT, build_tiny_study
 from toolkit import api
 from toolkit import schema as s
 from toolkit.errors import ConfigError, InputDataError, ToolkitError
 
 
-@pytest.fixture(scope="module")
-def study(tmp_path_factory) -> api.Study:
-    return api.open_study(build_tiny_study(tmp_path_factory.mktemp("api") / "study"))
+@pytest.fixture(scope="module", params=BOTH_STORES)
+def study(tmp_path_factory, request) -> api.Study:
+    return api.open_study(build_tiny_study(tmp_path_factory.mktemp("api") / "study", url=new_store_url(request)))
 
 
 @pytest.fixture
-def fresh(tmp_path) -> api.Study:
-    return api.open_study(build_tiny_study(tmp_path / "study"))
+def fresh(tmp_path, request) -> api.Study:
+    return api.open_study(build_tiny_study(tmp_path / "study", url=new_store_url(request)))
 
 
 @pytest.fixture
-def empty(tmp_path) -> api.Study:
+def empty(tmp_path, request) -> api.Study:
     folder = tmp_path / "empty"
     folder.mkdir()
+    (folder / "study.toml").write_text(store_setting(new_store_url(request)), encoding="utf-8")
     return api.open_study(folder)
 
 
@@ -56,6 +58,7 @@ def test_context_marks_the_segments_turn(study):
         study.context("nope")
 
 
+@pytest.mark.parametrize("fresh", BOTH_STORES, indirect=True)
 def test_decisions_resolve_latest_first_and_across_coders(fresh):
     fresh.record_decision("k2", decision="reject", coder="ana")
     fresh.record_decision("k3", decision="recode", coder="ana", theme="colocation_joint_teams", polarity=s.ENABLER, note="weekly")
@@ -103,6 +106,7 @@ def test_quotes_filter_on_any_coding_and_text(study):
     assert study.quotes(source="nowhere.docx").empty
 
 
+@pytest.mark.parametrize("fresh", BOTH_STORES, indirect=True)
 def test_framework_matrix_counts_people_and_keeps_the_segments_behind_each_cell(fresh):
     matrix = fresh.framework_matrix(rows="place")
     assert len(matrix) == 2 * len(fresh.codebook.themes)  # every place × every theme, zero cells included
@@ -154,6 +158,7 @@ def test_topics_and_their_distribution(study):
     assert set(study.topic_distribution(by="polarity")[s.POLARITY]) == {s.BARRIER, s.ENABLER}
 
 
+@pytest.mark.parametrize("fresh", BOTH_STORES, indirect=True)
 def test_good_practice_library_and_curation(fresh):
     assert sorted(fresh.good_practice()[s.SEGMENT_KEY]) == ["k1", "k5"]  # enablers the coder flagged
     fresh.curate_practice("k3", included=True, author="ana", title="Weekly meeting")
@@ -169,6 +174,7 @@ def test_good_practice_library_and_curation(fresh):
         fresh.curate_practice("k3", included=True, author="ana", theme="nonsense")
 
 
+@pytest.mark.parametrize("fresh", BOTH_STORES, indirect=True)
 def test_comments_and_the_stamp_that_tells_caches_to_reload(fresh):
     before = fresh.stamp()
     seg = fresh.segments()
@@ -180,6 +186,7 @@ def test_comments_and_the_stamp_that_tells_caches_to_reload(fresh):
     assert seg.set_index(s.SEGMENT_KEY).at["k4", s.STATUS] == "machine"  # frames handed out are copies
 
 
+@pytest.mark.parametrize("empty", BOTH_STORES, indirect=True)
 def test_an_empty_store_gives_empty_frames_with_their_columns(empty):
     assert list(empty.segments().columns) == api.SEGMENT_COLUMNS and empty.segments().empty
     assert list(empty.codings().columns) == api.CODING_COLUMNS
@@ -348,6 +355,7 @@ def test_status_counts_people_with_interviewees_and_survey_respondents_apart(stu
         1, 1, 3, 3]
 
 
+@pytest.mark.parametrize("fresh", BOTH_STORES, indirect=True)
 def test_human_work_that_could_not_be_re_attached_is_reported_and_not_counted(fresh):
     import sqlalchemy as sa
 

@@ -15,6 +15,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from tests.conftest import BOTH_STORES, new_store_url, store_setting
 from toolkit import schema as s
 from toolkit.config import load_config
 from toolkit.pipeline import RunLockedError, run_lock, run_study
@@ -81,8 +82,8 @@ def attached(store: Store) -> tuple[int, int]:
 
 
 @pytest.fixture
-def study(tmp_path):
-    root = make_study(tmp_path / "study")
+def study(tmp_path, request):
+    root = make_study(tmp_path / "study", NO_PSEUDO + store_setting(new_store_url(request)))
     config = load_config(root)
     store = Store(config.store_url)
     run_study(config, store=store, stages=("ingest", "segment"))
@@ -90,6 +91,7 @@ def study(tmp_path):
 
 
 # --------------------------------------------------------------------------- human work never goes astray
+@pytest.mark.parametrize("study", BOTH_STORES, indirect=True)
 def test_decisions_survive_a_line_added_at_the_top_of_a_transcript(study):
     root, config, store = study
     decide_on_everything(store, config)
@@ -119,6 +121,7 @@ def test_decisions_on_other_respondents_survive_an_added_survey_row(study):
     assert attached(store) == (len(store.table(s.HUMAN_CODINGS)),) * 2
 
 
+@pytest.mark.parametrize("study", BOTH_STORES, indirect=True)
 def test_an_edited_sentence_moves_its_decision_and_a_deleted_one_is_reported(study):
     root, config, store = study
     decide_on_everything(store, config)
@@ -200,6 +203,7 @@ def test_a_known_name_added_after_reading_the_residual_risk_list_reaches_the_sam
 
 
 # --------------------------------------------------------------------------- one run at a time; runs say how they ended
+@pytest.mark.parametrize("study", BOTH_STORES, indirect=True)
 def test_a_second_run_is_refused_while_one_holds_the_lock(study):
     root, config, store = study
     with run_lock(config, Store(config.store_url)):  # another process's store
@@ -207,6 +211,7 @@ def test_a_second_run_is_refused_while_one_holds_the_lock(study):
             run_study(config, store=store, stages=("ingest",))
 
 
+@pytest.mark.parametrize("study", BOTH_STORES, indirect=True)
 def test_a_second_run_waits_for_the_first_when_asked(study):
     root, config, store = study
     released = threading.Event()
@@ -224,6 +229,7 @@ def test_a_second_run_waits_for_the_first_when_asked(study):
     assert released.is_set() and report.ingest is not None
 
 
+@pytest.mark.parametrize("study", BOTH_STORES, indirect=True)
 def test_a_run_stopped_with_ctrl_c_is_recorded_as_interrupted_and_changes_nothing(study, monkeypatch):
     root, config, store = study
     (root / "study.toml").write_text(NO_PSEUDO + "[coding]\nmin_words = 9\n", encoding="utf-8")
@@ -240,6 +246,7 @@ def test_a_run_stopped_with_ctrl_c_is_recorded_as_interrupted_and_changes_nothin
     pd.testing.assert_frame_equal(store.table(s.SEGMENTS), before)
 
 
+@pytest.mark.parametrize("study", BOTH_STORES, indirect=True)
 def test_a_run_left_running_by_a_killed_process_is_marked_interrupted(study):
     root, config, store = study
     run_id = store.start_run("code", config_hash="x")

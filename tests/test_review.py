@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tests.conftest import BOTH_STORES, new_store_url, store_setting
+from tests.test_pipeline import make_study
 from toolkit import schema as s
 from toolkit.cli import main
 from toolkit.codebook import load_codebook
@@ -15,14 +17,13 @@ from toolkit.review import ReviewContext, add_comment, add_summary, import_codin
 from toolkit.review.context import context_for
 from toolkit.store import Store
 
-from tests.test_pipeline import make_study
-
 pytestmark = pytest.mark.model
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = make_study(tmp_path_factory.mktemp("review") / "study", "[pseudonymisation]\nknown_names = ['Asha Patel']\n")
+@pytest.fixture(scope="module", params=BOTH_STORES)
+def built(tmp_path_factory, request):
+    root = make_study(tmp_path_factory.mktemp("review") / "study", "[pseudonymisation]\nknown_names = ['Asha Patel']\n"
+                      + store_setting(new_store_url(request)))
     config = load_config(root)
     store = Store(config.store_url)
     run_study(config, store=store, stages=("ingest", "segment"))
@@ -92,6 +93,21 @@ def test_a_passage_that_matches_nothing_is_reported(built, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "1 passage(s) matched no segment of the study and were not stored" in out
     assert "not placed: row 2: 'Nobody said this anywhere.'" in out
+
+
+def test_free_text_redaction_is_prepared_once_per_version_of_the_key(built):
+    import os
+
+    root, config, store = built
+    first = context_for(config, store).redact
+    assert first is not None and context_for(config, store).redact is first  # not rebuilt for each decision
+    key = config.key_path
+    assert key.is_file()
+    stat = key.stat()
+    os.utime(key, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # a run added people to the key
+    again = context_for(config, store).redact
+    assert again is not first
+    assert again("Asha Patel agreed.") == first("Asha Patel agreed.") and "Asha" not in again("Asha Patel agreed.")
 
 
 def test_free_text_is_pseudonymised_on_the_way_in(built, tmp_path, capsys):

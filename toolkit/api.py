@@ -98,13 +98,13 @@ __all__ = ["STUDY_ENV", "Study", "StudyStatus", "filter_quotes", "matrix_cells",
 STUDY_ENV = "TOOLKIT_STUDY"
 """The environment variable :func:`study_from_env` reads (the dashboard and the notebook tests set it)."""
 
-# Mutable tables whose row counts and latest ids make the store's change stamp.
+# Tables whose change tokens make the store's change stamp (every table a read shows; not the embedding cache).
 _STAMP_TABLES = (
-    s.SOURCES, s.SEGMENTS, s.CODINGS, s.HUMAN_CODINGS, s.TOPICS, s.SEGMENT_TOPICS, s.TOPIC_EDITS, s.SUMMARIES,
-    s.PRACTICES, s.COMMENTS, s.RUNS, s.RESPONDENTS, s.MEMOS, s.PRACTICE_GROUPS, s.QA_SAMPLES, s.QA_ITEMS,
-    s.ASSIGNMENTS,
+    s.SOURCES, s.TURNS, s.SURVEY_QUESTIONS, s.RESPONDENTS, s.LIKERT_ANSWERS, s.TEXT_ANSWERS, s.SEGMENTS, s.CODINGS,
+    s.HUMAN_CODINGS, s.TOPICS, s.SEGMENT_TOPICS, s.TOPIC_EDITS, s.SUMMARIES, s.PRACTICES, s.COMMENTS, s.RUNS,
+    s.QA_SAMPLES, s.QA_ITEMS, s.ASSIGNMENTS, s.MEMOS, s.PRACTICE_GROUPS,
 )
-_SEGMENTED = (s.SOURCES, s.SEGMENTS, s.RESPONDENTS, "finished")
+_SEGMENTED = (s.SOURCES, s.TURNS, s.SURVEY_QUESTIONS, s.RESPONDENTS, s.LIKERT_ANSWERS, s.TEXT_ANSWERS, s.SEGMENTS)
 """The stamp parts that change when the study is ingested or segmented again."""
 
 
@@ -509,26 +509,31 @@ class Study(_StudyWrites, FrameworkAnalysis):
         return {t.id: t.name for t in self.codebook.themes}
 
     def stamp(self) -> str:
-        """A short string that changes whenever the store's content changes (for caches)."""
-        return "|".join(f"{k}={v}" for k, v in self._stamp_parts().items())
+        """A short string that changes whenever the store's content changes (for caches).
+
+        Made of the store's change tokens (:mod:`toolkit.store.changes`): one indexed query on a
+        few rows of ``store_info``, renewed by every committed write, in-place updates included.
+        """
+        import hashlib
+
+        parts = "|".join(f"{k}={v}" for k, v in self._stamp_parts().items())
+        return hashlib.blake2b(parts.encode(), digest_size=8).hexdigest()
 
     def _stamp_parts(self) -> dict[str, Any]:
-        import sqlalchemy as sa
-
-        from toolkit.store import TABLES
-
-        names = list(_STAMP_TABLES) + ["finished", "decided"]
-        parts = [sa.select(sa.func.count()).select_from(TABLES[name]).scalar_subquery() for name in _STAMP_TABLES]
-        parts.append(sa.select(sa.func.max(TABLES[s.RUNS].c.finished_at)).scalar_subquery())
-        parts.append(sa.select(sa.func.max(TABLES[s.HUMAN_CODINGS].c.created_at)).scalar_subquery())
-        with self.store.engine.connect() as conn:
-            row = conn.execute(sa.select(*parts)).one()
-        return dict(zip(names, row))
+        changed = self.store.changes()
+        parts = {name: changed.get(name, "-") for name in _STAMP_TABLES}
+        parts["finished"] = parts[s.RUNS]  # older names of two parts, kept for callers' ``on=``
+        parts["decided"] = parts[s.HUMAN_CODINGS]
+        return parts
 
     def _cached(self, name: str, build, on: Sequence[str] | None = None) -> Any:
-        """Memoise ``build()`` until the store changes (``on``: only these parts of the stamp matter)."""
+        """Memoise ``build()`` until the store changes (``on``: only these parts of the stamp matter).
+
+        The stamp is read before ``build()`` reads the store, so what is kept is never older than
+        the stamp it is kept under: a write in between only costs one more build.
+        """
         parts = self._stamp_parts()
-        stamp = "|".join(str(parts[k]) for k in (on or parts))
+        stamp = "|".join(str(parts.get(k, "-")) for k in (on or parts))
         hit = self._memo.get(name)
         if hit is not None and hit[0] == stamp:
             return hit[1]

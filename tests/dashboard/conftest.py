@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.conftest import new_store_url, store_setting
 from toolkit import schema as s
 from toolkit.store import Store
 
@@ -58,11 +59,11 @@ def _transcript(turns) -> tuple[str, pd.DataFrame]:
     return text, pd.DataFrame(rows)
 
 
-def build_tiny_study(folder: Path, *, topics: bool = True, coded: bool = True) -> Path:
-    """Write a tiny study into ``folder`` (created) and return it."""
+def build_tiny_study(folder: Path, *, topics: bool = True, coded: bool = True, url: str | None = None) -> Path:
+    """Write a tiny study into ``folder`` (created) and return it (``url``: its store on a server)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "study.toml").write_text(STUDY_TOML, encoding="utf-8")
-    store = Store(f"sqlite:///{folder / 'store' / 'study.sqlite'}")
+    (folder / "study.toml").write_text(STUDY_TOML + store_setting(url), encoding="utf-8")
+    store = Store(url or f"sqlite:///{folder / 'store' / 'study.sqlite'}")
     meta = {
         "BK01": {s.PATH: "Brackenford/BK01_programme_lead.txt", s.PLACE: "Brackenford",
                  s.ORGANISATION_TYPE: "Local authority", s.ROLE: "Programme lead", s.SECTOR: "Local authority"},
@@ -156,15 +157,18 @@ def _offline_review_learner(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def tiny_study(tmp_path_factory) -> Path:
-    """A coded tiny study with topics (built once per module; tests that write use ``fresh_study``)."""
-    return build_tiny_study(tmp_path_factory.mktemp("tiny") / "study")
+def tiny_study(tmp_path_factory, request) -> Path:
+    """A coded tiny study with topics (built once per module; tests that write use ``fresh_study``).
+
+    On SQLite, or on PostgreSQL with ``@pytest.mark.parametrize("tiny_study", BOTH_STORES, indirect=True)``.
+    """
+    return build_tiny_study(tmp_path_factory.mktemp("tiny") / "study", url=new_store_url(request))
 
 
 @pytest.fixture
-def fresh_study(tmp_path) -> Path:
-    """A coded tiny study with topics that a test may write to."""
-    return build_tiny_study(tmp_path / "study")
+def fresh_study(tmp_path, request) -> Path:
+    """A coded tiny study with topics that a test may write to (on both stores as ``tiny_study``)."""
+    return build_tiny_study(tmp_path / "study", url=new_store_url(request))
 
 
 @pytest.fixture

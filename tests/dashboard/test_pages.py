@@ -6,9 +6,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import APP, PAGES, SEGMENTS, build_tiny_study
 from dashboards.access import SESSION_KEY
+from tests.conftest import BOTH_STORES
+from tests.dashboard.conftest import APP, PAGES, SEGMENTS, build_tiny_study
 from toolkit import schema as s
+from toolkit.config import load_config
 from toolkit.store import Store
 
 
@@ -43,7 +45,7 @@ def shown_key(at: AppTest) -> str:
 
 
 def human_codings(study) -> pd.DataFrame:
-    return Store(f"sqlite:///{study / 'store' / 'study.sqlite'}").table(s.HUMAN_CODINGS)
+    return Store(load_config(study).store_url).table(s.HUMAN_CODINGS)
 
 
 EXPECTED = {
@@ -60,6 +62,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.parametrize("tiny_study", BOTH_STORES, indirect=True)
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_the_tiny_study(page, tiny_study, monkeypatch, as_user):
     user = as_user("ana", "researcher")
@@ -126,6 +129,7 @@ def test_topic_filter_on_quotes(tiny_study, monkeypatch, as_user):
     assert "2 of 6 quotes" in texts(at)
 
 
+@pytest.mark.parametrize("fresh_study", BOTH_STORES, indirect=True)
 def test_accept_on_review_lands_in_human_codings_with_the_reviewers_name(fresh_study, monkeypatch, as_user):
     user = as_user("ana", "researcher")
     at = open_page("review", fresh_study, monkeypatch, user)
@@ -155,6 +159,7 @@ def test_recode_with_a_note(fresh_study, monkeypatch, as_user):
         "recode", "trust_relationships", s.BARRIER, "about trust, not the charter")
 
 
+@pytest.mark.parametrize("fresh_study", BOTH_STORES, indirect=True)
 def test_two_reviewers_never_overwrite_each_other(fresh_study, monkeypatch, as_user):
     user = as_user("ana", "researcher")
     first = open_page("review", fresh_study, monkeypatch, user)
@@ -238,6 +243,7 @@ def test_renaming_a_topic_in_the_dashboard_is_recorded_and_shown(tiny_study, mon
     assert "Trust in the hub" in study.topics()[s.TOPIC_LABEL].tolist()
 
 
+@pytest.mark.parametrize("fresh_study", BOTH_STORES, indirect=True)
 def test_good_practice_curation(fresh_study, monkeypatch, as_user):
     user = as_user("ana", "researcher")
     at = open_page("good_practice", fresh_study, monkeypatch, user)

@@ -1,3 +1,2 @@
-"""The store's tests run on both backends (see ``tests/postgres.py`` for the PostgreSQL server)."""
-
-from tests.postgres import postgres_cluster, postgres_url, store_url  # noqa: F401
+"""The store's tests run on both backends: ``store_url`` and the server come from :mod:`tests.postgres`
+(a plugin of ``tests/conftest.py``, so the whole suite shares one throw-away server)."""

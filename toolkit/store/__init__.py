@@ -5,6 +5,9 @@
 - :mod:`toolkit.store.migrate` and ``migrations/``: the schema's revisions (Alembic).
 - :mod:`toolkit.store.urls`: ``env:`` URLs and URLs shown without their password.
 - :mod:`toolkit.store.copy`: :func:`copy_store`, into a new file or database only.
+- :mod:`toolkit.store.changes`: the change tokens every write renews (``Store.changes()``, the caches' stamp).
+- :mod:`toolkit.store.busy`: a locked or contended store (:class:`StoreBusyError`), and :func:`retry_when_busy`.
+  (``StoreBusy`` is an older name of :class:`RunLocked`: another *run* holds the run lock.)
 
 Examples
 --------
@@ -15,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+from toolkit.store.busy import StoreBusyError, busy_reason, retry_when_busy
 from toolkit.store.lock import RunLocked, StoreBusy
 from toolkit.store.migrate import BASELINE, SchemaState, head_revision
 from toolkit.store.store import (
@@ -114,6 +118,8 @@ __all__ = [
     "SchemaState",
     "Store",
     "StoreBusy",
+    "StoreBusyError",
+    "busy_reason",
     "check_lengths",
     "codings",
     "comments",
@@ -128,6 +134,7 @@ __all__ = [
     "redacted_url",
     "resolve_store_url",
     "respondents",
+    "retry_when_busy",
     "runs",
     "segment_topics",
     "segments",

@@ -17,11 +17,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from toolkit.errors import StoreError
+from toolkit.store import changes
+from toolkit.store.busy import SQLITE_BUSY
 from toolkit.store.urls import engine_url, redacted_url, sqlite_file
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+"""How long a SQLite connection waits for another's lock before "database is locked"."""
+READER_LOCK_TIMEOUT_MS = 10_000
+"""How long a PostgreSQL reader waits for a table lock (a migration's) before giving up, busy."""
 APPLICATION_NAME = "toolkit"
 
 
@@ -33,15 +38,17 @@ def make_engine(url: str, *, read_only: bool = False) -> sa.Engine:
         return _sqlite_engine(parsed, url, read_only=read_only)
     kwargs: dict = {"future": True, "pool_pre_ping": True}
     if backend == "postgresql":
-        options = "-c default_transaction_read_only=on" if read_only else ""
+        options = (f"-c default_transaction_read_only=on -c lock_timeout={READER_LOCK_TIMEOUT_MS}"
+                   if read_only else "")
         kwargs["connect_args"] = {"application_name": APPLICATION_NAME, **({"options": options} if options else {})}
     try:
-        return sa.create_engine(parsed, **kwargs)
+        engine = sa.create_engine(parsed, **kwargs)
     except ModuleNotFoundError as exc:
         raise StoreError(
             f"Cannot open the store at {redacted_url(url)}: its database driver ({exc.name}) is not installed. "
             "Run `make setup` (it installs psycopg for PostgreSQL), or pip install 'psycopg[binary]'."
         ) from None
+    return engine if read_only else changes.track(engine)
 
 
 def _sqlite_engine(parsed: URL, url: str, *, read_only: bool) -> sa.Engine:
@@ -54,7 +61,7 @@ def _sqlite_engine(parsed: URL, url: str, *, read_only: bool) -> sa.Engine:
                 raise StoreError(f"Cannot create the project store {path}: {exc.strerror}.") from None
         engine = sa.create_engine(parsed, future=True)
         sa.event.listen(engine, "connect", _writer_pragmas)
-        return engine
+        return changes.track(engine)
     if path is None:
         raise StoreError("An in-memory store cannot be opened read-only (there is nothing to read).")
     if not path.is_file():
@@ -89,11 +96,13 @@ def _read_only_connection(path: Path) -> sqlite3.Connection:
     nothing is writing it then, and nothing is ever written by this connection.
     """
     uri = f"{path.resolve().as_uri()}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.OperationalError as exc:
         conn.close()
+        if any(busy in str(exc).lower() for busy in SQLITE_BUSY):
+            raise  # a writer holds the store: busy, not a read-only folder (immutable would never see its writes)
         log.warning("store %s opened immutable (read-only folder, no writer): %s", path, exc)
         conn = sqlite3.connect(f"{uri}&immutable=1", uri=True, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

@@ -27,6 +27,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from toolkit.errors import StoreError
+from toolkit.store import changes
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ def migration_connection(engine: sa.Engine) -> Iterator[sa.Connection]:
     PostgreSQL: a transaction-scoped advisory lock (DDL is transactional there). Either way a
     failed migration leaves the store as it was.
     """
-    with engine.connect() as conn:
+    with engine.connect() as conn, changes.untracked(conn):
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         elif engine.dialect.name == "postgresql":

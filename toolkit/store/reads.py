@@ -18,6 +18,7 @@ from toolkit.store.tables import (
     runs,
     segments,
     sources,
+    store_info,
     survey_questions,
     text_answers,
     turns,
@@ -172,13 +173,28 @@ class StoreReads:
         with self.engine.connect() as conn:
             return pd.read_sql(sa.select(runs).order_by(runs.c.started_at.desc()).limit(limit), conn)
 
-    def counts(self) -> dict[str, int]:
-        """Row count of every table."""
+    def changes(self) -> dict[str, str]:
+        """``table -> token`` that every committed write of the table renews (:mod:`toolkit.store.changes`).
+
+        One small indexed query: what caches compare to know that a table changed.
+        """
+        from toolkit.store.changes import read_changes
+
         with self.engine.connect() as conn:
-            return {
-                name: int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar())
-                for name, table in TABLES.items()
-            }
+            return read_changes(conn)
+
+    def counts(self) -> dict[str, int]:
+        """Row count of every table (``store_info``'s change tokens are bookkeeping, not counted)."""
+        from toolkit.store.changes import PREFIX
+
+        with self.engine.connect() as conn:
+            counts = {}
+            for name, table in TABLES.items():
+                query = sa.select(sa.func.count()).select_from(table)
+                if name == store_info.name:
+                    query = query.where(~store_info.c.key.startswith(PREFIX))
+                counts[name] = int(conn.execute(query).scalar())
+            return counts
 
     def segments_by_key(self, keys: list[str]) -> pd.DataFrame:
         """``segment_key``, ``source_uid``, ``text`` of the segments with these keys (unknown keys left out)."""

@@ -27,8 +27,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from toolkit import schema as s
 from toolkit.errors import InputDataError, StoreError, ToolkitError
+from toolkit.store import engine as _engine
 from toolkit.store import lock as _lock
 from toolkit.store import migrate
+from toolkit.store.busy import retry_when_busy
 from toolkit.store.engine import make_engine
 from toolkit.store.reads import StoreReads
 from toolkit.store.tables import (
@@ -333,9 +335,9 @@ class Store(StoreReads):
                             run_id: str, segmented_with: str) -> None:
         """Replace the segments of these sources and mark them segmented with these settings."""
         ids = [int(i) for i in source_ids]
+        rows = _records(frame, segments, run_id=run_id)  # before the first write: SQLite's lock is held from there
         if ids:
             conn.execute(segments.delete().where(segments.c.source_id.in_(ids)))
-        rows = _records(frame, segments, run_id=run_id)
         if rows:
             conn.execute(segments.insert(), rows)
         if ids:
@@ -350,13 +352,13 @@ class Store(StoreReads):
     def replace_machine_codings_of(self, conn: sa.Connection, frame: pd.DataFrame, *, coder: str, run_id: str,
                                    segment_keys: list[str] | None) -> None:
         """Replace one machine coder's codings of these segments (``None``: all of them)."""
+        rows = _records(frame, codings, coder=coder, run_id=run_id)  # before the first write (SQLite's lock)
         query = codings.delete().where(codings.c.coder == coder)
         if segment_keys is not None:
             for start in range(0, len(segment_keys), 500):
                 conn.execute(query.where(codings.c.segment_key.in_(segment_keys[start:start + 500])))
         else:
             conn.execute(query)
-        rows = _records(frame, codings, coder=coder, run_id=run_id)
         if rows:
             conn.execute(codings.insert(), rows)
 
@@ -373,8 +375,9 @@ class Store(StoreReads):
     def set_topic_label(self, topic: int, label: str) -> None:
         """Show a topic under a researcher's name until the next fit (which replays the rename)."""
         check_lengths(topics, [{s.TOPIC_LABEL: label}])
-        with self.transaction() as conn:
-            conn.execute(topics.update().where(topics.c.topic == int(topic)).values(topic_label=label))
+        self._write_when_free(
+            lambda conn: conn.execute(topics.update().where(topics.c.topic == int(topic)).values(topic_label=label)),
+            "renaming the topic")
 
     def add_human_codings(self, frame: pd.DataFrame) -> int:
         """Append human decisions (never updates: the latest decision of a coder on a segment wins).
@@ -388,8 +391,7 @@ class Store(StoreReads):
                 raise InputDataError(s.HUMAN_CODINGS, f"Unknown decision {row.get(s.DECISION)!r}.",
                                      f"Use one of: {', '.join(s.DECISIONS)}.")
         if rows:
-            with self.transaction() as conn:
-                conn.execute(human_codings.insert(), rows)
+            self._write_when_free(lambda conn: conn.execute(human_codings.insert(), rows), "saving the decisions")
         return len(rows)
 
     def add_qa_sample(self, sample: Mapping[str, Any], items: pd.DataFrame) -> int:
@@ -445,10 +447,11 @@ class Store(StoreReads):
 
     def replace_topics(self, conn: sa.Connection, frame: pd.DataFrame, assignments: pd.DataFrame, run_id: str) -> None:
         """Replace the topic model's output: one row per topic, one row per segment."""
+        prepared = [(table, _records(data, table, run_id=run_id))  # before the first write (SQLite's lock)
+                    for table, data in ((topics, frame), (segment_topics, assignments))]
         conn.execute(topics.delete())
         conn.execute(segment_topics.delete())
-        for table, data in ((topics, frame), (segment_topics, assignments)):
-            rows = _records(data, table, run_id=run_id)
+        for table, rows in prepared:
             if rows:
                 conn.execute(table.insert(), rows)
 
@@ -456,8 +459,23 @@ class Store(StoreReads):
         row = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict, tuple)) else v) for k, v in row.items()}
         row.setdefault(s.CREATED_AT, now())
         check_lengths(table, [row])
-        with self.transaction() as conn:
-            return int(conn.execute(table.insert().values(**row)).inserted_primary_key[0])
+        return self._write_when_free(
+            lambda conn: int(conn.execute(table.insert().values(**row)).inserted_primary_key[0]), f"saving the {table.name}")
+
+    def _write_when_free(self, write, what: str):
+        """``write(conn)`` in one transaction, done again while the store is busy (a run holds SQLite's lock).
+
+        Only for one whole, small transaction of human work: a busy store rolled it back, so doing
+        it again never writes it twice (:func:`toolkit.store.busy.retry_when_busy`). On PostgreSQL
+        a lock held elsewhere (a migration's) is waited for as long as SQLite's busy timeout.
+        """
+        def attempt():
+            with self.transaction() as conn:
+                if self.backend == "postgresql":  # wait for a lock as long as SQLite's busy timeout, not forever
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(_engine.BUSY_TIMEOUT_MS)}")
+                return write(conn)
+
+        return retry_when_busy(attempt, what=what, where=self.location)
 
     def add_topic_edit(
         self, action: str, members: list[list[str]], *, author: str, label: str | None = None,
