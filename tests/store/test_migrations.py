@@ -187,6 +187,9 @@ def next_release(tmp_path, monkeypatch):
         monkeypatch.setattr(migrate, "_script", lambda locations=(): real_script(extra))
         monkeypatch.setattr(migrate, "alembic_config", lambda connection=None, version_locations=None:
                             real_config(connection, version_locations=list(extra)))
+        script = real_script(extra)
+        monkeypatch.setattr(migrate, "_packaged_revisions", lambda: (
+            frozenset(rev.revision for rev in script.walk_revisions()), script.get_current_head()))
         return "9001"
 
     return switch
@@ -297,3 +300,25 @@ def test_the_next_run_on_a_release_store_keeps_every_piece_of_human_work(tmp_pat
     comments = store.table(s.COMMENTS)
     on_segments = comments[comments[s.SEGMENT_KEY].notna()]
     assert on_segments[s.SEGMENT_KEY].isin(keys).all()
+
+
+def test_the_packaged_revisions_are_read_as_alembic_reads_them():
+    known, head = migrate._packaged_revisions()
+    script = migrate._script()
+    assert head == script.get_current_head()
+    assert known == {rev.revision for rev in script.walk_revisions()}
+
+
+def test_opening_a_current_store_does_not_import_alembic(tmp_path):
+    """Alembic costs 0.4 s at start; a run with nothing to do (issue 18) must not pay it."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'study.sqlite'}"
+    Store(url).table(s.SOURCES)  # creates it at head
+    code = (f"import sys; from toolkit.store import Store; Store({url!r}).table('sources'); "
+            "print('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2],
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert out.stdout.strip() == "False"

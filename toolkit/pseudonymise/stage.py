@@ -27,6 +27,7 @@ from toolkit.pseudonymise.mapping import PseudonymKey
 from toolkit.pseudonymise.pseudonymiser import Pseudonymiser
 from toolkit.pseudonymise.records import (
     PATH_PART,
+    SUB_SOURCE,
     Document,
     documents_from_survey,
     documents_from_transcript,

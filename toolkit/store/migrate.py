@@ -21,13 +21,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import ast
+import re
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 
 from toolkit.errors import StoreError
 from toolkit.store import changes
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +72,8 @@ class SchemaState:
 
 def alembic_config(connection: sa.Connection | None = None, *, version_locations: list[str] | None = None) -> Config:
     """Alembic's configuration, built in code (``version_locations`` adds folders, for tests)."""
+    from alembic.config import Config  # imported only to migrate: opening a current store never needs Alembic
+
     config = Config()
     config.set_main_option("script_location", str(SCRIPTS))
     if version_locations:
@@ -79,27 +86,70 @@ def alembic_config(connection: sa.Connection | None = None, *, version_locations
 
 @lru_cache(maxsize=8)
 def _script(locations: tuple[str, ...] = ()) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config(version_locations=list(locations) or None))
+
+
+_ASSIGNMENT = re.compile(r"^(revision|down_revision)\s*(?::[^=]+)?=\s*(.+?)\s*$", re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
+def _packaged_revisions() -> tuple[frozenset[str], str]:
+    """The packaged revisions and their head, read from the revision files' ``revision`` and
+    ``down_revision`` lines without importing Alembic (0.4 s at every start; ``toolkit run`` with
+    nothing to do must stay quick). The one revision no other names as its parent is the head."""
+    revisions: dict[str, object] = {}
+    for path in sorted((SCRIPTS / "versions").glob("*.py")):
+        found = dict(_ASSIGNMENT.findall(path.read_text(encoding="utf-8")))
+        if "revision" in found:
+            revisions[ast.literal_eval(found["revision"])] = ast.literal_eval(found.get("down_revision", "None"))
+    parents = {p for p in revisions.values() if p is not None}
+    heads = sorted(set(revisions) - parents)
+    if len(heads) != 1:
+        raise StoreError(f"The toolkit's store migrations have {len(heads)} heads ({', '.join(heads)}); "
+                         "reinstall the toolkit.")
+    return frozenset(revisions), heads[0]
+
+
+class _Revisions:
+    """What :func:`schema_state` needs of the revision graph: its head and whether it knows a revision."""
+
+    def __init__(self, locations: tuple[str, ...]):
+        if locations:  # extra folders (tests): Alembic reads them
+            script = _script(locations)
+            self.head = script.get_current_head()
+            self._known = None
+            self._script = script
+        else:
+            self._known, self.head = _packaged_revisions()
+
+    def knows(self, revision: str) -> bool:
+        if self._known is not None:
+            return revision in self._known
+        try:
+            self._script.get_revision(revision)
+        except Exception:  # noqa: BLE001 - alembic raises several kinds for an unknown id
+            return False
+        return True
 
 
 def head_revision(version_locations: tuple[str, ...] = ()) -> str:
     """The revision this toolkit's code expects."""
-    return _script(version_locations).get_current_head()
+    return _Revisions(version_locations).head
 
 
 def schema_state(conn: sa.Connection, *, version_locations: tuple[str, ...] = ()) -> SchemaState:
     """Read where the store on ``conn`` is (reads only; safe for a reader)."""
-    script = _script(version_locations)
-    head = script.get_current_head()
+    graph = _Revisions(version_locations)
+    head = graph.head
     names = set(sa.inspect(conn).get_table_names())
     if VERSION_TABLE in names:
         heads = [r[0] for r in conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}"))]
         if not heads:
             return SchemaState(None, head, empty="store_info" not in names)
         revision = heads[0]
-        try:
-            script.get_revision(revision)
-        except Exception:  # noqa: BLE001 - alembic raises several kinds for an unknown id
+        if not graph.knows(revision):
             return SchemaState(revision, head, unknown=True)
         return SchemaState(revision, head)
     if "store_info" not in names:
@@ -193,6 +243,8 @@ def _refuse_unknown(state: SchemaState, where: str) -> None:
 
 
 def _migrate(conn: sa.Connection, state: SchemaState, *, version_locations: tuple[str, ...] = ()) -> None:
+    from alembic import command
+
     config = alembic_config(conn, version_locations=list(version_locations) or None)
     if state.legacy:
         command.stamp(config, state.revision)
