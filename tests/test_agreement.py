@@ -425,3 +425,43 @@ def test_classification_report_frame_errors():
         classification_report_frame(["a", None], ["a", "b"])
     with pytest.raises(AgreementError, match="Nothing to score"):
         classification_report_frame([], [])
+
+
+# --------------------------------------------------------------------------- cross-checks against the reference package
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_alpha_agrees_with_the_krippendorff_package(level, seed):
+    """Our alpha (kept because the package is GPL-3.0) equals the reference implementation on random data."""
+    krippendorff = pytest.importorskip("krippendorff")
+    rng = np.random.default_rng(seed)
+    data = rng.integers(1, 6, size=(40, 4)).astype(float)
+    data[rng.random(data.shape) < 0.2] = np.nan  # missing values
+    data[:10, 1] = data[:10, 0]  # some agreement, so alpha is not ~0
+    ours = krippendorff_alpha(data, level)
+    theirs = krippendorff.alpha(reliability_data=data.T, level_of_measurement=level)
+    assert ours == pytest.approx(theirs, abs=1e-9)
+
+
+def test_alpha_canonical_example_agrees_with_the_krippendorff_package():
+    krippendorff = pytest.importorskip("krippendorff")
+    data = np.array(
+        [[1, 1, nan, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3], [2, 2, 2, 2], [1, 2, 3, 4],
+         [4, 4, 4, 4], [1, 1, 2, 1], [2, 2, 2, 2], [nan, 5, 5, 5], [nan, nan, 1, 1], [nan, 3, nan, nan]]
+    )
+    for level in ("nominal", "ordinal", "interval", "ratio"):
+        assert krippendorff_alpha(data, level) == pytest.approx(
+            krippendorff.alpha(reliability_data=data.T, level_of_measurement=level), abs=1e-9
+        )
+
+
+def test_kappa_and_confusion_come_from_sklearn_on_mixed_label_types():
+    """scikit-learn refuses labels of mixed types; ours encodes them first and gives the same numbers."""
+    from sklearn.metrics import cohen_kappa_score, confusion_matrix
+
+    a = [1, "x", "x", None.__class__.__name__, 1, "x"]
+    b = [1, "x", 1, None.__class__.__name__, "x", "x"]
+    as_text = ([str(v) for v in a], [str(v) for v in b])
+    assert cohen_kappa(a, b) == pytest.approx(cohen_kappa_score(*as_text))
+    table = confusion_table(a, b, labels=[1, "x", "NoneType"])
+    expected = confusion_matrix(*as_text, labels=["1", "x", "NoneType"])
+    assert (table.drop(index=TOTAL, columns=TOTAL).to_numpy() == expected).all()

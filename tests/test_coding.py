@@ -13,7 +13,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from tests.ingest.test_study import make_study
 from toolkit import schema as s
 from toolkit.codebook import load_codebook
-from toolkit.coding import ThemeCoder, agreement_codings, code_study, resolve_codings
+from toolkit.coding import ThemeCoder, agreement_codings, resolve_codings
+from toolkit.pipeline import code_study
 from toolkit.config import load_config
 from toolkit.errors import NotFittedError
 from toolkit.ingest.study import ingest_study
@@ -25,7 +26,7 @@ class TfidfEmbedder:
 
     def __init__(self, codebook):
         texts = codebook.examples_frame()[s.TEXT].tolist() + [t.definition for t in codebook.themes]
-        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts)
+        self.vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit(texts)
 
     def __call__(self, texts):
         matrix = self.vectorizer.transform(list(texts)).toarray().astype(np.float32)
@@ -48,7 +49,7 @@ def nlp():
 
 @pytest.fixture(scope="module")
 def coder(codebook, nlp):
-    return ThemeCoder(codebook=codebook, embedder=TfidfEmbedder(codebook), nlp=nlp, min_score=0.3).fit()
+    return ThemeCoder(codebook=codebook, embedder=TfidfEmbedder(codebook), nlp=nlp, min_confidence=0.0).fit()
 
 
 def test_predict_before_fit_raises(codebook):
@@ -68,7 +69,7 @@ def test_codings_state_their_evidence(coder):
 
 
 def test_unrelated_text_is_left_uncoded(coder):
-    out = coder.predict(["I had pasta for lunch on Tuesday."])
+    out = coder.predict(["Penguins waddle across the frozen beach."])
     assert out[s.THEME].isna().all()
 
 
@@ -78,7 +79,7 @@ def test_unrelated_text_is_left_uncoded(coder):
         ("Matching NHS numbers is no longer a barrier for us.", s.ENABLER),
         ("We couldn't have done it without the IG lead.", s.ENABLER),
         ("They just don't trust us with anything about their patients.", s.BARRIER),
-        ("The systems don't talk to each other.", s.BARRIER),
+        ("Our IT systems don't talk to the GP systems at all.", s.BARRIER),
     ],
 )
 def test_polarity_of_clear_cases(coder, text, polarity):
@@ -103,16 +104,19 @@ def coded_study(tmp_path, codebook, nlp):
 
 
 def test_code_study_stores_segments_and_codings_with_versions(tmp_path, codebook, nlp):
-    config, store, _, report = coded_study(tmp_path, codebook, nlp)
+    _, store, _, report = coded_study(tmp_path, codebook, nlp)
     segments = store.table(s.SEGMENTS)
-    assert len(segments) == report.segments > 0
+    assert int(segments[s.IS_EVIDENCE].sum()) == report.segments > 0
     assert set(segments.loc[~segments[s.IS_EVIDENCE], s.SPEAKER_ROLE]) == {s.INTERVIEWER}
     codings = store.table(s.CODINGS)
     assert not codings.empty
     assert set(codings[s.CODEBOOK_VERSION]) == {codebook.fingerprint()}
     assert set(codings[s.RUN_ID]) == {report.run_id}
     assert set(codings[s.SEGMENT_KEY]) <= set(segments.loc[segments[s.IS_EVIDENCE], s.SEGMENT_KEY])
-    assert all("fired" in json.loads(e) for e in codings[s.EVIDENCE])
+    themed = codings[codings[s.THEME].notna()]
+    assert all("fired" in json.loads(e) for e in themed[s.EVIDENCE])
+    abstained = codings[codings[s.THEME].isna()]  # seen and left without a theme: never a polarity
+    assert abstained[s.POLARITY].isna().all()
 
 
 def test_human_decisions_survive_a_rerun_and_teach_the_coder(tmp_path, codebook, nlp):

@@ -97,10 +97,18 @@ def test_topic_settings_are_checked_with_a_fix(tmp_path, table, message):
         config_from_dict({"topics": table}, root=tmp_path)
 
 
-def test_topic_settings_do_not_make_coding_stale(tmp_path):
-    from toolkit.coding import NOT_CODING
-
+def test_each_stage_fingerprints_only_the_settings_it_reads(tmp_path):
     a = config_from_dict({}, root=tmp_path)
-    b = config_from_dict({"topics": {"n_neighbors": 30}}, root=tmp_path)
-    assert a.fingerprint(exclude=NOT_CODING) == b.fingerprint(exclude=NOT_CODING)
-    assert a.fingerprint() != b.fingerprint()
+    b = config_from_dict({"topics": {"n_neighbors": 30}, "store": {"path": "elsewhere/x.sqlite"}}, root=tmp_path)
+    for stage in ("ingest", "pseudonymise", "segment", "code"):
+        assert a.settings_fingerprint(stage) == b.settings_fingerprint(stage), stage
+    assert a.settings_fingerprint("topics") != b.settings_fingerprint("topics")
+    c = config_from_dict({"pseudonymisation": {"known_names": ["Clem"]}}, root=tmp_path)
+    assert a.settings_fingerprint("pseudonymise") != c.settings_fingerprint("pseudonymise")
+    d = config_from_dict({"pseudonymisation": {"key_path": "/secure/k.json"}}, root=tmp_path)
+    assert a.settings_fingerprint("pseudonymise") == d.settings_fingerprint("pseudonymise")  # where, not what
+
+
+def test_an_old_setting_that_changed_meaning_says_what_to_write(tmp_path):
+    with pytest.raises(ConfigError, match="coding.min_score is now coding.min_confidence"):
+        config_from_dict({"coding": {"min_score": 0.45}}, root=tmp_path)

@@ -15,7 +15,7 @@ from toolkit.review import ReviewContext, add_comment, add_summary, import_codin
 from toolkit.review.context import context_for
 from toolkit.store import Store
 
-from tests.test_pipeline import NO_PSEUDO, make_study
+from tests.test_pipeline import make_study
 
 pytestmark = pytest.mark.model
 

@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("gold", type=Path)
     p.add_argument("--study", help="use this study's codebook, settings and human codings")
     p.add_argument("--text-column", default="text")
+    p.add_argument("--curve", action="store_true", help="also print the learning curve (slower)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("topics", help="find topics beside the codebook; candidate new themes, places; rename, merge, split")
@@ -523,12 +524,12 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 def cmd_code_text(args: argparse.Namespace) -> int:
 
-    from toolkit.coding import build_coder, code_texts
+    from toolkit.coding import code_texts, study_coder
 
     frame = _read_csv(args.input)
     _require_columns(args.input, frame, [args.text_column])
     config, store = _open_study(args.study) if args.study else (None, None)
-    coder = build_coder(config, store=store)
+    coder = study_coder(config, store)
     coded = code_texts(frame[args.text_column].fillna("").tolist(), coder)
     out = frame.join(coded.drop(columns=["evidence"]).add_prefix("" if args.text_column not in coded else "coded_"))
     from toolkit.io import atomic_write
@@ -565,17 +566,30 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from toolkit.coding import build_coder, code_texts, evaluate_coder
+    from toolkit.coding import code_texts, evaluate_coder, study_codebook, study_coder, training_frame
+    from toolkit.coding.evaluate import evaluate_study
+    from toolkit.coding.stage import unfitted_coder
 
     gold = _read_csv(args.gold)
     _require_columns(args.gold, gold, [args.text_column, "theme", "polarity"])
+    gold = gold.rename(columns={args.text_column: "text"})
     config, store = _open_study(args.study) if args.study else (None, None)
-    coder = build_coder(config, store=store)
-    coded = code_texts(gold[args.text_column].tolist(), coder)
-    tables = evaluate_coder(gold, coded)
+    codebook = study_codebook(config)
+    training = training_frame(store.table("human_codings")) if store is not None else None
+    base = study_coder(config, store, codebook=codebook)
+
+    def make_coder(rows):
+        return unfitted_coder(codebook, config.coding if config else None, embedder=base.embedder, nlp=base.nlp,
+                              seed=config.seed if config else 42).fit(rows)
+
+    tables = evaluate_coder(gold, code_texts(gold, make_coder(None)))
+    print("Zero-shot (the codebook only, no reviewed codings):")
     for name, table in tables.items():
-        print(f"\n{name.capitalize()} ({len(gold) if name == 'theme' else int(table.loc[table.index[:-3], 'support'].sum())} segments):")
+        n = len(gold) if name == "theme" else int(table.loc[table.index[:-3], "support"].sum())
+        print(f"\n{name.capitalize()} ({n} segments):")
         print(table.round(3).to_string())
+    print()
+    print(evaluate_study(gold, make_coder=make_coder, training=training, codebook=codebook, curve=args.curve))
     return 0
 
 
@@ -584,7 +598,9 @@ def _print_coding(report, store) -> None:
         print("Nothing to code: the store holds no participant segments.")
         return
     print(
-        f"Coded {report.coded_segments} of {report.segments} {'participant' if report.full else 'new'} segments "
+        f"Coded {report.coded_segments} of {report.segments} "
+        f"{ {'all': 'participant', 'new': 'new', 'codebook edit': 'participant (only those a codebook edit touches)'}[report.mode]} "
+        "segments "
         f"({report.codings} codings; codebook {report.codebook_version}; "
         f"{report.human_codings_used} human codings used for training; embeddings: {report.embeddings_computed} "
         f"computed, {report.embeddings_cached} from cache)."

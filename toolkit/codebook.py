@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import functools
 import hashlib
 import json
 import logging
@@ -36,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from toolkit import schema as s
+from toolkit.codebook_patterns import _YAML_BOOL_HINT, _check_token_patterns, _did_you_mean, _show
 from toolkit.errors import ConfigError
 
 if TYPE_CHECKING:  # pandas is only needed by callers that build frames
@@ -64,14 +64,18 @@ MIN_EXAMPLES = 2
 """Fewest example sentences a theme needs for barrier and for enabler."""
 
 _RULES_PACKAGE = "toolkit.rules"
-_TOP_KEYS = ("version", "name", "description", "polarities", "themes", "good_practice")
-_REQUIRED_TOP = ("version", "name", "polarities", "themes", "good_practice")
-_THEME_KEYS = ("id", "name", "definition", "include", "exclude", "examples", "patterns")
+_TOP_KEYS = ("version", "name", "description", "polarity", "polarities", "themes", "good_practice")
+_REQUIRED_TOP = ("name", "themes")
+_THEME_KEYS = ("id", "name", "definition", "parent", "include", "exclude", "examples", "patterns")
+DEFAULT_POLARITIES = {
+    "barrier": "The passage describes something that hinders what the study is about.",
+    "enabler": "The passage describes something that helps it.",
+    "neutral": "The passage describes without judging, or weighs both sides.",
+}
+"""Polarity definitions used when a codebook gives none (a team's own codebook often has no polarity)."""
 _PATTERN_KEYS = ("phrases", "tokens")
 _GOOD_PRACTICE_KEYS = ("definition", "cues")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_MATCHING_DOCS = "https://spacy.io/usage/rule-based-matching#adding-patterns-attributes"
-_YAML_BOOL_HINT = "YAML reads a bare yes/no/on/off/true/false as true or false: put the word in quotes"
 
 
 class UnknownThemeError(ConfigError, KeyError):
@@ -97,6 +101,8 @@ class Theme:
     examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
     phrases: tuple[str, ...] = ()
     token_patterns: tuple[list[dict], ...] = ()
+    parent: str | None = None
+    """The id of the theme this one is a sub-theme of (two levels: theme and sub-theme)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The theme as plain data, in the layout of the YAML file."""
@@ -104,6 +110,7 @@ class Theme:
             "id": self.id,
             "name": self.name,
             "definition": self.definition,
+            **({"parent": self.parent} if self.parent else {}),
             "include": self.include,
             "exclude": self.exclude,
             "examples": {p: list(self.examples.get(p, ())) for p in s.POLARITIES},
@@ -134,6 +141,8 @@ class Codebook:
     themes: tuple[Theme, ...]
     good_practice_cues: tuple[str, ...] = ()
     good_practice_definition: str = ""
+    uses_polarity: bool = True
+    """False when the study codes themes only (``polarity: false`` in the file): no coding gets a polarity."""
     path: Path | None = field(default=None, compare=False)
     """The file it was read from (``None`` when built in code)."""
 
@@ -163,12 +172,31 @@ class Codebook:
             f"{self._where()}: no theme '{theme_id}'.{hint} Themes: {', '.join(self.ids)}."
         )
 
+    def parent_of(self, theme_id: str) -> str | None:
+        """The id of a sub-theme's theme (``None`` for a top-level theme)."""
+        return self.theme(theme_id).parent
+
+    def top_level(self, theme_id: str) -> str:
+        """The top-level theme a theme or sub-theme belongs to."""
+        seen = {theme_id}
+        parent = self.theme(theme_id).parent
+        while parent and parent not in seen:
+            theme_id, parent = parent, self.theme(parent).parent
+            seen.add(theme_id)
+        return theme_id
+
+    def theme_fingerprint(self, theme_id: str) -> str:
+        """A hash of one theme's content: a codebook edit recodes only the themes whose hash changed."""
+        blob = json.dumps(self.theme(theme_id).to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:10]
+
     def to_dict(self) -> dict[str, Any]:
         """The codebook as plain data, in the layout of the YAML file."""
         return {
             "version": self.version,
             "name": self.name,
             "description": self.description,
+            **({} if self.uses_polarity else {"polarity": False}),
             "polarities": {p: self.polarities.get(p, "") for p in s.POLARITIES},
             "good_practice": {"definition": self.good_practice_definition, "cues": list(self.good_practice_cues)},
             "themes": [t.to_dict() for t in self.themes],
@@ -349,7 +377,7 @@ def codebook_from_dict(data: Any, *, source: str | Path | None = None, check_pat
             f"A codebook needs {', '.join(_REQUIRED_TOP)} (and may have description); "
             f"copy them from toolkit/rules/{DEFAULT_CODEBOOK}."
         )
-    version = data["version"]
+    version = data.get("version", "1")
     if not isinstance(version, str) or not version.strip():
         if isinstance(version, (int, float)) and not isinstance(version, bool):
             fix = "put it in quotes so it is kept as written"
@@ -362,8 +390,14 @@ def codebook_from_dict(data: Any, *, source: str | Path | None = None, check_pat
         description = ""
     if not isinstance(description, str):
         raise ConfigError(f"{where}: description must be text, found {_kind(description)}. Put it in quotes.")
-    polarities = _polarities(data["polarities"], where)
-    cues, good_definition = _good_practice(data["good_practice"], where)
+    uses_polarity = data.get("polarity", True)
+    if not isinstance(uses_polarity, bool):
+        raise ConfigError(
+            f"{where}: polarity must be true or false (false: code themes only, no barrier/enabler); "
+            f"found {_kind(uses_polarity)}."
+        )
+    polarities = _polarities(data["polarities"], where) if data.get("polarities") is not None else dict(DEFAULT_POLARITIES)
+    cues, good_definition = _good_practice(data["good_practice"], where) if data.get("good_practice") is not None else ((), "")
 
     raw_themes = data["themes"]
     if not isinstance(raw_themes, list) or not raw_themes:
@@ -382,6 +416,12 @@ def codebook_from_dict(data: Any, *, source: str | Path | None = None, check_pat
             )
         first_at[theme.id] = position
         themes.append(theme)
+    for position, theme in enumerate(themes, start=1):
+        if theme.parent is not None and (theme.parent not in first_at or theme.parent == theme.id):
+            hint = _did_you_mean(theme.parent, tuple(first_at))
+            raise ConfigError(
+                f"{where}, theme '{theme.id}': parent '{theme.parent}' is not another theme of this codebook.{hint}"
+            )
     if check_patterns:
         _check_token_patterns(themes, where)
     return Codebook(
@@ -392,6 +432,7 @@ def codebook_from_dict(data: Any, *, source: str | Path | None = None, check_pat
         themes=tuple(themes),
         good_practice_cues=cues,
         good_practice_definition=good_definition,
+        uses_polarity=uses_polarity,
         path=path,
     )
 
@@ -438,13 +479,13 @@ def _theme(raw: Any, where: str, position: int) -> Theme:
     if isinstance(theme_id, str) and theme_id.strip():
         label = f"{where}, theme '{theme_id.strip()}'"
     _no_unknown_keys(raw, _THEME_KEYS, label, "key")
-    for key in ("id", "name", "definition", "examples"):
+    for key in ("id", "name", "definition"):
         value = raw.get(key)
         empty = value is None or (isinstance(value, str) and not value.strip()) or value in ([], {})
         if empty:
             raise ConfigError(
-                f"{label}: {key} is {'missing' if key not in raw else 'empty'}. Every theme needs id, name, "
-                "definition and examples (include, exclude and patterns are optional but recommended)."
+                f"{label}: {key} is {'missing' if key not in raw else 'empty'}. Every theme needs id, name and "
+                "definition (parent, include, exclude, examples and patterns are optional)."
             )
     if not isinstance(theme_id, str):
         raise ConfigError(f"{label}: id must be text, found {theme_id!r}. Use e.g. id: trust_relationships.")
@@ -460,8 +501,12 @@ def _theme(raw: Any, where: str, position: int) -> Theme:
         key: _text(raw.get(key), label, key, required=key in ("name", "definition"))
         for key in ("name", "definition", "include", "exclude")
     }
-    examples = _examples(raw["examples"], label)
+    examples = _examples(raw["examples"], label) if raw.get("examples") not in (None, {}, []) else {p: () for p in s.POLARITIES}
     phrases, tokens = _patterns(raw.get("patterns"), label)
+    parent = raw.get("parent")
+    if parent is not None and (not isinstance(parent, str) or not _ID.match(parent.strip())):
+        raise ConfigError(f"{label}: parent must be the id of another theme, e.g. parent: trust_relationships; "
+                          f"found {_kind(parent)}.")
     return Theme(
         id=theme_id,
         name=texts["name"],
@@ -471,6 +516,7 @@ def _theme(raw: Any, where: str, position: int) -> Theme:
         examples=examples,
         phrases=phrases,
         token_patterns=tokens,
+        parent=parent.strip() if parent else None,
     )
 
 
@@ -487,7 +533,8 @@ def _examples(raw: Any, label: str) -> dict[str, tuple[str, ...]]:
             raw.get(polarity) or [], label, f"examples.{polarity}", example='["We trust each other now."]'
         )
         examples[polarity] = tuple(_squash(t) for t in sentences)
-    for polarity in (s.BARRIER, s.ENABLER):
+    given = any(examples[p] for p in (s.BARRIER, s.ENABLER))
+    for polarity in (s.BARRIER, s.ENABLER) if given else ():
         n = len(examples[polarity])
         if n < MIN_EXAMPLES:
             raise ConfigError(
@@ -547,141 +594,10 @@ def _patterns(raw: Any, label: str) -> tuple[tuple[str, ...], tuple[list[dict], 
     return tuple(phrases), tuple(checked)
 
 
-def _check_token_patterns(themes: list[Theme], where: str) -> None:
-    """Check every token pattern with spaCy's own schema, on a blank English pipeline."""
-    if not any(t.token_patterns for t in themes):
-        return
-    from spacy.errors import MatchPatternError
-    from spacy.matcher import Matcher
-
-    vocab = _blank_vocab()
-    for theme in themes:
-        for i, pattern in enumerate(theme.token_patterns):
-            label = f"{where}, theme '{theme.id}', patterns.tokens[{i}]"
-            matcher = Matcher(vocab, validate=True)
-            try:
-                matcher.add(f"{theme.id}[{i}]", [pattern])
-            except MatchPatternError as exc:
-                raise ConfigError(f"{label}: {_explain_spacy_error(str(exc), pattern)}") from None
-            except (ValueError, TypeError, KeyError) as exc:
-                detail = " ".join(str(exc).split())
-                raise ConfigError(
-                    f"{label}: spaCy cannot use this pattern ({detail}). See {_MATCHING_DOCS}."
-                ) from None
-            _check_anchored(pattern, label)
-
-
-def _check_anchored(pattern: list[dict], label: str) -> None:
-    """A pattern must need at least one real token, and must not start or end with a bare wildcard."""
-
-    def bare(token: dict) -> bool:  # {OP: "*"} and the like: any token at all
-        return set(token) == {"OP"}
-
-    def optional(token: dict) -> bool:
-        op = str(token.get("OP", ""))
-        counted = re.fullmatch(r"\{(\d*)(?:,(\d*))?\}", op)
-        return op in ("?", "*") or (counted is not None and int(counted.group(1) or 0) == 0)
-
-    if not any(not bare(t) and not optional(t) and t.get("OP") != "!" for t in pattern):
-        raise ConfigError(
-            f"{label}: no token is required, so the pattern could match almost anything. "
-            'Make at least one token a required word, e.g. {LOWER: "consent"} with no OP.'
-        )
-    for end, token in (("starts", pattern[0]), ("ends", pattern[-1])):
-        if bare(token):
-            raise ConfigError(
-                f"{label}: the pattern {end} with a bare wildcard {token}, which only widens every match. "
-                "Remove it, or give it an attribute."
-            )
-
-
-def _explain_spacy_error(message: str, pattern: list[dict]) -> str:
-    """Turn spaCy's pattern-validation report into one sentence a researcher can act on."""
-    problems: list[tuple[list[str], str]] = []
-    for line in message.splitlines():
-        m = re.match(r"^- \[(.+?)\] (.+)$", line.strip())
-        if m:
-            steps = [p.strip() for p in m.group(1).split("->")]
-            problems.append((steps[1:] if steps[:1] == ["pattern"] else steps, m.group(2).rstrip(".")))
-    if not problems:
-        return f"spaCy rejects it ({' '.join(message.split())}). See {_MATCHING_DOCS}."
-    steps = problems[0][0]
-    texts = [text for s_, text in problems if s_[:2] == steps[:2]]
-    said = "; ".join(dict.fromkeys(texts))
-    index = int(steps[0]) if steps and steps[0].isdigit() else None
-    token = pattern[index] if index is not None and index < len(pattern) else None
-    at = f"token {index}" if index is not None else "the pattern"
-    attribute = steps[1] if len(steps) > 1 else ""
-    if token is None or attribute not in token:
-        found = f" Found {_show(token)}." if token is not None else ""
-        return f"{at}: spaCy says: {said}.{found} See {_MATCHING_DOCS}."
-    value = token[attribute]
-    extra = any("Extra inputs" in text for text in texts)
-    if extra and attribute.upper() not in _token_attributes():
-        hint = _did_you_mean(attribute.upper(), _token_attributes())
-        return f"{at}: '{attribute}' is not a token attribute spaCy knows.{hint} See {_MATCHING_DOCS}."
-    if extra and isinstance(value, dict):
-        unknown = [k for k in value if str(k).upper() not in _PREDICATES]
-        if unknown:
-            hint = _did_you_mean(str(unknown[0]).upper(), _PREDICATES)
-            return f"{at}, {attribute}: '{unknown[0]}' is not a condition spaCy knows.{hint} See {_MATCHING_DOCS}."
-    if attribute == "OP":
-        return (
-            f"{at}, OP: found {_show(value)}; use one of ? (optional), * (any number), + (one or more), "
-            f'! (not), or a count such as "{{2}}" or "{{0,3}}". See {_MATCHING_DOCS}.'
-        )
-    if isinstance(value, dict) and any("valid list" in text for text in texts):
-        return (
-            f"{at}, {attribute}: found {_show(value)}; IN and NOT_IN need a list, "
-            f'e.g. {{{attribute}: {{IN: ["share", "shared"]}}}}. See {_MATCHING_DOCS}.'
-        )
-    if _has_bool(value) and attribute not in _BOOL_ATTRIBUTES:
-        return f'{at}, {attribute}: found {_show(value)}, expected text. {_YAML_BOOL_HINT}, e.g. {{{attribute}: "no"}}.'
-    return f"{at}, {attribute}: found {_show(value)}; spaCy says: {said}. See {_MATCHING_DOCS}."
-
-
-def _did_you_mean(key: str, known) -> str:
-    close = difflib.get_close_matches(key, list(known), n=1)
-    return f" Did you mean '{close[0]}'?" if close else f" Known: {', '.join(known)}."
-
-
-_PREDICATES = ("IN", "NOT_IN", "IS_SUBSET", "IS_SUPERSET", "INTERSECTS", "REGEX", "FUZZY", "==", "!=", ">=", "<=", ">", "<")
-"""Conditions a token attribute may hold instead of a plain value (spaCy's extended pattern syntax)."""
-
-
-_BOOL_ATTRIBUTES = frozenset(
-    {
-        "IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_UPPER", "IS_TITLE", "IS_PUNCT", "IS_SPACE",
-        "IS_STOP", "IS_SENT_START", "SENT_START", "LIKE_NUM", "LIKE_URL", "LIKE_EMAIL", "IS_OOV",
-        "IS_BRACKET", "IS_QUOTE", "IS_LEFT_PUNCT", "IS_RIGHT_PUNCT", "IS_CURRENCY",
-    }
-)
-
-
-@functools.lru_cache(maxsize=1)
-def _blank_vocab():
-    """A blank English vocabulary for validating patterns (built once, on first use)."""
-    import spacy
-
-    return spacy.blank("en").vocab
-
-
-@functools.lru_cache(maxsize=1)
-def _token_attributes() -> tuple[str, ...]:
-    from spacy.schemas import TokenPattern
-
-    fields = getattr(TokenPattern, "model_fields", None) or getattr(TokenPattern, "__fields__", {})
-    names = []
-    for name, info in fields.items():
-        alias = getattr(info, "alias", None)
-        names.append((alias or name).upper())
-    return tuple(sorted(set(names)))
-
-
 # --------------------------------------------------------------------------- small helpers
 def _parse_yaml(text: str, where: str) -> Any:
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         place = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -795,16 +711,6 @@ def _upper_keys(token: dict) -> dict:
     return out
 
 
-def _has_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return True
-    if isinstance(value, dict):
-        return any(_has_bool(v) for v in value.values())
-    if isinstance(value, list):
-        return any(isinstance(v, bool) for v in value)
-    return False
-
-
 def _block(text: str) -> str:
     return _Block(text) if len(text) > 96 else text
 
@@ -829,8 +735,3 @@ def _kind(value: Any) -> str:
     if isinstance(value, str):
         return f"the text {_show(value)}"
     return type(value).__name__
-
-
-def _show(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -95,10 +95,27 @@ class CodingOptions:
 
     codebook: str = ""
     """Path of the study's codebook (YAML); empty uses the toolkit's default codebook."""
-    min_score: float = 0.45
-    """Combined evidence a theme needs before the machine codes it (higher: fewer, surer codings)."""
+    embedder: str = "minilm"
+    """Sentence embedder: ``minilm`` (all-MiniLM-L6-v2) or ``e5`` (multilingual-e5-small: better on polarity and
+    on text that is not English, 2-3x slower)."""
+    min_confidence: float = 0.35
+    """Calibrated probability a theme needs before the machine codes it; below it, the coder abstains."""
     max_themes: int = 2
     """At most this many themes per segment."""
+    second_ratio: float = 0.6
+    """A second theme is coded when its probability is at least this share of the first's."""
+    context_weight: float = 0.3
+    """How much the sentence before a unit counts when a unit is read in context."""
+    prompt_weight: float = 1.0
+    """How much the question a unit answers ("What gets in the way?") leans its polarity."""
+    cue_weight: float = 1.0
+    """How strongly each polarity cue shifts the polarity model's odds."""
+    similarity_weight: float = 0.5
+    """How much similarity to a theme's definition and examples counts beside the trained model."""
+    follow_on_weight: float = 0.8
+    """How much a short follow-on ("That makes it easy.") takes from the claim it completes."""
+    pattern_weight: float = 0.15
+    """How much a codebook pattern supports a theme the model already ranks among its first three."""
     min_words: int = 4
     """Sentences shorter than this are joined to a neighbour when segmenting."""
 
@@ -418,6 +435,10 @@ def config_from_dict(data: dict[str, Any], *, root: str | Path, source: str | Pa
     if not 0 <= config.topics.stability_seeds <= 20 or config.topics.stability_sample < 50:
         raise ConfigError(f"{source}: topics.stability_seeds is {config.topics.stability_seeds} and stability_sample "
                           f"{config.topics.stability_sample}; use 0-20 seeds (0: off) and a sample of at least 50.")
+    _choice(source, "coding.embedder", config.coding.embedder, ("minilm", "e5"))
+    if not 0.0 <= config.coding.min_confidence <= 1.0:
+        raise ConfigError(f"{source}: coding.min_confidence is {config.coding.min_confidence}; it is a probability "
+                          "between 0 and 1.")
     if config.pseudonymisation.style not in ("tag", "alias"):
         raise ConfigError(
             f"{source}: pseudonymisation.style is '{config.pseudonymisation.style}'; expected 'tag' or 'alias'."
@@ -432,9 +453,21 @@ def _choice(source, key: str, value: str, allowed: tuple[str, ...]) -> None:
         raise ConfigError(f"{source}: {key} is '{value}'; expected one of {', '.join(allowed)}.{hint}")
 
 
+RENAMED = {"coding.min_score": (
+    "coding.min_confidence",
+    "it is now a calibrated probability (0.35 by default), not a similarity score: replace the line with "
+    "min_confidence = 0.35, or delete it to use the default",
+)}
+"""Settings of earlier releases that changed meaning: refused with what to write instead."""
+
+
 def _build_section(source: str | Path, name: str, cls: type, table: Any) -> Any:
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: [{name}] must be a table of settings, found {type(table).__name__}.")
+    for key in table:
+        if f"{name}.{key}" in RENAMED:
+            new, why = RENAMED[f"{name}.{key}"]
+            raise ConfigError(f"{source}: {name}.{key} is now {new}; {why}.")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     defaults = cls()
     kwargs = {}

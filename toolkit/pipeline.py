@@ -329,7 +329,7 @@ def segment_settings_hash(config: StudyConfig) -> str:
     return config.settings_fingerprint("segment", spacy_model_name(config.pseudonymisation.ner_model))
 
 
-def _segment(config: StudyConfig, store, *, force: bool) -> dict[str, Any] | None:
+def _segment(config: StudyConfig, store, *, force: bool, nlp=None) -> dict[str, Any] | None:
     from toolkit.models import load_segmenter
     from toolkit.segment import segment_sources
 
@@ -345,7 +345,7 @@ def _segment(config: StudyConfig, store, *, force: bool) -> dict[str, Any] | Non
     with _Run(store, "segment", fingerprint) as run:
         segments = pd.DataFrame()
         if ids:
-            nlp = load_segmenter(config.pseudonymisation.ner_model)
+            nlp = nlp if nlp is not None else load_segmenter(config.pseudonymisation.ner_model)
             segments = segment_sources(store.turns_for_segmenting(ids), store.answers_for_segmenting(ids), nlp,
                                        min_words=config.coding.min_words)
         with store.transaction() as conn:
@@ -432,6 +432,8 @@ class CodingReport:
     codebook_version: str
     embeddings_computed: int
     embeddings_cached: int
+    mode: str = "all"
+    """``all``, ``new`` (only segments not coded yet) or ``codebook edit`` (only what an edit affects)."""
 
     def summary(self) -> dict:
         return dict(self.__dict__)
@@ -445,18 +447,46 @@ def study_codebook(config: StudyConfig, *, check_patterns: bool = False):
     return load_codebook(path, check_patterns=check_patterns)
 
 
-def code_settings_hash(config: StudyConfig, codebook, training: pd.DataFrame, model: str) -> str:
-    """The fingerprint of a coding run: settings, codebook, what the coder learnt from, and the embedder."""
+def code_settings_hash(config: StudyConfig, training: pd.DataFrame, model: str, codebook=None) -> str:
+    """The fingerprint of a coding run: settings, what the coder learnt from, the embedder (and the codebook)."""
     from toolkit.config import _digest
 
     taught = _digest(training.astype(str).values.tolist()) if not training.empty else ""
-    return config.settings_fingerprint("code", codebook.fingerprint(), taught, model)
+    parts = [taught, model] + ([codebook.fingerprint()] if codebook is not None else [])
+    return config.settings_fingerprint("code", *parts)
+
+
+@dataclass(frozen=True)
+class _CodebookOutline:
+    """What a coding run remembers of its codebook: enough to tell which themes a later edit changed."""
+
+    uses_polarity: bool
+    polarities: dict
+    fingerprints: dict
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(self.fingerprints)
+
+    def theme_fingerprint(self, theme_id: str) -> str:
+        return self.fingerprints[theme_id]
+
+    @classmethod
+    def of(cls, codebook) -> dict:
+        return {"uses_polarity": bool(codebook.uses_polarity), "polarities": dict(codebook.polarities),
+                "fingerprints": {t: codebook.theme_fingerprint(t) for t in codebook.ids}}
 
 
 def _code(config: StudyConfig, store, *, force: bool, embedder=None, nlp=None, codebook=None):
-    """Code the evidence segments: all of them when anything the coder depends on changed, else the new ones."""
-    from toolkit.coding import ThemeCoder, training_frame
-    from toolkit.embed import DEFAULT_MODEL, CachedEmbedder
+    """Code the evidence segments.
+
+    All of them when the settings, the human codings the coder learns from or the embedder changed;
+    after an edit of the codebook alone, only the segments whose codings touch an edited theme
+    (``recode_affected``); otherwise only the segments not coded yet.
+    """
+    from toolkit.coding import build_coder, code_segments, training_frame
+    from toolkit.coding.stage import coding_embedder, recode_affected
+    from toolkit.coding.units import add_context
     from toolkit.models import load_segmenter
 
     segments = store.segments_frame(evidence_only=True)
@@ -465,59 +495,66 @@ def _code(config: StudyConfig, store, *, force: bool, embedder=None, nlp=None, c
     given = codebook
     codebook = given or study_codebook(config)
     training = training_frame(store.table(s.HUMAN_CODINGS))
-    embedder = embedder or CachedEmbedder(store)
-    fingerprint = code_settings_hash(config, codebook, training, getattr(embedder, "model", DEFAULT_MODEL))
+    embedder = embedder or coding_embedder(config, store)
+    model = getattr(embedder, "model", "")
+    base = code_settings_hash(config, training, model)
+    fingerprint = code_settings_hash(config, training, model, codebook)
     last = _last_ok(store, "code")
-    full = force or last is None or last[s.CONFIG_HASH] != fingerprint
-    if full:
-        todo = segments
+    last_summary = json.loads(last[s.SUMMARY] or "{}") if last is not None else {}
+    if force or last is None or last_summary.get("base") != base:
+        mode, todo = "all", segments
+    elif last[s.CONFIG_HASH] != fingerprint and last_summary.get("codebook_outline"):
+        mode, todo = "codebook edit", segments
+    elif last[s.CONFIG_HASH] != fingerprint:
+        mode, todo = "all", segments
     else:
         seen = store.coded_segment_keys(s.MACHINE_CODER)
-        todo = segments[~segments[s.SEGMENT_KEY].isin(seen)]
+        mode, todo = "new", segments[~segments[s.SEGMENT_KEY].isin(seen)]
         if todo.empty:
             return None
     if given is None:  # about to code: now check the patterns with spaCy
         codebook = study_codebook(config, check_patterns=True)
     nlp = nlp if nlp is not None else load_segmenter(config.pseudonymisation.ner_model)
-    coder = ThemeCoder(
-        codebook=codebook, embedder=embedder, nlp=nlp, min_score=config.coding.min_score,
-        max_themes=config.coding.max_themes, seed=config.seed,
-    ).fit(training)
-    codings = code_segments(todo, coder=coder)
-    codings[s.CODEBOOK_VERSION] = codebook.fingerprint()
+    coder = build_coder(codebook, config.coding, training=training, embedder=embedder, nlp=nlp, seed=config.seed)
+    units = add_context(todo)
+    replace_keys: list[str] | None = None if mode == "all" else todo[s.SEGMENT_KEY].tolist()
+    if mode == "codebook edit":
+        previous = store.machine_codings_of(todo[s.SEGMENT_KEY].tolist())
+        old = _CodebookOutline(**last_summary["codebook_outline"])
+        codings, affected = recode_affected(units, previous, coder=coder, old_codebook=old)
+        codings = codings[codings[s.SEGMENT_KEY].isin(affected)]
+        replace_keys = sorted(affected)
+    else:
+        codings = code_segments(units, coder=coder)
     with _Run(store, "code", fingerprint) as run:
         with store.transaction() as conn:
-            store.replace_machine_codings_of(
-                conn, codings, coder=s.MACHINE_CODER, run_id=run.run_id,
-                segment_keys=None if full else todo[s.SEGMENT_KEY].tolist(),
-            )
+            store.replace_machine_codings_of(conn, codings, coder=s.MACHINE_CODER, run_id=run.run_id,
+                                             segment_keys=replace_keys)
         themed = codings[codings[s.THEME].notna()]
         report = CodingReport(
-            run_id=run.run_id, segments=len(todo), coded_segments=int(themed[s.SEGMENT_KEY].nunique()),
-            codings=len(themed), full=bool(full), human_codings_used=len(training),
-            codebook_version=codebook.fingerprint(), embeddings_computed=getattr(embedder, "computed", 0),
-            embeddings_cached=getattr(embedder, "cached", 0),
+            run_id=run.run_id, segments=len(todo) if replace_keys is None else len(replace_keys),
+            coded_segments=int(themed[s.SEGMENT_KEY].nunique()), codings=len(themed), full=mode == "all",
+            human_codings_used=len(training), codebook_version=codebook.fingerprint(),
+            embeddings_computed=getattr(embedder, "computed", 0), embeddings_cached=getattr(embedder, "cached", 0),
+            mode=mode,
         )
-        run.summary = report.summary()
+        run.summary = {**report.summary(), "base": base, "codebook_outline": _CodebookOutline.of(codebook)}
     return report
 
 
-def code_segments(segments: pd.DataFrame, *, coder) -> pd.DataFrame:
-    """The code stage: a fitted coder's codings of segments, one row per (segment, theme).
-
-    A segment the coder leaves without a theme gets one row with no theme and no
-    polarity: it was seen (so an incremental run does not code it again), and its
-    evidence says how close it came.
-    """
-    predictions = coder.predict(segments[s.TEXT].tolist())
-    keys = segments[s.SEGMENT_KEY].to_numpy()
-    predictions[s.SEGMENT_KEY] = keys[predictions["index"].to_numpy(dtype=int)]
-    predictions.loc[predictions[s.THEME].isna(), [s.POLARITY, s.GOOD_PRACTICE]] = [None, False]
-    predictions[s.EVIDENCE] = predictions[s.EVIDENCE].map(lambda e: json.dumps(e, default=str))
-    return predictions.drop(columns=["index"])
-
-
 # --------------------------------------------------------------------------- topics
+def code_study(config: StudyConfig, store, *, embedder=None, nlp=None, codebook=None, wait: float = 0.0):
+    """Segment and code a study now, with injected models (tests, benchmarks, notebooks trying settings).
+
+    The pipeline's segment and code stages, forced, under the study's run lock. Returns the
+    :class:`CodingReport`.
+    """
+    with run_lock(config, store, wait=wait):
+        _close_stale_runs(store)
+        _segment(config, store, force=False, nlp=nlp)
+        return _code(config, store, force=True, embedder=embedder, nlp=nlp, codebook=codebook)
+
+
 def topics_are_stale(config: StudyConfig, store) -> bool:
     """True when topics must be fitted again: never fitted, other settings, codebook or edits, or a newer coding run."""
     from toolkit.topics.stage import TOPICS_STAGE, topics_settings_hash

@@ -55,8 +55,11 @@ def project_passages(project, segments: pd.DataFrame, sources: pd.DataFrame, *, 
     rows = rows[~foreign.to_numpy()].copy()
     passages = pd.DataFrame({s.TEXT: rows["passage"].values, "file": rows[s.PATH].values}, index=rows.index)
     placed = place_passages(passages, segments, sources, redact=redact, source_of=source_of)
-    rows[PASSAGE_KEYS] = [keys if keys else ([key] if isinstance(key, str) else [])
-                          for keys, key in zip(placed, rows[s.SEGMENT_KEY])]
+    exact = rows["match"].eq("exact") & rows[s.SEGMENT_KEY].map(lambda k: isinstance(k, str))
+    # a selection whose offsets are exactly one segment's is that segment (a sentence said twice is told
+    # apart by where it is); otherwise the passage's text decides, and it may cover several segments
+    rows[PASSAGE_KEYS] = [[key] if is_exact else (keys if keys else ([key] if isinstance(key, str) else []))
+                          for keys, key, is_exact in zip(placed, rows[s.SEGMENT_KEY], exact)]
     rows["excerpt"] = rows["passage"]
     rows["row"] = None
     return rows.reset_index(drop=True), dict(skipped)
