@@ -108,7 +108,7 @@ def test_outliers_are_reduced_or_kept_on_request():
     rng = np.random.default_rng(3)
     noise = rng.normal(0, 1, (6, DIM)).astype(np.float32)
     noise[:3] = X[:3] + 0.01  # three outliers that sit inside a cluster
-    texts = texts + [f"stray {i}" for i in range(6)]
+    texts = texts + [f"stray remark about weather patterns {i}" for i in range(6)]
     X = np.vstack([X, noise])
 
     class MarkLastOutliers:
