@@ -431,7 +431,8 @@ def config_from_dict(data: dict[str, Any], *, root: str | Path, source: str | Pa
                 "candidate_uncoded_share", "restate_share"):
         value = getattr(config.topics, key)
         if not 0.0 <= value <= 1.0:
-            raise ConfigError(f"{source}: topics.{key} is {value}; it is a similarity or a share, between 0 and 1.")
+            what = "a share" if key in ("candidate_uncoded_share", "restate_share") else "a similarity"
+            raise ConfigError(f"{source}: topics.{key} is {value}; it is {what} between 0 and 1.")
     if not 0 <= config.topics.stability_seeds <= 20 or config.topics.stability_sample < 50:
         raise ConfigError(f"{source}: topics.stability_seeds is {config.topics.stability_seeds} and stability_sample "
                           f"{config.topics.stability_sample}; use 0-20 seeds (0: off) and a sample of at least 50.")
