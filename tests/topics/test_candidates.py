@@ -60,6 +60,7 @@ def test_a_second_topic_goes_into_the_configured_codebook_as_a_sub_theme(study):
     book = load_codebook(config.root / STUDY_CODEBOOK)
     theme = book.themes[-1]
     assert theme.parent == "community_life" and theme.name == "Who does what" and added.parent == "community_life"
+    assert theme.id == "who_does_what"  # the id follows the name given
     assert not added.copied_default and "as a sub-theme of community_life" in added.message()
 
 

@@ -89,8 +89,9 @@ def draft_theme(topic: Mapping, passages: Mapping[str, str], *, existing: Sequen
         raise ConfigError("A sub-theme needs its parent theme: pass parent=<theme id>.")
     keywords = [str(k) for k in topic.get(s.KEYWORDS) or []]
     label = str(topic.get(s.TOPIC_LABEL) or "").strip()
-    name = (name or "").strip() or (keywords[0][:1].upper() + keywords[0][1:] if keywords else label) or f"Topic {topic[s.TOPIC]}"
-    wanted = theme_id or slug(keywords[0] if keywords and not theme_id else name)
+    given = (name or "").strip()
+    name = given or (keywords[0][:1].upper() + keywords[0][1:] if keywords else label) or f"Topic {topic[s.TOPIC]}"
+    wanted = theme_id or slug(given or (keywords[0] if keywords else name))  # the id follows a name given
     if not re.match(r"^[a-z][a-z0-9_]*$", wanted):
         raise ConfigError(f"Theme id '{wanted}' must be lower-case letters, digits and underscores; try '{slug(wanted)}'.")
     new_id, n = wanted, 2
