@@ -259,6 +259,8 @@ def evaluate(name, words, labels, seconds, docs_tokens, texts, kinds, note="") -
     labels = np.asarray(labels) if labels is not None else None
     real = [t for t in words if int(t) != -1]
     n_topics = len(real)
+    # the reference documents are lower-case; keyphrases keep their case for display ("NHS number")
+    words = {t: list(dict.fromkeys(str(w).lower() for w in ws)) for t, ws in words.items()}
     coherence = npmi_coherence(words, docs_tokens, top_n=10)
     # phrases ("health visitor") split into their words, so unigram and bigram models compare on words
     unigrams = {t: list(dict.fromkeys(w for phrase in ws for w in phrase.split())) for t, ws in words.items()}
