@@ -245,6 +245,7 @@ class KeyphraseRanker:
     candidates : how many c-TF-IDF candidates are re-ranked.
     diversity : maximal-marginal-relevance weight (0: relevance only).
     min_count : a keyphrase must occur in this many of the topic's segments (fewer for small topics).
+    min_share : ... and in at least this share of them (phrases a topic shares say more than one-offs).
     """
 
     embed: Callable[[list[str]], np.ndarray] | None = None
@@ -252,6 +253,7 @@ class KeyphraseRanker:
     candidates: int = 30
     diversity: float = 0.3
     min_count: int = 2
+    min_share: float = 0.06
 
     def rank(self, phrases: Phrases, topics: np.ndarray, centroids: dict[int, np.ndarray]) -> dict[int, list[str]]:
         """Each topic's keyphrases (display forms), best first; topic -1 gets c-TF-IDF order only."""
@@ -262,7 +264,7 @@ class KeyphraseRanker:
             row = weights.getrow(k).toarray().ravel()
             have = counts.getrow(k).toarray().ravel()
             size = int((topics == topic).sum())
-            need = min(self.min_count, max(1, size // 5))
+            need = max(min(self.min_count, max(1, size // 5)), int(size * self.min_share))
             order = [j for j in np.argsort(-row, kind="stable") if row[j] > 0 and have[j] >= need]
             chosen[topic] = order[: self.candidates]
             pool.update(chosen[topic])
