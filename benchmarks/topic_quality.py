@@ -145,13 +145,14 @@ def perfcorpus_corpus(limit: int | None, seed: int) -> Corpus:
     for k, path in enumerate(sorted(PERFCORPUS.glob("*.vtt"))):
         cues = [text for _, _, text in _parse_vtt_cues(path)]
         for j in range(0, len(cues), 40):  # paragraphs of 40 cues
-            rows.append({s.TURN_ID: len(rows), s.SOURCE_ID: k, s.PATH: path.name, s.START_CHAR: 0,
+            rows.append({s.TURN_ID: len(rows), s.SOURCE_ID: k, s.SOURCE_UID: path.stem, s.PATH: path.name, s.START_CHAR: 0,
                          s.TEXT: " ".join(cues[j : j + 40]), s.SPEAKER_ROLE: s.PARTICIPANT})
     segments = segment_turns(pd.DataFrame(rows), load_segmenter())
     segments = segments.head(limit) if limit else segments
     frame = pd.DataFrame({s.SEGMENT_KEY: [str(i) for i in range(len(segments))],
                           s.TEXT: segments[s.TEXT].tolist(),
-                          s.SOURCE_UID: segments[s.SOURCE_ID].astype(str).tolist(),
+                          s.SOURCE_UID: segments[s.SOURCE_UID if s.SOURCE_UID in segments else s.SOURCE_ID]
+                          .astype(str).tolist(),
                           s.SOURCE_KIND: "transcript"})
     config = dataclasses.replace(StudyConfig.default(Path.cwd()), seed=seed)
     return Corpus("perfcorpus", frame, pd.DataFrame(), types.SimpleNamespace(themes=()), config,
