@@ -36,3 +36,22 @@ def test_log_odds_shrink_rare_items_and_mark_the_over_represented():
     assert z[0, 1] < 1.96  # said twice, in one place only: not enough to stand out
     assert distinctive(np.array([[40, 2, 20], [10, 0, 20], [10, 0, 20]]), ["a", "b", "c"], ["x", "y", "w"])["a"][0][0] == "x"
     assert (log_odds_z(np.array([[1, 2]])) == 0).all()  # one group: nothing to compare with
+
+
+def test_topics_stored_before_revision_0004_read_as_not_measured(study):
+    import sqlalchemy as sa
+
+    config, store = study
+    _fit(config, store)
+    with store.engine.begin() as conn:  # what a store upgraded from 0003 holds until its topics are fitted again
+        conn.execute(sa.text("UPDATE topics SET label_passage = NULL, theme_affinity = NULL, uncoded_share = NULL, "
+                             "restates_theme = NULL, candidate_kind = NULL, candidate_parent = NULL, evidence = NULL, "
+                             "stability = NULL"))
+        conn.execute(sa.text("UPDATE segment_topics SET structure = NULL, phrases = NULL"))
+    api_ = Study(config, store)
+    topics = api_.topics()
+    assert len(topics) and topics[s.STABILITY].isna().all()
+    assert api_.candidate_themes().empty
+    assert all(r == "not a topic" or r.startswith("near") for r in api_.topic_relations())
+    view = api_.place_view()
+    assert set(view[columns.KIND]) <= {"topic"}  # no keyphrases stored: only topics can stand out
