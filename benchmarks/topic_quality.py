@@ -61,9 +61,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.conftest import PERFCORPUS, SAMPLE_STUDY  # noqa: E402
-from toolkit import schema as s  # noqa: E402
-from toolkit.topics.quality import lda_baseline, npmi_coherence, tokenise, topic_diversity  # noqa: E402
+from tests.conftest import PERFCORPUS, SAMPLE_STUDY
+from toolkit import schema as s
+from toolkit.topics.quality import lda_baseline, npmi_coherence, tokenise, topic_diversity
 
 log = logging.getLogger("topic_quality")
 
@@ -247,7 +247,7 @@ def structure_figures(words: dict, labels, texts: list[str], kinds: list) -> dic
             if share >= 0.5 or whole:
                 top = max(((k, sum(kinds[i] == k for i in members)) for k in {kinds[i] for i in members if kinds[i]}),
                           key=lambda kv: kv[1], default=(whole, 0))[0]
-                found.append({"topic": int(topic), "size": int(len(members)), "kind": whole or top,
+                found.append({"topic": int(topic), "size": len(members), "kind": whole or top,
                               "share": round(share, 2)})
         out["structure_topics"] = len(found)
         out["structure_topic_list"] = found

@@ -12,7 +12,7 @@ from toolkit.codebook import load_codebook
 from toolkit.errors import ConfigError, InputDataError
 from toolkit.topics.candidates import STUDY_CODEBOOK, draft_theme, slug
 
-from .test_stage import _fit, study  # noqa: F401  (the fixture: a temporary store with three clear topics)
+from .test_stage import _fit
 
 
 def _garden_topic(store) -> int:

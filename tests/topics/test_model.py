@@ -133,7 +133,7 @@ def test_edits_find_their_topics_by_content_after_the_data_changed():
     first = _modeller(clusterer=KMeans(3, n_init=4, random_state=0)).fit(texts, X, keys=keys)
     garden = first.labels_[truth == 2][0]
     it = first.labels_[truth == 1][0]
-    members = lambda t: [k for k, lab in zip(keys, first.labels_) if lab == t]  # noqa: E731
+    members = lambda t: [k for k, lab in zip(keys, first.labels_) if lab == t]
     edits = [TopicEdit("rename", [members(garden)], label="Community activities", edit_id=1)]
     # new data: a few segments removed and the clusters renumbered by a different seed
     keep = np.ones(len(texts), bool)

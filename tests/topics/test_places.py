@@ -10,7 +10,7 @@ from toolkit.analysis import topics as columns
 from toolkit.api import Study
 from toolkit.topics.places import distinctive, log_odds_z
 
-from .test_stage import GROUPS, _fit, study  # noqa: F401  (the fixture: each place talks about its own things)
+from .test_stage import GROUPS, _fit
 
 
 def test_each_place_shows_its_own_topic_and_keyphrases_with_passages_from_there(study):

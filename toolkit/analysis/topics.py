@@ -7,13 +7,12 @@ measured (keyphrases, affinities, evidence, stability) and these functions shape
 
 from __future__ import annotations
 
-import pandas as pd
-
-from toolkit import schema as s
 import json
 
 import numpy as np
+import pandas as pd
 
+from toolkit import schema as s
 from toolkit.analysis._frames import check_option, empty, ensure, flag, json_list, label, none
 from toolkit.analysis.columns import (
     DISTRIBUTION_BY,

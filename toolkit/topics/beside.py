@@ -96,7 +96,7 @@ def beside_codebook(topics: np.ndarray, S: np.ndarray, Z: np.ndarray, theme_ids:
     out = {}
     for topic in ids:
         members = np.flatnonzero(topics == topic)
-        row: dict = {"size": int(len(members))}
+        row: dict = {"size": len(members)}
         counts = Counter(c for c in (coded[i] for i in members) if c is not None)
         best_affinity = None
         if Z.size:

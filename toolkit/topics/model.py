@@ -366,7 +366,7 @@ class TopicModeller:
                     s.AUTO_LABEL: auto[:300],
                     s.TOPIC_LABEL: labels.get(group, auto)[:300],
                     s.KEYWORDS: words,
-                    s.SIZE: int(len(members)),
+                    s.SIZE: len(members),
                     s.REPRESENTATIVE: [keys[i] for i in order[: self.n_representative]],
                     s.LABEL_PASSAGE: keys[passage] if passage is not None else None,
                     s.SEEDED_THEME: seeded,

@@ -93,7 +93,7 @@ def seed_stability(labels: np.ndarray, relabel: Callable[[int], np.ndarray], see
     from sklearn.metrics import adjusted_rand_score
 
     labels = np.asarray(labels)
-    result = Stability(seeds=list(seeds), segments=int(len(labels)))
+    result = Stability(seeds=list(seeds), segments=len(labels))
     scores: dict[int, list[float]] = {}
     for seed in seeds:
         other = np.asarray(relabel(seed))

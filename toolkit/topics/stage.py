@@ -18,10 +18,10 @@ import pandas as pd
 from toolkit import schema as s
 from toolkit.errors import ToolkitError
 from toolkit.schema import PROMPT
-from toolkit.topics.structure import structure_counts
 from toolkit.topics.beside import CandidateRule
 from toolkit.topics.edits import TopicEdit
 from toolkit.topics.model import ThemePrototype, TopicModeller, build_backends
+from toolkit.topics.structure import structure_counts
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def fit_topics(segments: pd.DataFrame, *, config, codebook, embedder, edits: pd.
     themes = theme_prototypes(codebook, embedder)
     replayed = edits_from_frame(edits)
     modeller, backends = build_modeller(config, len(texts), embedder=embedder)
-    column = lambda name: segments[name].tolist() if name in segments else None  # noqa: E731
+    column = lambda name: segments[name].tolist() if name in segments else None
     kinds = column(s.SOURCE_KIND)
     prompts = segments[PROMPT].dropna().unique().tolist() if PROMPT in segments else None
     modeller.fit(texts, vectors, themes=themes, keys=keys, edits=replayed, sources=column(s.SOURCE_UID),
