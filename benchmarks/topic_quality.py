@@ -10,25 +10,33 @@ Two corpora:
 
 Models compared on each, all seeded:
 
-* ``ours``: :class:`toolkit.topics.TopicModeller` with the backends ``[topics]`` would
-  build (UMAP + HDBSCAN sized for the corpus), codebook-seeded on the sample study;
+* ``ours``: the topics stage as the pipeline runs it (:func:`toolkit.topics.stage.fit_topics`:
+  structure set aside, UMAP + HDBSCAN sized for the corpus, noun-phrase keyphrases, the codebook
+  *beside* the topics, candidate new themes relative to the study, seed stability);
+* ``ours, seeded``: the same with ``seed_with_codebook`` (the option; sample study only);
 * ``BERTopic default``: ``bertopic.BERTopic()`` with the packaged MiniLM as embedding model
   and a seeded UMAP (otherwise BERTopic's defaults), timed *including* its own embedding;
 * ``BERTopic default, precomputed``: the same, given the embeddings;
 * ``LDA``: :func:`toolkit.topics.quality.lda_baseline` with as many topics as ``ours``.
 
 Columns: topics found, share of segments left as outliers (topic -1), mean NPMI of each
-topic's top 10 keywords over the corpus (C_NPMI, document co-occurrence; a segment holds its
-words, spaCy tokens and lemmas, stop words and short words included, so every model's words
-are scored as shown; "NPMI words" splits phrases into their words first), topic diversity
-(top 25 words), fit seconds. The embedding time shared by the precomputed rows is printed once. With ``--show-words`` the top 5 keywords of a few
-topics are printed (keywords only, never segments).
+topic's top 10 keywords over the corpus (C_NPMI, document co-occurrence over windows of
+consecutive segments; every way a word may be written counts, so every model's words are
+scored as shown; "NPMI words" splits phrases into their words first), topic diversity (top 25
+words), structure topics (topics mostly made of introductions, logistics, times and dates,
+contact details, prompts or scripted repeats, by the toolkit's rules: goal 0), the share of
+keyword words that are structure words, fit seconds. Then: what the rules set aside, our seed
+stability (adjusted Rand index over other seeds; ``--baseline-stability N`` for BERTopic's),
+and each candidate new theme with its evidence (reasons, share uncoded, distinctive places).
+``--show-topics`` prints every topic of ours (label, keyphrases, stability, relation to the
+codebook): labels are built from the study's (pseudonymised) passages.
 
 Usage::
 
     .venv/bin/python benchmarks/topic_quality.py                      # both corpora
     .venv/bin/python benchmarks/topic_quality.py --corpus sample
     .venv/bin/python benchmarks/topic_quality.py --limit 8000         # the first 8,000 podcast sentences
+    .venv/bin/python benchmarks/topic_quality.py --corpus sample --study /tmp/run-copy/interviews --show-topics
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ import shutil
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -52,22 +61,59 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.conftest import PERFCORPUS, SAMPLE_STUDY  # noqa: E402
-from toolkit import schema as s  # noqa: E402
-from toolkit.topics.quality import lda_baseline, npmi_coherence, tokenise, topic_diversity  # noqa: E402
+from tests.conftest import PERFCORPUS, SAMPLE_STUDY
+from toolkit import schema as s
+from toolkit.topics.quality import lda_baseline, npmi_coherence, tokenise, topic_diversity
 
 log = logging.getLogger("topic_quality")
 
 
 # --------------------------------------------------------------------------- corpora
-def sample_segments(workdir: Path) -> list[str]:
-    """Evidence segments of the sample study, from a copy (the original is never written)."""
+@dataclasses.dataclass
+class Corpus:
+    """Segments to fit (``segment_key``, ``text``, and when known ``source_uid``, ``source_kind``, ``place``,
+    ``prompt``), the resolved codings, the codebook set beside the topics, the study config and an embedder."""
+
+    name: str
+    segments: object
+    codings: object
+    codebook: object
+    config: object
+    embedder: object
+
+
+class Remembering:
+    """An embedder that remembers what it embedded (the benchmark embeds each text once)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.seen: dict[str, np.ndarray] = {}
+        self.computed = 0
+
+    def __call__(self, texts):
+        texts = list(texts)
+        todo = list(dict.fromkeys(t for t in texts if t not in self.seen))
+        if todo:
+            self.computed += len(todo)
+            self.seen.update(zip(todo, np.asarray(self.inner(todo), dtype=np.float32)))
+        return np.vstack([self.seen[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
+
+
+def sample_corpus(workdir: Path, study: Path) -> Corpus:
+    """The sample study's evidence segments and codings, from a copy (the original is never written).
+
+    ``study`` may be a copy that was already run (``toolkit run``): its store is reused.
+    """
+    import pandas as pd
+
+    from toolkit.coding import resolve_codings
     from toolkit.config import load_config
-    from toolkit.pipeline import run_study
+    from toolkit.embed import CachedEmbedder
+    from toolkit.pipeline import run_study, study_codebook
     from toolkit.store import Store
 
     copy = workdir / "interviews"
-    shutil.copytree(SAMPLE_STUDY, copy, ignore=shutil.ignore_patterns("exports", "models"))
+    shutil.copytree(study, copy, ignore=shutil.ignore_patterns("exports", "models"))
     config = load_config(copy)
     try:
         store = Store(config.store_url)
@@ -77,18 +123,21 @@ def sample_segments(workdir: Path) -> list[str]:
         segments = None
     if segments is None or segments.empty:
         shutil.rmtree(copy / "store", ignore_errors=True)
-        shutil.rmtree(copy / "private", ignore_errors=True)
         store = Store(config.store_url)
         run_study(config, store=store)
         segments = store.segments_frame(evidence_only=True)
-    return segments[s.TEXT].tolist()
+    codings = resolve_codings(store.table(s.CODINGS), store.table(s.HUMAN_CODINGS))
+    return Corpus("sample", segments.reset_index(drop=True), codings if not codings.empty else pd.DataFrame(),
+                  study_codebook(config), config, Remembering(CachedEmbedder(store)))
 
 
-def perfcorpus_segments(limit: int | None) -> list[str]:
-    """The podcast transcripts split into sentences by the toolkit's segmenter."""
+def perfcorpus_corpus(limit: int | None, seed: int) -> Corpus:
+    """The podcast transcripts split into sentences by the toolkit's segmenter (no codebook, no codings)."""
     import pandas as pd
 
     from benchmarks.scale_study import _parse_vtt_cues
+    from toolkit.config import StudyConfig
+    from toolkit.embed import CachedEmbedder
     from toolkit.models import load_segmenter
     from toolkit.segment import segment_turns
 
@@ -96,11 +145,18 @@ def perfcorpus_segments(limit: int | None) -> list[str]:
     for k, path in enumerate(sorted(PERFCORPUS.glob("*.vtt"))):
         cues = [text for _, _, text in _parse_vtt_cues(path)]
         for j in range(0, len(cues), 40):  # paragraphs of 40 cues
-            rows.append({s.TURN_ID: len(rows), s.SOURCE_ID: k, s.PATH: path.name, s.START_CHAR: 0,
+            rows.append({s.TURN_ID: len(rows), s.SOURCE_ID: k, s.SOURCE_UID: path.stem, s.PATH: path.name, s.START_CHAR: 0,
                          s.TEXT: " ".join(cues[j : j + 40]), s.SPEAKER_ROLE: s.PARTICIPANT})
     segments = segment_turns(pd.DataFrame(rows), load_segmenter())
-    texts = segments[s.TEXT].tolist()
-    return texts[:limit] if limit else texts
+    segments = segments.head(limit) if limit else segments
+    frame = pd.DataFrame({s.SEGMENT_KEY: [str(i) for i in range(len(segments))],
+                          s.TEXT: segments[s.TEXT].tolist(),
+                          s.SOURCE_UID: segments[s.SOURCE_UID if s.SOURCE_UID in segments else s.SOURCE_ID]
+                          .astype(str).tolist(),
+                          s.SOURCE_KIND: "transcript"})
+    config = dataclasses.replace(StudyConfig.default(Path.cwd()), seed=seed)
+    return Corpus("perfcorpus", frame, pd.DataFrame(), types.SimpleNamespace(themes=()), config,
+                  Remembering(CachedEmbedder(None)))
 
 
 def windows(tokens: list[set[str]], size: int) -> list[set[str]]:
@@ -134,33 +190,19 @@ def reference_tokens(texts: list[str], nlp) -> list[set[str]]:
 
 
 # --------------------------------------------------------------------------- models
-def fit_ours(texts, vectors, embedder, *, seed: int, seeded: bool) -> tuple[dict, np.ndarray, str]:
-    from toolkit.config import TopicOptions
+def fit_ours(corpus: Corpus, *, seed: int, seeded: bool = False):
+    """The topics stage as the pipeline runs it (:func:`toolkit.topics.stage.fit_topics`), without a store."""
+    import pandas as pd
 
-    from toolkit.config import StudyConfig
-    from toolkit.models import load_segmenter
-    from toolkit.segment import content_lemmas
-    from toolkit.topics.stage import build_modeller, load_topic_stopwords
+    from toolkit.topics.stage import fit_topics
 
-    config = dataclasses.replace(StudyConfig.default(Path.cwd()), seed=seed, topics=TopicOptions(top_n_words=25))
-    themes = []
-    if seeded:
-        from toolkit.codebook import load_codebook
-        from toolkit.topics.stage import theme_prototypes
-
-        themes = theme_prototypes(load_codebook(None), embedder)
-    before = embedder.computed
-    stop = load_topic_stopwords()
-    nlp = load_segmenter()
-    lemma_of = {  # as the topics stage has them (lemmas kept when segmenting)
-        text: [w for w in content_lemmas(doc, 0, len(text)).split() if w not in stop]
-        for text, doc in zip(texts, nlp.pipe(texts, batch_size=256))
-    }
-    model, backends = build_modeller(config, len(texts), embedder=embedder, lemmas=lambda ts: [lemma_of[t] for t in ts])
-    model.fit(texts, vectors, themes=themes)
-    note = ", ".join(backends.notes) + (f", {len(themes)} codebook themes" if seeded else ", no codebook")
-    note += f"; embedded {embedder.computed - before} keyword/theme texts in fit"
-    return model.topic_words_, np.asarray(model.labels_), note
+    options = dataclasses.replace(corpus.config.topics, top_n_words=25, seed_with_codebook=seeded)
+    config = dataclasses.replace(corpus.config, seed=seed, topics=options)
+    fit = fit_topics(corpus.segments, config=config, codebook=corpus.codebook, embedder=corpus.embedder,
+                     edits=pd.DataFrame(), codings=corpus.codings)
+    words = {int(t): list(ws) for t, ws in zip(fit.topics[s.TOPIC], fit.topics[s.KEYWORDS])}
+    labels = fit.assignments[s.TOPIC].to_numpy()
+    return words, labels, fit
 
 
 def bertopic_default(texts, *, seed: int, embeddings=None) -> tuple[dict, np.ndarray, str]:
@@ -177,9 +219,49 @@ def bertopic_default(texts, *, seed: int, embeddings=None) -> tuple[dict, np.nda
     return words, np.asarray(labels), "BERTopic() defaults, seeded UMAP, MiniLM"
 
 
-def evaluate(name, words, labels, seconds, docs_tokens, note="") -> dict:
+# --------------------------------------------------------------------------- structure
+def structure_figures(words: dict, labels, texts: list[str], kinds: list) -> dict:
+    """How much of a model's output is structure, not content.
+
+    * ``structure_topics``: topics (not -1) whose segments are mostly structure: at least half carry a
+      structure kind (:func:`toolkit.topics.structure.find_structure`, the same rules file the
+      toolkit uses), or the topic as a whole is made of one structure signal
+      (:func:`toolkit.topics.structure.structure_topic`). Needs segment labels (not for LDA).
+    * ``structure_keywords``: the share of the top 10 keywords' words that are structure words
+      (fillers, time words, numbers: the rules' ``keyword_stop`` lexicons).
+
+    Both use the toolkit's own rules, so for "ours" they check that the rules were applied, not that
+    they are right; reading the topics (``--show-topics``) is the independent check.
+    """
+    from toolkit.topics.structure import load_structure_rules, structure_topic
+
+    rules = load_structure_rules()
+    out: dict = {"structure_topics": None, "structure_topic_list": []}
+    if labels is not None:
+        labels = np.asarray(labels)
+        found = []
+        for topic in sorted(set(labels.tolist()) - {-1}):
+            members = np.flatnonzero(labels == topic)
+            share = float(np.mean([bool(kinds[i]) for i in members]))
+            whole = structure_topic([texts[i] for i in members], rules)
+            if share >= 0.5 or whole:
+                top = max(((k, sum(kinds[i] == k for i in members)) for k in {kinds[i] for i in members if kinds[i]}),
+                          key=lambda kv: kv[1], default=(whole, 0))[0]
+                found.append({"topic": int(topic), "size": len(members), "kind": whole or top,
+                              "share": round(share, 2)})
+        out["structure_topics"] = len(found)
+        out["structure_topic_list"] = found
+    tops = [w for t, ws in words.items() if int(t) != -1 for phrase in ws[:10] for w in str(phrase).lower().split()]
+    out["structure_keywords"] = float(np.mean([w in rules.keyword_stop for w in tops])) if tops else 0.0
+    return out
+
+
+def evaluate(name, words, labels, seconds, docs_tokens, texts, kinds, note="") -> dict:
     labels = np.asarray(labels) if labels is not None else None
-    n_topics = len([t for t in words if int(t) != -1])
+    real = [t for t in words if int(t) != -1]
+    n_topics = len(real)
+    # the reference documents are lower-case; keyphrases keep their case for display ("NHS number")
+    words = {t: list(dict.fromkeys(str(w).lower() for w in ws)) for t, ws in words.items()}
     coherence = npmi_coherence(words, docs_tokens, top_n=10)
     # phrases ("health visitor") split into their words, so unigram and bigram models compare on words
     unigrams = {t: list(dict.fromkeys(w for phrase in ws for w in phrase.split())) for t, ws in words.items()}
@@ -194,48 +276,67 @@ def evaluate(name, words, labels, seconds, docs_tokens, note="") -> dict:
         "fit_s": seconds,
         "note": note,
         "words": {int(t): list(ws[:5]) for t, ws in words.items()},
+        **structure_figures(words, labels, texts, kinds),
     }
 
 
-def compare(corpus: str, texts: list[str], args) -> tuple[list[dict], dict]:
-    from toolkit.embed import CachedEmbedder
-    from toolkit.models import load_embedder, load_segmenter
+def compare(corpus: Corpus, args) -> tuple[list[dict], dict]:
+    from sklearn.metrics import adjusted_rand_score
 
-    info: dict = {"corpus": corpus, "segments": len(texts), "distinct": len(set(texts))}
+    from toolkit.models import load_embedder, load_segmenter
+    from toolkit.topics.structure import find_structure, structure_counts
+
+    texts = corpus.segments[s.TEXT].tolist()
+    info: dict = {"corpus": corpus.name, "segments": len(texts), "distinct": len(set(texts))}
     started = time.perf_counter()
     docs_tokens = windows(reference_tokens(texts, load_segmenter()), args.window)
     info["window"] = args.window
     info["tokenise_s"] = time.perf_counter() - started
+    sources = corpus.segments[s.SOURCE_UID].tolist() if s.SOURCE_UID in corpus.segments else None
+    kinds = find_structure(texts, sources=sources)
+    info["structure_segments"] = structure_counts(kinds)
     load_embedder()
-    embedder = CachedEmbedder(None)
     started = time.perf_counter()
-    vectors = embedder(texts)
+    vectors = corpus.embedder(texts)
     info["embed_s"] = time.perf_counter() - started
     rows = []
 
     started = time.perf_counter()
-    try:
-        words, labels, note = fit_ours(texts, vectors, embedder, seed=args.seed, seeded=corpus == "sample")
-        rows.append(evaluate("ours (TopicModeller)", words, labels, time.perf_counter() - started, docs_tokens, note))
-    except ImportError as exc:
-        print(f"ours: toolkit.topics.TopicModeller not available ({exc}); row skipped")
-    n_topics = rows[0]["topics"] if rows else None
+    words, labels, fit = fit_ours(corpus, seed=args.seed)
+    report = fit.report
+    note = ", ".join(report.notes) + f", {len(corpus.codebook.themes)} codebook themes beside, not seeded"
+    rows.append(evaluate("ours (TopicModeller)", words, labels, time.perf_counter() - started, docs_tokens, texts,
+                         kinds, note))
+    info["ours"] = {"structure_set_aside": report.structure, "short": report.short, "stability": report.stability,
+                    "restating_topics": report.restating_topics, "candidates": report.candidates}
+    info["topics"] = fit.topics
+    n_topics = rows[0]["topics"]
+    if corpus.codebook.themes and not args.skip_seeded:
+        started = time.perf_counter()
+        words_s, labels_s, fit_s = fit_ours(corpus, seed=args.seed, seeded=True)
+        rows.append(evaluate("ours, seeded by the codebook (option)", words_s, labels_s, time.perf_counter() - started,
+                             docs_tokens, texts, kinds, f"{fit_s.report.seeded_topics} seeded topics"))
 
     if not args.skip_bertopic_embedding:
         started = time.perf_counter()
-        words, labels, note = bertopic_default(texts, seed=args.seed)
-        rows.append(evaluate("BERTopic default (embeds itself)", words, labels, time.perf_counter() - started,
-                             docs_tokens, note))
+        words_b, labels_b, note = bertopic_default(texts, seed=args.seed)
+        rows.append(evaluate("BERTopic default (embeds itself)", words_b, labels_b, time.perf_counter() - started,
+                             docs_tokens, texts, kinds, note))
     started = time.perf_counter()
-    words, labels, note = bertopic_default(texts, seed=args.seed, embeddings=vectors)
-    rows.append(evaluate("BERTopic default, precomputed emb.", words, labels, time.perf_counter() - started,
-                         docs_tokens, note))
-    n_topics = n_topics or rows[-1]["topics"]
+    words_b, labels_b, note = bertopic_default(texts, seed=args.seed, embeddings=vectors)
+    rows.append(evaluate("BERTopic default, precomputed emb.", words_b, labels_b, time.perf_counter() - started,
+                         docs_tokens, texts, kinds, note))
+    if args.baseline_stability:
+        aris = []
+        for k in range(1, args.baseline_stability + 1):
+            _, other, _ = bertopic_default(texts, seed=args.seed + k, embeddings=vectors)
+            aris.append(adjusted_rand_score(labels_b, other))
+        info["bertopic_stability"] = {"seeds": args.baseline_stability, "mean_ari": float(np.mean(aris))}
 
     started = time.perf_counter()
-    words = lda_baseline(texts, max(2, n_topics), seed=args.seed, top_n=25)
-    rows.append(evaluate("LDA (sklearn, batch)", words, None, time.perf_counter() - started, docs_tokens,
-                         f"{max(2, n_topics)} topics, as many as the first row"))
+    words_l = lda_baseline(texts, max(2, n_topics), seed=args.seed, top_n=25)
+    rows.append(evaluate("LDA (sklearn, batch)", words_l, None, time.perf_counter() - started, docs_tokens, texts,
+                         kinds, f"{max(2, n_topics)} topics, as many as ours"))
     return rows, info
 
 
@@ -245,15 +346,74 @@ def table(rows: list[tuple], header: tuple) -> str:
     return "\n".join([line.format(*header), line.format(*("-" * w for w in widths)), *(line.format(*r) for r in rows)])
 
 
+def print_corpus(rows: list[dict], info: dict, args) -> None:
+    from toolkit.analysis.topics import relation_to_codebook
+    from toolkit.topics.stability import stability_label
+
+    print(f"\n== {info['corpus']}: {info['segments']:,} segments ({info['distinct']:,} distinct); embedding them "
+          f"(MiniLM) took {info['embed_s']:.1f} s, tokenising for NPMI {info['tokenise_s']:.1f} s; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(table(
+        [(r["model"], r["topics"], f"{r['outlier_share']:.1%}", f"{r['npmi']:.3f}", f"{r['npmi_words']:.3f}",
+          f"{r['diversity']:.2f}", "-" if r["structure_topics"] is None else r["structure_topics"],
+          f"{r['structure_keywords']:.1%}", f"{r['fit_s']:.1f}", r["note"]) for r in rows],
+        ("model", "n topics", "outliers", "NPMI (mean)", "NPMI words", "diversity", "structure topics",
+         "structure kw", "fit s", "note"),
+    ))
+    print(f"Segments the structure rules catch (all models see them): {info['structure_segments'] or 'none'}")
+    for r in rows:
+        for found in r["structure_topic_list"]:
+            print(f"  structure topic in {r['model']}: topic {found['topic']} ({found['size']} segments), "
+                  f"{found['kind']}, {found['share']:.0%} of its segments structure")
+    ours = info["ours"]
+    stability = ours["stability"] or {}
+    if stability.get("seeds"):
+        print(f"Ours, seed stability over {len(stability['seeds'])} other seeds: adjusted Rand index "
+              f"{stability['mean_ari']:.2f}; {stability['stable_topics']} topics stable (best match >= 0.75), "
+              f"{stability['dissolving_topics']} dissolve (< 0.5).")
+    if "bertopic_stability" in info:
+        b = info["bertopic_stability"]
+        print(f"BERTopic default, seed stability over {b['seeds']} other seeds: adjusted Rand index {b['mean_ari']:.2f}.")
+    topics = info["topics"]
+    real = topics[topics[s.TOPIC] != s.OUTLIER_TOPIC]
+    print(f"Ours: {len(real)} topics, {ours['restating_topics']} restate a codebook theme, "
+          f"{len(ours['candidates'])} candidate new themes; set aside: {ours['structure_set_aside'] or 'nothing'} "
+          f"and {ours['short']} too short.")
+    for row in real[real[s.CANDIDATE_NEW]].to_dict("records"):
+        ev = row[s.EVIDENCE] or {}
+        places = ", ".join(f"{p['place']} (z {p['z']})" for p in ev.get("distinctive_places", [])) or "no place stands out"
+        uncoded = f"{ev['uncoded_share']:.0%} uncoded vs {ev['study_uncoded_share']:.0%} in the study" \
+            if "uncoded_share" in ev else "no codings"
+        print(f"  candidate: topic {row[s.TOPIC]} ({row[s.SIZE]} segments, {stability_label(row[s.STABILITY]) or '-'}): "
+              f"{', '.join(map(str, row[s.KEYWORDS][:5]))} | {', '.join(ev.get('reasons', []))}; {uncoded}; "
+              f"{places}; {relation_to_codebook(row)}")
+    if args.show_topics:
+        for row in real.to_dict("records"):
+            print(f"  topic {row[s.TOPIC]:>3} {row[s.SIZE]:>5} {stability_label(row[s.STABILITY]) or '-':<9} "
+                  f"{str(row[s.TOPIC_LABEL])[:70]:<70} | {', '.join(map(str, row[s.KEYWORDS][:5]))} | "
+                  f"{relation_to_codebook(row)}")
+    if args.show_words:
+        for r in rows:
+            for t in sorted(k for k in r["words"] if k != -1)[:3]:
+                print(f"  {r['model'][:30]:<30} topic {t}: {', '.join(r['words'][t])}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Topic quality of our model against BERTopic's default and LDA.")
     parser.add_argument("--corpus", choices=("sample", "perfcorpus", "both"), default="both")
+    parser.add_argument("--study", type=Path, default=SAMPLE_STUDY,
+                        help="the sample study to copy (default interviews/; a copy already run reuses its store)")
     parser.add_argument("--limit", type=int, help="use only the first N podcast sentences")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--window", type=int, default=5,
                         help="NPMI reference documents: windows of this many consecutive segments (1 = single segments)")
     parser.add_argument("--skip-bertopic-embedding", action="store_true",
                         help="leave out the BERTopic row that embeds the documents itself (slow on big corpora)")
+    parser.add_argument("--skip-seeded", action="store_true", help="leave out our model seeded by the codebook")
+    parser.add_argument("--baseline-stability", type=int, default=0, metavar="N",
+                        help="also refit BERTopic's default with N other seeds and print its adjusted Rand index")
+    parser.add_argument("--show-topics", action="store_true",
+                        help="print each of our topics: label, keyphrases, stability, relation to the codebook")
     parser.add_argument("--show-words", action="store_true", help="print 5 keywords of the first 3 topics per model")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
@@ -267,29 +427,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         corpora = []
         if args.corpus in ("sample", "both"):
-            corpora.append(("sample", lambda: sample_segments(workdir)))
+            corpora.append(lambda: sample_corpus(workdir, args.study))
         if args.corpus in ("perfcorpus", "both"):
             if any(PERFCORPUS.glob("*.vtt")):
-                corpora.append(("perfcorpus", lambda: perfcorpus_segments(args.limit)))
+                corpora.append(lambda: perfcorpus_corpus(args.limit, args.seed))
             else:
                 print(f"perfcorpus not found at {PERFCORPUS}: skipped")
-        for corpus, load in corpora:
-            texts = load()
-            rows, info = compare(corpus, texts, args)
+        for load in corpora:
+            rows, info = compare(load(), args)
+            print_corpus(rows, info, args)
+            info.pop("topics")
             results.append({"info": info, "rows": rows})
-            print(f"\n== {corpus}: {info['segments']:,} segments ({info['distinct']:,} distinct); embedding them once "
-                  f"(MiniLM) took {info['embed_s']:.1f} s, tokenising for NPMI {info['tokenise_s']:.1f} s; "
-                  f"load average {os.getloadavg()[0]:.1f}")
-            print(table(
-                [(r["model"], r["topics"], f"{r['outlier_share']:.1%}", f"{r['npmi']:.3f}",
-                  f"{r['npmi_words']:.3f}", f"{r['diversity']:.2f}",
-                  f"{r['fit_s']:.1f}", r["note"]) for r in rows],
-                ("model", "n topics", "outliers", "NPMI (mean)", "NPMI words", "diversity", "fit s", "note"),
-            ))
-            if args.show_words:
-                for r in rows:
-                    for t in sorted(k for k in r["words"] if k != -1)[:3]:
-                        print(f"  {r['model'][:30]:<30} topic {t}: {', '.join(r['words'][t])}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if args.json:

@@ -307,6 +307,21 @@ def _topic_distribution(path: str, stamp: str, by: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
+def _candidate_themes(path: str, stamp: str) -> pd.DataFrame:
+    return _study(path).candidate_themes()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _place_view(path: str, stamp: str, by: str) -> pd.DataFrame:
+    return _study(path).place_view(by=by)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _topic_relations(path: str, stamp: str) -> pd.Series:
+    return _study(path).topic_relations()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
 def _review_progress(path: str, stamp: str) -> pd.DataFrame:
     return _study(path).review_progress()
 
@@ -386,6 +401,21 @@ def topics() -> pd.DataFrame:
 @_read
 def topic_distribution(by: str = s.PLACE) -> pd.DataFrame:
     return _topic_distribution(study_path(), stamp(), by)
+
+
+@_read
+def candidate_themes() -> pd.DataFrame:
+    return _candidate_themes(study_path(), stamp())
+
+
+@_read
+def place_view(by: str = s.PLACE) -> pd.DataFrame:
+    return _place_view(study_path(), stamp(), by)
+
+
+@_read
+def topic_relations() -> pd.Series:
+    return _topic_relations(study_path(), stamp())
 
 
 @_read
@@ -570,6 +600,13 @@ def edit_topics(action: str, **kwargs: Any) -> Any:
     if action == "split":
         return current.split_topic(kwargs["topic"], parts=kwargs.get("parts", 2), author=user().name)
     raise ValueError(f"Unknown topic edit {action!r}: rename, merge or split.")
+
+
+def add_topic_to_codebook(topic: int, *, as_: str = "theme", parent: str | None = None,
+                          name: str | None = None) -> Any:
+    """Append a topic to the study's codebook as a draft theme or sub-theme (researchers only)."""
+    _need_researcher()
+    return study().add_topic_to_codebook(topic, author=user().name, as_=as_, parent=parent, name=name)
 
 
 def export_bytes(path: str, fmt: str, out_name: str) -> bytes:

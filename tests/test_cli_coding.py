@@ -38,23 +38,27 @@ def test_run_codes_every_place_with_barriers_and_enablers(study, capsys):
         assert rows.loc["barrier", "themes"] >= 3 and rows.loc["enabler", "themes"] >= 3
 
 
-def test_run_finds_topics_mapped_to_themes_or_flagged_new_per_place(study, capsys):
+def test_run_finds_topics_beside_the_codebook_or_flagged_new_per_place(study, capsys):
     import sqlite3
 
     con = sqlite3.connect(study / "store" / "study.sqlite")
     topics = pd.read_sql("select * from topics", con)
     assigned = pd.read_sql(
-        "select t.topic, src.place from segment_topics t join segments g using (segment_key) "
+        "select t.topic, t.assigned_by, src.place from segment_topics t join segments g using (segment_key) "
         "join sources src using (source_id)", con
     )
     real = topics[topics.topic >= 0]
     assert len(real) >= 5
-    # each topic is mapped to a codebook theme or flagged as a candidate new theme
+    # inductive by default: every topic is set beside a codebook theme, none is seeded from one
     assert (real.nearest_theme.notna()).all()
-    assert real.seeded_theme.notna().any()
-    assert (real.candidate_new == (real.seeded_theme.isna() & (real.theme_similarity < 0.5))).all()
-    # outliers are a minority, and every place has segments in several topics
-    assert (assigned.topic == -1).mean() < 0.25
+    assert real.seeded_theme.isna().all()
+    # a candidate new theme restates no theme, and at least one topic restates one
+    assert real[real.candidate_new == 1].restates_theme.isna().all()
+    assert real.restates_theme.notna().any()
+    # topic -1 holds structure, short segments and a minority of true outliers; every place is in several topics
+    outside = assigned[assigned.topic == -1]
+    assert set(outside.assigned_by) <= {"structure", "short", "outlier"}
+    assert (assigned.assigned_by == "outlier").mean() < 0.25
     assert (assigned[assigned.topic >= 0].groupby("place").topic.nunique() >= 5).all()
     assert (study / "store" / "topic_model" / "topics.json").exists()
     assert main(["topics", str(study), "--by", "polarity"]) == 0

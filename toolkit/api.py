@@ -353,6 +353,24 @@ class _StudyWrites:
                               parts=int(parts))
         return fit_and_store_topics(self.config, self.store)
 
+    def add_topic_to_codebook(self, topic: int, *, author: str, as_: str = "theme", parent: str | None = None,
+                              name: str | None = None, theme_id: str | None = None):
+        """Append a topic to the study's codebook as a draft theme (or sub-theme of ``parent``) to edit.
+
+        Returns :class:`toolkit.topics.candidates.AddedTheme` (its ``message()`` says what to do next).
+        See :func:`toolkit.topics.candidates.add_topic_to_codebook`.
+
+        Examples
+        --------
+        >>> study.add_topic_to_codebook(10, author="R. Fairweather").message()  # doctest: +SKIP
+        """
+        from toolkit.topics.candidates import add_topic_to_codebook
+
+        added = add_topic_to_codebook(self.config, self.store, int(topic), author=author, as_=as_, parent=parent,
+                                      name=name, theme_id=theme_id)
+        self._codebook = None  # the codebook is read again on next use
+        return added
+
     def _topic_members(self, topic: int) -> list[str]:
         assigned = self.store.table(s.SEGMENT_TOPICS)
         if int(topic) == s.OUTLIER_TOPIC:
@@ -730,6 +748,21 @@ class Study(_StudyWrites, FrameworkAnalysis):
     def topic_distribution(self, *, by: str = s.PLACE) -> pd.DataFrame:
         """Segments per ``by`` value (:data:`DISTRIBUTION_BY`) and topic, with each topic's share."""
         return _topics.topic_distribution(self.segments(), by=by)
+
+    def candidate_themes(self) -> pd.DataFrame:
+        """Candidate new themes, each with its evidence (see :func:`toolkit.analysis.topics.candidate_themes`)."""
+        return _topics.candidate_themes(self.topics(), self.theme_names())
+
+    def place_view(self, *, by: str = s.PLACE) -> pd.DataFrame:
+        """Topics and keyphrases distinctive of each place, with passages (:func:`toolkit.analysis.topics.place_view`)."""
+        return _topics.place_view(self.segments(), self._table(s.SEGMENT_TOPICS), self.topics(), by=by)
+
+    def topic_relations(self) -> pd.Series:
+        """How each topic stands to the codebook, in words, indexed by topic (restates, candidate, near)."""
+        topics = self.topics()
+        names = self.theme_names()
+        return pd.Series([_topics.relation_to_codebook(r, names) for r in topics.to_dict("records")],
+                         index=topics[s.TOPIC], dtype=object)
 
     # ------------------------------------------------------------------ review
     def review_queue(self, *, status: str = UNREVIEWED, theme: str | None = None,

@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--curve", action="store_true", help="also print the learning curve (slower)")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("topics", help="find topics (BERTopic, seeded by the codebook); rename, merge or split them")
+    p = sub.add_parser("topics", help="find topics beside the codebook; candidate new themes, places; rename, merge, split")
     p.add_argument("study", nargs="?", help="study folder (default: the sample study)")
     p.add_argument("--force", action="store_true", help="fit again even if nothing changed")
     p.add_argument("--by", default="place", help="show topics by place (default), organisation_type, role or polarity")
@@ -134,8 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--merge", nargs="+", type=int, metavar="TOPIC", help="merge these topics into the first")
     p.add_argument("--split", type=int, metavar="TOPIC", help="split a topic in --parts parts")
     p.add_argument("--parts", type=int, default=2)
-    p.add_argument("--name", help="name of the merged topic (with --merge)")
+    p.add_argument("--name", help="name of the merged topic (with --merge) or of the new theme (with --add-to-codebook)")
     p.add_argument("--author", help="who makes the edit (default: your user name)")
+    p.add_argument("--places", action="store_true", help="show what is distinctive of each place (or --by value)")
+    p.add_argument("--add-to-codebook", type=int, metavar="TOPIC",
+                   help="append this topic to the study's codebook as a draft theme to edit")
+    p.add_argument("--as", dest="as_", choices=("theme", "sub_theme"), default="theme",
+                   help="with --add-to-codebook: a theme (default) or a sub-theme of --parent")
+    p.add_argument("--parent", help="with --as sub_theme: the id of the theme it belongs to")
     p.set_defaults(func=cmd_topics)
 
     p = sub.add_parser("codebook", help="show the codebook's themes, or write a copy to edit")
@@ -516,6 +522,11 @@ def cmd_topics(args: argparse.Namespace) -> int:
     study = Study(config, store)
     author = args.author or getpass.getuser()
     report = None
+    if args.add_to_codebook is not None:
+        added = study.add_topic_to_codebook(args.add_to_codebook, author=author, as_=args.as_, parent=args.parent,
+                                            name=args.name)
+        print(added.message())
+        return 0
     if args.rename:
         topic, name = args.rename
         if not topic.lstrip("-").isdigit():
@@ -532,7 +543,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
         print("Topics are up to date (nothing changed since the last run; --force fits again).")
     if report is not None:
         _print_topics_report(report)
-    _print_topics(store, by=args.by, config=config)
+    _print_topics(store, by=args.by, config=config, places=args.places)
     return 0
 
 
@@ -632,39 +643,70 @@ def _print_coding(report, store) -> None:
 
 
 def _print_topics_report(report) -> None:
+    structure = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in report.structure.items()) or "none"
+    stability = report.stability or {}
     print(
-        f"Topics: {report.topics} topics over {report.segments} segments ({report.seeded_topics} seeded by codebook "
-        f"themes, {report.candidate_new} candidate new themes); {report.outliers} segments fit no topic "
-        f"({report.outliers_reduced} outliers moved to a close topic). Edits replayed: {report.edits_applied}"
+        f"Topics: {report.topics} topics over {report.segments} segments ({report.restating_topics} restate a codebook "
+        f"theme, {report.candidate_new} candidate new themes"
+        + (f", {report.seeded_topics} seeded by codebook themes" if report.seeded_topics else "") + "). "
+        f"Set aside as structure: {structure}; {report.short} too short to say anything alone; "
+        f"{report.outliers} fit no topic ({report.outliers_reduced} outliers moved to a close topic). "
+        f"Edits replayed: {report.edits_applied}"
         + (f", not found again: {report.edits_not_found}" if report.edits_not_found else "")
         + f". {report.seconds:.1f} s."
     )
+    if stability.get("seeds"):
+        print(f"Stability over {len(stability['seeds'])} other seeds: adjusted Rand index {stability['mean_ari']:.2f}; "
+              f"{stability['stable_topics']} topics stable (match >= 0.75), {stability['dissolving_topics']} dissolve "
+              "(< 0.5).")
 
 
-def _print_topics(store, by: str = "place", *, config) -> None:
+def _print_topics(store, by: str = "place", *, config, places: bool = False) -> None:
     from toolkit import schema as sc
     from toolkit.analysis.topics import distribution_table
     from toolkit.api import Study
+    from toolkit.topics.stability import stability_label
 
-    topics = store.table(sc.TOPICS)
+    study = Study(config, store)
+    topics = study.topics()
     if topics.empty:
         print("No topics yet: run 'toolkit topics STUDY'.")
         return
+    relations = study.topic_relations()
     print()
-    for row in topics.sort_values(sc.TOPIC).itertuples():
-        if row.topic == sc.OUTLIER_TOPIC:
-            mapping = "no topic"
-        elif isinstance(row.seeded_theme, str):
-            mapping = f"codebook theme {row.seeded_theme}"
-        elif row.candidate_new:
-            mapping = f"CANDIDATE NEW THEME (nearest: {row.nearest_theme}, {row.theme_similarity:.2f})"
-        else:
-            mapping = f"nearest theme {row.nearest_theme} ({row.theme_similarity:.2f})"
-        print(f"{row.topic:>3}  {row.size:>5}  {row.topic_label[:60]:<60}  {mapping}")
-    table = distribution_table(Study(config, store).topic_distribution(by=by), by=by)  # the dashboard's numbers
+    print(f"{'topic':>5}  {'size':>5}  {'stability':<9}  {'label':<58}  beside the codebook")
+    for row in topics.itertuples():
+        stable = stability_label(row.stability) if row.topic != sc.OUTLIER_TOPIC else ""
+        print(f"{row.topic:>5}  {row.size:>5}  {stable:<9}  {str(row.topic_label)[:58]:<58}  {relations[row.topic]}")
+        if row.topic != sc.OUTLIER_TOPIC and row.keywords:
+            print(f"{'':>24}{', '.join(map(str, row.keywords[:6]))}")
+    candidates = study.candidate_themes()
+    if not candidates.empty:
+        print(f"\nCandidate new themes ({len(candidates)}): add one with --add-to-codebook TOPIC")
+        quotes = study.segments_by_keys([k for keys in candidates[sc.REPRESENTATIVE] for k in keys[:2]])
+        text = dict(zip(quotes[sc.SEGMENT_KEY], quotes[sc.TEXT])) if not quotes.empty else {}
+        for row in candidates.itertuples():
+            where = f"; over-represented in {', '.join(row.distinctive_places)}" if row.distinctive_places else ""
+            print(f"  {row.topic}: {row.topic_label} ({row.size} segments, {row.stability_label or 'stability not measured'}"
+                  f"{where})")
+            for reason in row.reasons:
+                print(f"      because {reason}")
+            for key in row.representative[:2]:
+                if key in text:
+                    print(f"      \u201c{text[key][:150]}\u201d")
+    table = distribution_table(study.topic_distribution(by=by), by=by)  # the dashboard's numbers
     if not table.empty:
         print()
         print(table.to_string())
+    if places:
+        view = study.place_view(by=by)
+        if view.empty:
+            print(f"\nNothing stands out by {by} (no topic or keyphrase over-represented at z >= 1.96).")
+        for value, group in view.groupby(by, sort=True):
+            print(f"\nDistinctive of {value}:")
+            for row in group.itertuples():
+                print(f"  {row.kind:<9} {str(row.item)[:60]:<60} z {row.z:>5.1f}  {row.segments} segments "
+                      f"({row.share_here:.0%} here, {row.share_elsewhere:.0%} elsewhere)")
 
 
 # --------------------------------------------------------------------------- output

@@ -122,16 +122,34 @@ class CodingOptions:
 
 @dataclass(frozen=True)
 class TopicOptions:
-    """``[topics]``: the inductive topic model (BERTopic, seeded by the codebook)."""
+    """``[topics]``: the inductive topic model (BERTopic's pipeline), set beside the codebook."""
 
     enabled: bool = True
     """Run the topics stage in ``toolkit run``."""
-    seed_with_codebook: bool = True
-    """Segments close to a codebook theme go to that theme's topic; the rest form new topics."""
+    seed_with_codebook: bool = False
+    """Seed segments close to a codebook theme into that theme's topic. Off by default: the topics are
+    inductive and the codebook is shown beside them (nearest theme, the theme a topic restates)."""
     theme_min_similarity: float = 0.6
-    """How close (cosine) a segment must be to a theme's prototype to be seeded into it."""
+    """With ``seed_with_codebook``: how close (cosine) a segment must be to a theme's prototype to be seeded."""
     new_theme_threshold: float = 0.5
-    """A topic less similar than this to every theme is flagged as a candidate new theme."""
+    """No longer used (an absolute cosine almost never fires within one domain); candidate new themes are
+    judged relative to the study: see the ``candidate_*`` settings. Kept so older study files load."""
+    candidate_uncoded_share: float = 0.5
+    """A topic whose segments are mostly uncoded (at least this share) ..."""
+    candidate_uncoded_z: float = 2.0
+    """... and clearly more so than the study's segments (a z-score of proportions) is a candidate new theme."""
+    candidate_max_affinity: float = 0.5
+    """So is a topic no theme stands out for: its best theme's affinity (its segments' mean similarity to the
+    theme, in standard deviations above the study's average) is under this."""
+    restate_share: float = 0.5
+    """A topic whose segments are coded with one theme at least this often restates that theme."""
+    structure_rules: str = ""
+    """A file of structure rules (introductions, logistics, times, ...: never topics or keywords); empty uses
+    the toolkit's ``toolkit/rules/topic_structure.yaml``."""
+    stability_seeds: int = 3
+    """Fit the clustering again with this many other seeds to report each topic's stability (0: off)."""
+    stability_sample: int = 2500
+    """At most this many segments are clustered again per stability seed (a random subset; keeps big studies fast)."""
     reducer: str = "umap"
     """``umap``, ``pca`` or ``none``."""
     n_components: int = 5
@@ -139,16 +157,19 @@ class TopicOptions:
     clusterer: str = "hdbscan"
     """``hdbscan`` (finds the number of topics) or ``kmeans`` (``n_clusters`` topics)."""
     min_cluster_size: int = 0
-    """Smallest topic; 0 picks about one segment in 80 (at least 8, at most 60)."""
+    """Smallest topic; 0 picks about one segment in 100 (at least 8, at most 60)."""
     n_clusters: int = 0
     """For ``kmeans``; 0 picks one from the corpus size."""
     outliers: str = "reduce"
     """``reduce``: segments left out join a topic they are close to; ``keep``: they stay in topic -1."""
     outlier_threshold: float = 0.35
     top_n_words: int = 10
-    representation: str = "ctfidf"
-    """Keywords: ``ctfidf`` (c-TF-IDF over lemmas and bigrams; the most coherent on our benchmark) or
-    ``keybert`` (re-ranked by similarity to the topic's embedding)."""
+    phrases: str = "nouns"
+    """Keyphrase candidates: ``nouns`` (noun phrases of the text, spaCy's tagger) or ``words`` (runs of
+    content words between stop words; no model)."""
+    representation: str = "keybert"
+    """Keyphrase ranking: ``keybert`` (c-TF-IDF candidates re-ranked by similarity to the topic's embedding,
+    diverse) or ``ctfidf`` (c-TF-IDF order)."""
     stopwords: str = ""
     """A file of words left out of topic keywords (one per line); empty uses the toolkit's list."""
     edit_match: float = 0.5
@@ -405,10 +426,16 @@ def config_from_dict(data: dict[str, Any], *, root: str | Path, source: str | Pa
     _choice(source, "topics.clusterer", config.topics.clusterer, ("hdbscan", "kmeans"))
     _choice(source, "topics.outliers", config.topics.outliers, ("reduce", "keep"))
     _choice(source, "topics.representation", config.topics.representation, ("ctfidf", "keybert"))
-    for key in ("theme_min_similarity", "new_theme_threshold", "outlier_threshold", "edit_match"):
+    _choice(source, "topics.phrases", config.topics.phrases, ("nouns", "words"))
+    for key in ("theme_min_similarity", "new_theme_threshold", "outlier_threshold", "edit_match",
+                "candidate_uncoded_share", "restate_share"):
         value = getattr(config.topics, key)
         if not 0.0 <= value <= 1.0:
-            raise ConfigError(f"{source}: topics.{key} is {value}; it is a similarity between 0 and 1.")
+            what = "a share" if key in ("candidate_uncoded_share", "restate_share") else "a similarity"
+            raise ConfigError(f"{source}: topics.{key} is {value}; it is {what} between 0 and 1.")
+    if not 0 <= config.topics.stability_seeds <= 20 or config.topics.stability_sample < 50:
+        raise ConfigError(f"{source}: topics.stability_seeds is {config.topics.stability_seeds} and stability_sample "
+                          f"{config.topics.stability_sample}; use 0-20 seeds (0: off) and a sample of at least 50.")
     _choice(source, "coding.embedder", config.coding.embedder, ("minilm", "e5"))
     if not 0.0 <= config.coding.min_confidence <= 1.0:
         raise ConfigError(f"{source}: coding.min_confidence is {config.coding.min_confidence}; it is a probability "

@@ -41,6 +41,8 @@ PRACTICE_GROUPS = "practice_groups"
 SOURCE_ID = "source_id"
 SOURCE_UID = "source_uid"
 """A source's stable identity: kept when its file is edited in place or renamed (same content)."""
+SOURCE_KIND = "source_kind"
+"""A segment's source kind (``transcript`` or ``survey``) in the store's segment reads."""
 PATH_KEY = "path_key"
 """A keyed hash of the raw file's path: finds the file again without storing a name it may hold."""
 SETTINGS_HASH = "settings_hash"
@@ -145,6 +147,15 @@ MAP_X = "x"
 MAP_Y = "y"
 PROBABILITY = "probability"
 ASSIGNED_BY = "assigned_by"
+LABEL_PASSAGE = "label_passage"
+THEME_AFFINITY = "theme_affinity"
+UNCODED_SHARE = "uncoded_share"
+RESTATES_THEME = "restates_theme"
+CANDIDATE_KIND = "candidate_kind"
+CANDIDATE_PARENT = "candidate_parent"
+STABILITY = "stability"
+STRUCTURE = "structure"
+PHRASES = "phrases"
 EDIT_ID = "edit_id"
 ACTION = "action"
 MEMBERS = "members"
@@ -225,8 +236,9 @@ OUTLIER_TOPIC = -1
 """The topic of segments that fit no topic (kept visible, never hidden)."""
 TOPIC_ACTIONS = ("rename", "merge", "split")
 """What a researcher can do to topics; stored as decisions and replayed on every re-run."""
-ASSIGNED_BY_KINDS = ("theme", "cluster", "outlier_reduced", "outlier", "split", "merge")
-"""How a segment got its topic: near a codebook theme, clustered, moved in from the outliers, left out."""
+ASSIGNED_BY_KINDS = ("theme", "cluster", "outlier_reduced", "outlier", "split", "merge", "structure", "short")
+"""How a segment got its topic: near a codebook theme, clustered, moved in from the outliers, left out
+(an outlier, structure such as an introduction or logistics, or too short to say anything alone)."""
 MEMO_SCOPES = ("project", "case", "theme", "cell", "source", "passage")
 """What a memo is about: the whole study, a case (participant), a theme, a framework-matrix cell, a source, a passage."""
 PRACTICE_STATUSES = ("candidate", "reviewed", "confirmed", "not_a_practice")

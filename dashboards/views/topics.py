@@ -1,75 +1,157 @@
-"""Topics: the topic map, keywords, representative quotes, the nearest codebook theme, candidate new themes;
-researchers rename, merge and split topics."""
+"""Topics: what the study talks about, beside the codebook; candidate new themes with their evidence and the
+action that adds one to the codebook; what is distinctive of each place; how stable each topic is.
+Researchers rename, merge and split topics."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 import loaders
 from views.common import comment_box, need_segments, plain, quote_list, theme_label
 from toolkit import api, plots
 from toolkit import schema as s
+from toolkit.analysis import topics as columns
+from toolkit.topics.stability import stability_label
 
 st.title("Topics")
+st.caption("Topics are found in the segments themselves (inductively), then set beside the codebook: a topic "
+           "that restates a theme says so, and topics the codebook misses are offered as candidate new themes. "
+           "Introductions, logistics, times and read-out contact details are set aside, never topics.")
 need_segments("the topic map")
 topics = loaders.topics()
 if topics.empty:
     st.info(f"No topics yet: run `{loaders.command('topics')}`.")
     st.stop()
 
-candidates = topics[topics[s.CANDIDATE_NEW].astype(bool) & (topics[s.TOPIC] != s.OUTLIER_TOPIC)]
-if not candidates.empty:
-    with st.container(border=True):
-        st.markdown(f":orange-badge[:material/lightbulb: {len(candidates)} candidate new theme(s)] "
-                    "Topics far from every codebook theme: read their quotes (open them below) and decide whether "
-                    "the codebook needs a new theme.")
-        for row in candidates.to_dict("records"):
-            similarity = row[s.THEME_SIMILARITY]
-            nearest = (f" · nearest theme: {theme_label(row[s.NEAREST_THEME])} (similarity {similarity:.2f})"
-                       if isinstance(row[s.NEAREST_THEME], str) else "")
-            st.markdown(f"**{row[s.TOPIC]}: {plain(row[s.TOPIC_LABEL])}** · {int(row[s.SIZE])} segments{nearest}  \n"
-                        f"keywords: {plain(', '.join(map(str, row[s.KEYWORDS][:10])))}")
+real = topics[topics[s.TOPIC] != s.OUTLIER_TOPIC]
+relations = loaders.topic_relations()
+candidates = loaders.candidate_themes()
+measured = real[s.STABILITY].notna()
+cols = st.columns(4)
+cols[0].metric("Topics", len(real))
+cols[1].metric("Candidate new themes", len(candidates))
+cols[2].metric("Restate a codebook theme", int(real[s.RESTATES_THEME].notna().sum()))
+if measured.any():
+    weighted = float((real.loc[measured, s.STABILITY] * real.loc[measured, s.SIZE]).sum() / real.loc[measured, s.SIZE].sum())
+    cols[3].metric("Stability across seeds", f"{weighted:.2f}",
+                   help="Each topic's best match (Jaccard overlap of segments) in fits with other random seeds, "
+                        "weighted by size: at least 0.75 stable, under 0.5 a topic that dissolves with the seed.")
 
+# --------------------------------------------------------------------------- candidate new themes
+st.subheader("Candidate new themes")
+if candidates.empty:
+    st.caption("No topic stands apart from the codebook in this study: every topic restates or sits near a theme.")
+quotes = loaders.segments_by_keys([k for keys in candidates[s.REPRESENTATIVE] for k in keys]) if not candidates.empty \
+    else pd.DataFrame()
+text_of = dict(zip(quotes[s.SEGMENT_KEY], quotes[s.TEXT])) if not quotes.empty else {}
+for row in candidates.to_dict("records"):
+    stable = row[columns.STABILITY_LABEL]
+    title = f"{row[s.TOPIC]}: {row[s.TOPIC_LABEL]} · {row[s.SIZE]} segments" + (f" · {stable}" if stable else "")
+    with st.expander(title, expanded=len(candidates) <= 3):
+        st.markdown("**Why it is a candidate** (relative to this study)")
+        for reason in row[columns.REASONS]:
+            st.markdown(f"- {plain(reason)}")
+        if row[columns.DISTINCTIVE_PLACES]:
+            st.markdown(f"**Over-represented in:** {plain(', '.join(row[columns.DISTINCTIVE_PLACES]))}")
+        st.markdown(f"**Keyphrases:** {plain(', '.join(map(str, row[s.KEYWORDS][:8])))}")
+        st.markdown("**Representative passages**")
+        for key in row[s.REPRESENTATIVE]:
+            if key in text_of:
+                st.markdown(f"\u201c{plain(text_of[key])}\u201d")
+        if loaders.is_researcher():
+            with st.form(f"add-theme-{row[s.TOPIC]}"):
+                ids = list(loaders.theme_names())
+                suggested = row[s.CANDIDATE_KIND] if row[s.CANDIDATE_KIND] in ("theme", "sub_theme") else "theme"
+                as_ = st.radio("Add to the codebook as", ["theme", "sub_theme"], horizontal=True,
+                               index=["theme", "sub_theme"].index(suggested), key=f"as-{row[s.TOPIC]}",
+                               format_func=lambda a: "a theme" if a == "theme" else "a sub-theme of")
+                parent_default = row[s.CANDIDATE_PARENT] if row[s.CANDIDATE_PARENT] in ids else (ids[0] if ids else None)
+                parent = st.selectbox("Parent theme (for a sub-theme)", ids, format_func=theme_label,
+                                      index=ids.index(parent_default) if parent_default in ids else 0,
+                                      key=f"parent-{row[s.TOPIC]}")
+                name = st.text_input("Name of the new theme", value=str(row[s.KEYWORDS][0]).capitalize()
+                                     if row[s.KEYWORDS] else "", key=f"name-{row[s.TOPIC]}")
+                if st.form_submit_button("Add to the codebook as a draft"):
+                    try:
+                        added = loaders.add_topic_to_codebook(int(row[s.TOPIC]), as_=as_,
+                                                              parent=parent if as_ == "sub_theme" else None,
+                                                              name=name or None)
+                    except Exception as exc:  # noqa: BLE001 - any problem is shown, the page stays up
+                        st.error(f"Not added: {exc}")
+                    else:
+                        st.success(added.message())
+
+# --------------------------------------------------------------------------- all topics
+st.subheader("All topics beside the codebook")
 st.plotly_chart(plots.plot_topic_map(topics), width="stretch")
+table = real.assign(**{
+    s.KEYWORDS: real[s.KEYWORDS].map(lambda k: ", ".join(map(str, k[:6]))),
+    columns.RELATION: real[s.TOPIC].map(relations),
+    columns.STABILITY_LABEL: real[s.STABILITY].map(lambda v: stability_label(None if pd.isna(v) else float(v))),
+})[[s.TOPIC, s.TOPIC_LABEL, s.SIZE, columns.STABILITY_LABEL, s.KEYWORDS, columns.RELATION]]
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    s.TOPIC: st.column_config.NumberColumn("topic", width=50),
+    s.TOPIC_LABEL: st.column_config.TextColumn("label (from its most representative passage)", width=260),
+    s.SIZE: st.column_config.NumberColumn("segments", width=70),
+    columns.STABILITY_LABEL: st.column_config.TextColumn("stability", width=80,
+                                         help="stable (>= 0.75), pattern (0.6-0.75), weak (0.5-0.6) or dissolves "
+                                              "(< 0.5): how well the topic comes back with other random seeds"),
+    s.KEYWORDS: st.column_config.TextColumn("keyphrases", width=320),
+    columns.RELATION: st.column_config.TextColumn("beside the codebook", width=320),
+})
+set_aside = topics[topics[s.TOPIC] == s.OUTLIER_TOPIC]
+if not set_aside.empty:
+    st.caption(f"{int(set_aside[s.SIZE].iloc[0])} segments are in no topic: introductions, logistics, times and "
+               "contact details (structure), segments too short to say anything alone, and outliers.")
 
-table = topics.assign(**{s.KEYWORDS: topics[s.KEYWORDS].map(lambda k: ", ".join(map(str, k[:6]))),
-                         s.NEAREST_THEME: topics[s.NEAREST_THEME].map(lambda t: theme_label(t) if isinstance(t, str) else "")})
-table = table[[s.TOPIC, s.CANDIDATE_NEW, s.TOPIC_LABEL, s.SIZE, s.KEYWORDS, s.NEAREST_THEME, s.THEME_SIMILARITY]]
-CANDIDATE_ROW = "background-color: #FCE9C8"  # Okabe-Ito orange, light: the map's colour for candidate new themes
-st.dataframe(
-    table.style.apply(lambda r: [CANDIDATE_ROW if r[s.CANDIDATE_NEW] else ""] * len(r), axis=1),
-    hide_index=True, width="stretch",
-    column_config={
-        s.TOPIC: st.column_config.NumberColumn("topic", width=50),
-        s.CANDIDATE_NEW: st.column_config.CheckboxColumn("new?", width=50,
-                                                         help="Candidate new theme: far from every codebook theme"),
-        s.TOPIC_LABEL: st.column_config.TextColumn("label", width=190),
-        s.SIZE: st.column_config.NumberColumn("segments", width=75),
-        s.KEYWORDS: st.column_config.TextColumn("keywords", width=420,
-                                                help="The topic's six most distinctive words (all of them under "
-                                                     "Open a topic)"),
-        s.NEAREST_THEME: st.column_config.TextColumn("nearest codebook theme", width=190),
-        s.THEME_SIMILARITY: st.column_config.ProgressColumn("similarity", min_value=0.0, max_value=1.0, format="%.2f",
-                                                            width=90),
-    },
-)
+# --------------------------------------------------------------------------- places
+st.subheader("What is distinctive of each place")
+by = st.radio("Compare", list(api.DISTRIBUTION_BY[:1]) + [b for b in api.DISTRIBUTION_BY if b not in (s.PLACE, s.POLARITY)],
+              horizontal=True, key="topics-place-by", format_func=lambda b: b.replace("_", " "))
+view = loaders.place_view(by)
+if view.empty:
+    st.caption("Nothing is over-represented anywhere (log-odds z of at least 1.96 against the others).")
+else:
+    value = st.selectbox(by.replace("_", " ").capitalize(), sorted(view[by].unique()), key="topics-place-value")
+    mine = view[view[by] == value]
+    st.caption("Topics and keyphrases used distinctly more here than elsewhere: log-odds ratios with an informative "
+               "prior (z of at least 1.96), with the share of segments here and elsewhere.")
+    left, right = st.columns(2)
+    for column, kind, heading in ((left, "topic", "Topics"), (right, "keyphrase", "Keyphrases")):
+        part = mine[mine[columns.KIND] == kind]
+        with column:
+            st.markdown(f"**{heading}**")
+            st.dataframe(part[[columns.ITEM, columns.Z, api.SEGMENTS_COL, columns.SHARE_HERE, columns.SHARE_ELSEWHERE]],
+                         hide_index=True, width="stretch", column_config={
+                             columns.ITEM: st.column_config.TextColumn(kind),
+                             columns.SHARE_HERE: st.column_config.NumberColumn("here", format="percent"),
+                             columns.SHARE_ELSEWHERE: st.column_config.NumberColumn("elsewhere", format="percent")})
+    shown = st.selectbox("Passages that show it", mine[columns.ITEM].tolist(), key="topics-place-item")
+    keys = mine.loc[mine[columns.ITEM] == shown, api.SEGMENT_KEYS].iloc[0] if shown is not None else []
+    quote_list(loaders.segments_by_keys(list(keys)), key="topics-place-quotes")
 
 by = st.radio("Distribution by", list(api.DISTRIBUTION_BY), horizontal=True, key="topics-by",
               format_func=lambda b: b.replace("_", " "))
 st.plotly_chart(plots.plot_topic_distribution(loaders.topic_distribution(by), by, candidates=candidates[s.TOPIC]),
                 width="stretch")
 
+# --------------------------------------------------------------------------- one topic
 st.subheader("Open a topic")
 labels = dict(zip(topics[s.TOPIC], topics[s.TOPIC_LABEL]))
 order = sorted(labels, key=lambda t: (t == s.OUTLIER_TOPIC, t))  # outliers last
 topic = st.selectbox("Topic", order, format_func=lambda t: f"{t}: {labels[t]}", key="topics-open")
 row = topics[topics[s.TOPIC] == topic].iloc[0]
-st.markdown(f"**Keywords:** {', '.join(map(str, row[s.KEYWORDS])) or '-'}")
-nearest = row[s.NEAREST_THEME]
-if isinstance(nearest, str):
-    similarity = row[s.THEME_SIMILARITY]
-    st.markdown(f"**Nearest codebook theme:** {theme_label(nearest)} (similarity {similarity:.2f})"
+st.markdown(f"**Keyphrases:** {plain(', '.join(map(str, row[s.KEYWORDS]))) or '-'}")
+if topic != s.OUTLIER_TOPIC:
+    evidence = row[s.EVIDENCE] or {}
+    st.markdown(f"**Beside the codebook:** {plain(relations.get(topic, ''))}"
                 + (" · :orange-badge[candidate new theme]" if row[s.CANDIDATE_NEW] else ""))
+    places = [f"{p['place']} (z {p['z']:.1f})" for p in evidence.get("distinctive_places", [])]
+    if places:
+        st.markdown(f"**Over-represented in:** {plain(', '.join(places))}")
+    if not pd.isna(row[s.STABILITY]):
+        st.markdown(f"**Stability:** {row[s.STABILITY]:.2f} ({stability_label(float(row[s.STABILITY]))})")
 st.markdown("**Representative quotes**")
 quote_list(loaders.segments_by_keys(list(row[s.REPRESENTATIVE])), key=f"topic-rep-{topic}")
 with st.expander(f"All {int(row[s.SIZE])} segments in this topic"):

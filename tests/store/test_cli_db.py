@@ -24,7 +24,7 @@ def test_db_current_then_upgrade_adopts_a_release_store(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "revision 0001 (release 0.1.0, not stamped)" in out and "up to date" not in out
     assert main(["db", "upgrade", str(study)]) == 0
-    assert "upgraded from revision 0001 to 0003" in capsys.readouterr().out
+    assert "upgraded from revision 0001 to 0004" in capsys.readouterr().out
     assert main(["db", "current", str(study)]) == 0
     assert "(up to date)" in capsys.readouterr().out
     assert main(["db", "upgrade", str(study)]) == 0
@@ -40,7 +40,7 @@ def test_db_upgrade_creates_a_new_store_and_status_hides_the_password(tmp_path, 
     assert "no store yet" in capsys.readouterr().out
     assert main(["db", "upgrade", str(study)]) == 0
     out = capsys.readouterr().out
-    assert "created at revision 0003" in out
+    assert "created at revision 0004" in out
     assert main(["status", str(study)]) == 0
     out += capsys.readouterr().out
     assert "pw-not-shown" not in out and "postgres:***@" in out

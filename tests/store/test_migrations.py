@@ -75,7 +75,7 @@ def _diffs(engine: sa.Engine) -> list:
 
 
 def test_one_head_and_the_migrations_build_exactly_the_declared_tables(store_url):
-    assert head_revision() == "0003"  # raise this when a revision is added, with a test of its upgrade
+    assert head_revision() == "0004"  # raise this when a revision is added, with a test of its upgrade
     store = Store(store_url)
     assert _diffs(store.engine) == []
     with store.engine.connect() as conn:
@@ -136,7 +136,7 @@ def test_a_reader_opens_a_read_only_file_and_never_writes(release_store):
 
 def test_a_reader_runs_no_ddl_on_a_release_store(release_store):
     before = _dump(release_store)
-    with pytest.raises(StoreError, match=r"revision 0001; this toolkit needs 0003\. Run: toolkit db upgrade"):
+    with pytest.raises(StoreError, match=r"revision 0001; this toolkit needs 0004\. Run: toolkit db upgrade"):
         Store(f"sqlite:///{release_store}", read_only=True)
     with sqlite3.connect(release_store) as conn:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -157,7 +157,7 @@ NEXT_REVISION = textwrap.dedent('''
     from alembic import op
 
     revision = "9001"
-    down_revision = "0003"
+    down_revision = "0004"
     branch_labels = None
     depends_on = None
 
@@ -200,12 +200,12 @@ def test_a_store_behind_the_code_is_refused_by_readers_and_upgraded_by_db_upgrad
     old.add_summary("place", "Ashby", "trust_relationships", "Kept.", author="ana")
     old.close()
     head = next_release()
-    with pytest.raises(StoreError, match=r"revision 0003; this toolkit needs 9001\. Run: toolkit db upgrade"):
+    with pytest.raises(StoreError, match=r"revision 0004; this toolkit needs 9001\. Run: toolkit db upgrade"):
         Store(store_url, read_only=True)
     with pytest.raises(StoreError, match="Run: toolkit db upgrade"):
         Store(store_url, upgrade=False)
     before, after = upgrade_store(store_url)
-    assert before.revision == "0003" and after.revision == head and after.current
+    assert before.revision == "0004" and after.revision == head and after.current
     store = Store(store_url, read_only=True)
     assert "host" in _columns(store, s.RUNS)
     assert store.table(s.SUMMARIES)[s.TEXT].tolist() == ["Kept."]

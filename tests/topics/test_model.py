@@ -42,7 +42,7 @@ def _theme(theme_id, axis):
 
 def _modeller(**kw):
     settings = dict(reducer=None, clusterer=KMeans(2, n_init=4, random_state=0), embed=None, min_cluster_size=5,
-                    theme_min_similarity=0.9, new_theme_threshold=0.5, seed=0)
+                    theme_min_similarity=0.9, seed=0)
     settings.update(kw)
     return TopicModeller(**settings)
 
@@ -52,13 +52,26 @@ def test_same_input_same_topics():
     a = _modeller().fit(texts, X, themes=[_theme("legal_basis_consent", 0)])
     b = _modeller().fit(texts, X, themes=[_theme("legal_basis_consent", 0)])
     assert np.array_equal(a.labels_, b.labels_)
-    assert a.topic_info_.drop(columns=[s.KEYWORDS, s.REPRESENTATIVE]).equals(b.topic_info_.drop(columns=[s.KEYWORDS, s.REPRESENTATIVE]))
+    drop = [s.KEYWORDS, s.REPRESENTATIVE, s.EVIDENCE]
+    assert a.topic_info_.drop(columns=drop).equals(b.topic_info_.drop(columns=drop))
+    assert a.topic_info_[s.EVIDENCE].tolist() == b.topic_info_[s.EVIDENCE].tolist()
     assert a.topic_info_[s.KEYWORDS].tolist() == b.topic_info_[s.KEYWORDS].tolist()
 
 
-def test_segments_near_a_theme_are_seeded_and_far_topics_are_candidates():
+def test_by_default_the_codebook_is_beside_the_topics_not_seeded_into_them():
+    texts, X, truth = _corpus(sizes=(30, 30, 30))
+    m = _modeller(clusterer=KMeans(3, n_init=4, random_state=0)).fit(
+        texts, X, themes=[_theme("legal_basis_consent", 0), _theme("it_systems_access", 1)])
+    info = m.topic_info_.set_index(s.TOPIC)
+    assert info[s.SEEDED_THEME].isna().all() and "theme" not in set(m.assigned_by_)
+    consent = m.labels_[truth == 0][0]
+    assert info.loc[consent, s.NEAREST_THEME] == "legal_basis_consent"
+    assert not info.loc[consent, s.TOPIC_LABEL].endswith("(codebook)")
+
+
+def test_segments_near_a_theme_are_seeded_on_request_and_far_topics_are_candidates():
     texts, X, truth = _corpus(sizes=(30, 30, 30, 30))
-    m = _modeller().fit(texts, X, themes=[_theme("legal_basis_consent", 0), _theme("it_systems_access", 1)])
+    m = _modeller(seed_with_themes=True).fit(texts, X, themes=[_theme("legal_basis_consent", 0), _theme("it_systems_access", 1)])
     info = m.topic_info_.set_index(s.TOPIC)
     seeded = info[info[s.SEEDED_THEME].notna()]
     assert set(seeded[s.SEEDED_THEME]) == {"legal_basis_consent", "it_systems_access"}
@@ -72,8 +85,9 @@ def test_segments_near_a_theme_are_seeded_and_far_topics_are_candidates():
     assert len(other) == 1
     row = info.loc[other.pop()]
     assert not isinstance(row[s.SEEDED_THEME], str) and bool(row[s.CANDIDATE_NEW])
-    assert row[s.THEME_SIMILARITY] < 0.5
-    assert any(w in row[s.KEYWORDS] for w in ("allotment", "garden", "volunteer", "picnic", "football", "club")), row[s.KEYWORDS]
+    assert row[s.THEME_AFFINITY] < 0.5 and "far_from_every_theme" in row[s.EVIDENCE]["reasons"]
+    words = " ".join(row[s.KEYWORDS]).split()
+    assert words and set(words) <= {"allotment", "garden", "volunteer", "picnic", "football", "club"}, row[s.KEYWORDS]
 
 
 def test_nearest_theme_is_reported_for_clustered_topics():
@@ -81,10 +95,11 @@ def test_nearest_theme_is_reported_for_clustered_topics():
     # the theme is close to the IT cluster but under the seeding threshold
     proto = np.zeros(DIM, dtype=np.float32)
     proto[1], proto[5] = 0.8, 0.6
-    m = _modeller(theme_min_similarity=0.95, clusterer=KMeans(3, n_init=4, random_state=0)).fit(texts, X, themes=[ThemePrototype("it_systems_access", "IT", proto)])
+    m = _modeller(seed_with_themes=True, theme_min_similarity=0.95, clusterer=KMeans(3, n_init=4, random_state=0)).fit(
+        texts, X, themes=[ThemePrototype("it_systems_access", "IT", proto)])
     topic = m.labels_[truth == 1][0]
     row = m.topic_info_.set_index(s.TOPIC).loc[topic]
-    assert row[s.NEAREST_THEME] == "it_systems_access" and row[s.THEME_SIMILARITY] > 0.7
+    assert row[s.NEAREST_THEME] == "it_systems_access" and row[s.THEME_SIMILARITY] > 0.7 and row[s.THEME_AFFINITY] > 1
     assert not row[s.CANDIDATE_NEW]
 
 
@@ -93,7 +108,7 @@ def test_outliers_are_reduced_or_kept_on_request():
     rng = np.random.default_rng(3)
     noise = rng.normal(0, 1, (6, DIM)).astype(np.float32)
     noise[:3] = X[:3] + 0.01  # three outliers that sit inside a cluster
-    texts = texts + [f"stray {i}" for i in range(6)]
+    texts = texts + [f"stray remark about weather patterns {i}" for i in range(6)]
     X = np.vstack([X, noise])
 
     class MarkLastOutliers:
@@ -118,7 +133,7 @@ def test_edits_find_their_topics_by_content_after_the_data_changed():
     first = _modeller(clusterer=KMeans(3, n_init=4, random_state=0)).fit(texts, X, keys=keys)
     garden = first.labels_[truth == 2][0]
     it = first.labels_[truth == 1][0]
-    members = lambda t: [k for k, lab in zip(keys, first.labels_) if lab == t]  # noqa: E731
+    members = lambda t: [k for k, lab in zip(keys, first.labels_) if lab == t]
     edits = [TopicEdit("rename", [members(garden)], label="Community activities", edit_id=1)]
     # new data: a few segments removed and the clusters renumbered by a different seed
     keep = np.ones(len(texts), bool)

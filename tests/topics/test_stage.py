@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from toolkit import schema as s
+from toolkit.api import Study
 from toolkit.config import StudyConfig, TopicOptions
 from toolkit.embed import CachedEmbedder
-from toolkit.api import Study
 from toolkit.errors import InputDataError
 from toolkit.store import Store
 from toolkit.topics import (
@@ -142,7 +142,7 @@ def test_a_renamed_topic_keeps_its_name_when_refitted(study):
 def test_merge_and_split_are_replayed(study, monkeypatch):
     config, store = study
     _fit(config, store)
-    import toolkit.pipeline as pipeline
+    from toolkit import pipeline
 
     original = pipeline.fit_and_store_topics
     monkeypatch.setattr(pipeline, "fit_and_store_topics",

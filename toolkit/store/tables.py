@@ -198,6 +198,15 @@ topics = sa.Table(
     sa.Column(s.MAP_X, sa.Float),
     sa.Column(s.MAP_Y, sa.Float),
     sa.Column(s.RUN_ID, sa.String(40)),
+    # 0004: topics beside the codebook (issue 19)
+    sa.Column(s.LABEL_PASSAGE, sa.String(32)),
+    sa.Column(s.THEME_AFFINITY, sa.Float),
+    sa.Column(s.UNCODED_SHARE, sa.Float),
+    sa.Column(s.RESTATES_THEME, sa.String(100)),
+    sa.Column(s.CANDIDATE_KIND, sa.String(20)),
+    sa.Column(s.CANDIDATE_PARENT, sa.String(100)),
+    sa.Column(s.EVIDENCE, sa.Text),
+    sa.Column(s.STABILITY, sa.Float),
 )
 
 segment_topics = sa.Table(
@@ -208,6 +217,9 @@ segment_topics = sa.Table(
     sa.Column(s.PROBABILITY, sa.Float),
     sa.Column(s.ASSIGNED_BY, sa.String(20), nullable=False),
     sa.Column(s.RUN_ID, sa.String(40)),
+    # 0004: why a segment is in no topic, and the keyphrases it holds (the place view counts them)
+    sa.Column(s.STRUCTURE, sa.String(40)),
+    sa.Column(s.PHRASES, sa.Text),
 )
 
 topic_edits = sa.Table(

@@ -1,30 +1,34 @@
-"""The topic modeller: BERTopic over segments, seeded by the codebook.
+"""The topic modeller: inductive topics over the segments, set beside the codebook.
 
-How a segment gets its topic, in order (each step is a small function, each
-backend injectable):
+How a segment gets its topic, in order (each step a small function, each backend injectable):
 
-1. **Seeding** (BERTopic's zero-shot idea, with the codebook as the topic list):
-   a segment whose embedding is close enough to a theme's prototype (the mean of
-   its definition and example sentences) goes to that theme's topic.
-2. **Clustering** the rest: a reducer (UMAP by default) and a clusterer (HDBSCAN
-   by default) find the topics nobody wrote down.
-3. **Outliers**, deliberately: a segment left out by the clusterer joins the
-   topic whose centroid it is close to (``outlier_threshold``); the rest stay in
-   topic -1 and are counted, never hidden.
-4. **Researchers' edits** (rename, merge, split) are replayed, each finding its
-   topics again by their segments (Jaccard overlap), not by their numbers.
-5. **Representation**: BERTopic (with the clustering already done, as in its
-   manual topic modelling) computes c-TF-IDF keywords over spaCy lemmas without
-   stop words, refined KeyBERT-style against the embeddings.
+1. **Structure is set aside** (:mod:`toolkit.topics.structure`, rules as data): introductions,
+   logistics, times and dates, read-out contact details, prompts and scripted boilerplate never
+   form a topic; segments with fewer than ``min_content_words`` content words are too short to.
+   Both stay in topic -1, counted (``assigned_by`` says why), never hidden.
+2. **Seeding**, only when asked (``seed_with_themes``; BERTopic's zero-shot idea with the codebook
+   as the topic list): a segment close enough to a theme's prototype goes to that theme's topic.
+   By default the codebook is shown beside the topics, not seeded into them.
+3. **Clustering** the content: a reducer (UMAP by default) and a clusterer (HDBSCAN by default).
+   A cluster whose segments mostly carry one structure signal (durations, contact details, role
+   introductions) is set aside as structure too.
+4. **Outliers**, deliberately: a content segment left out by the clusterer joins the topic whose
+   centroid it is close to (``outlier_threshold``); the rest stay in topic -1.
+5. **Researchers' edits** (rename, merge, split) are replayed (:mod:`toolkit.topics.edits`).
+6. **Keyphrases and labels** (:mod:`toolkit.topics.phrases`): noun phrases of the text ranked by
+   c-TF-IDF and re-ranked KeyBERT-style; a label from the most representative passage.
+7. **Beside the codebook** (:mod:`toolkit.topics.beside`): nearest theme by within-study affinity,
+   the theme a topic restates, candidate new themes with their evidence.
+8. **Stability** (:mod:`toolkit.topics.stability`): the clustering again with other seeds.
 
-Every topic is then set beside the codebook: its nearest theme and similarity,
-and a flag for candidate new themes (far from every theme).
+BERTopic holds the result (clusters given, c-TF-IDF over the keyphrases) so it can be saved in its
+safe format and reloaded for BERTopic's own methods.
 """
 
 from __future__ import annotations
 
 import logging
-import re
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -33,11 +37,19 @@ import pandas as pd
 
 from toolkit import schema as s
 from toolkit.errors import ConfigError, NotFittedError
+from toolkit.topics.beside import CandidateRule, beside_codebook, theme_affinities
+from toolkit.topics.edits import EditOutcome, TopicEdit, replay_edits
+from toolkit.topics.phrases import KeyphraseRanker, extract_phrases, passage_label
+from toolkit.topics.stability import Stability, seed_stability
+from toolkit.topics.structure import find_structure, load_structure_rules, structure_topic
 
 log = logging.getLogger(__name__)
 
+__all__ = ["EditOutcome", "ThemePrototype", "TopicEdit", "TopicModeller", "build_backends"]
+
 THEME_GROUP = "theme:"
 CLUSTER_GROUP = "cluster:"
+OUTLIER_LABEL = "Not in a topic: structure, short and outlying segments"
 
 
 @dataclass(frozen=True)
@@ -49,28 +61,6 @@ class ThemePrototype:
     vector: np.ndarray
 
 
-@dataclass
-class TopicEdit:
-    """A researcher's edit, as stored: what to do, and the segments of the topics it names."""
-
-    action: str
-    members: list[list[str]]
-    label: str | None = None
-    parts: int | None = None
-    edit_id: int | None = None
-
-
-@dataclass
-class EditOutcome:
-    """Whether an edit found its topics on this run."""
-
-    edit_id: int | None
-    action: str
-    applied: bool
-    overlap: float
-    detail: str = ""
-
-
 class TopicModeller:
     """Find topics in segments and set them beside the codebook.
 
@@ -78,16 +68,21 @@ class TopicModeller:
     ----------
     reducer : an object with ``fit_transform(X)`` (UMAP, PCA, ...), or None for none.
     clusterer : an object with ``fit(X)`` setting ``labels_`` (HDBSCAN, KMeans, ...); -1 means outlier.
-    embed : texts -> unit vectors, used for keyword refinement (KeyBERT-style); None uses c-TF-IDF keywords only.
-    theme_min_similarity : a segment this close to a theme prototype is seeded into that theme's topic.
-    new_theme_threshold : a topic whose centroid is less similar than this to every theme is a candidate new theme.
+    embed : texts -> unit vectors, for re-ranking keyphrases (KeyBERT-style); None keeps the c-TF-IDF order.
+    tagger : a spaCy pipeline with a tagger, for noun-phrase keyphrases; None uses runs of content words.
+    structure_rules : :func:`toolkit.topics.structure.load_structure_rules` (default: the toolkit's).
+    keyword_stop : more words no keyphrase starts or ends with (the study's topic stop words, place names).
+    seed_with_themes : seed segments close to a theme into that theme's topic (off: inductive).
+    theme_min_similarity : how close (cosine) a segment must be to a theme to be seeded.
     outliers : ``"reduce"`` (outliers join a close topic) or ``"keep"``.
     outlier_threshold : the similarity an outlier needs to a topic centroid to join it.
-    min_cluster_size : smallest topic; also the least number of unseeded segments worth clustering.
-    edit_match : the Jaccard overlap an edit needs with a topic to find it again.
-    top_n_words : keywords per topic.
-    representation : ``"ctfidf"`` (c-TF-IDF over lemma unigrams and bigrams) or ``"keybert"`` (those
-        candidates re-ranked by similarity to the topic's embedding; needs ``embed``).
+    min_cluster_size : smallest topic; also the least number of segments worth clustering.
+    min_content_words : segments with fewer content words are too short to form or join a topic.
+    representation : ``"keybert"`` (c-TF-IDF candidates re-ranked by meaning; needs ``embed``) or ``"ctfidf"``.
+    candidate_rule : :class:`toolkit.topics.beside.CandidateRule`.
+    stability_seeds : other seeds to fit the clustering with, to report each topic's stability (empty: none).
+    stability_sample : at most this many segments are clustered per stability seed (a random subset).
+    max_tagged : at most this many segments are tagged for keyphrase candidates.
     seed : the random seed for every random step.
 
     Examples
@@ -95,9 +90,8 @@ class TopicModeller:
     >>> from sklearn.cluster import KMeans
     >>> rng = np.random.default_rng(0)
     >>> X = np.vstack([rng.normal(c, 0.05, (20, 4)) for c in np.eye(4)[:2]])
-    >>> texts = ["consent forms slow us"] * 20 + ["shared systems help us"] * 20
-    >>> m = TopicModeller(clusterer=KMeans(2, n_init=4, random_state=0), reducer=None, embed=None,
-    ...                   min_cluster_size=5).fit(texts, X)
+    >>> texts = ["consent forms slow every referral down"] * 20 + ["shared record systems help the teams"] * 20
+    >>> m = TopicModeller(clusterer=KMeans(2, n_init=4, random_state=0), min_cluster_size=5).fit(texts, X)
     >>> sorted(m.topic_info_[s.SIZE].tolist())
     [20, 20]
     """
@@ -108,33 +102,45 @@ class TopicModeller:
         reducer=None,
         clusterer=None,
         embed: Callable[[list[str]], np.ndarray] | None = None,
-        lemmas: Callable[[list[str]], list[list[str]]] | None = None,
-        theme_min_similarity: float = 0.55,
-        new_theme_threshold: float = 0.5,
+        tagger=None,
+        structure_rules=None,
+        keyword_stop: frozenset[str] = frozenset(),
+        seed_with_themes: bool = False,
+        theme_min_similarity: float = 0.6,
         outliers: str = "reduce",
         outlier_threshold: float = 0.35,
         min_cluster_size: int = 10,
         min_content_words: int = 3,
-        representation: str = "ctfidf",
+        representation: str = "keybert",
+        candidate_rule: CandidateRule | None = None,
         edit_match: float = 0.5,
         top_n_words: int = 10,
         n_representative: int = 3,
+        stability_seeds: Sequence[int] = (),
+        stability_sample: int = 2500,
+        max_tagged: int = 2000,
         seed: int = 42,
     ):
         self.reducer = reducer
         self.clusterer = clusterer
         self.embed = embed
-        self.lemmas = lemmas
+        self.tagger = tagger
+        self.structure_rules = structure_rules
+        self.keyword_stop = keyword_stop
+        self.seed_with_themes = seed_with_themes
         self.theme_min_similarity = theme_min_similarity
-        self.new_theme_threshold = new_theme_threshold
         self.outliers = outliers
         self.outlier_threshold = outlier_threshold
         self.min_cluster_size = min_cluster_size
         self.min_content_words = min_content_words
         self.representation = representation
+        self.candidate_rule = candidate_rule
         self.edit_match = edit_match
         self.top_n_words = top_n_words
         self.n_representative = n_representative
+        self.stability_seeds = stability_seeds
+        self.stability_sample = stability_sample
+        self.max_tagged = max_tagged
         self.seed = seed
 
     # ------------------------------------------------------------------ fit
@@ -146,169 +152,236 @@ class TopicModeller:
         themes: Sequence[ThemePrototype] = (),
         keys: Sequence[str] | None = None,
         edits: Sequence[TopicEdit] = (),
+        sources: Sequence[object] | None = None,
+        repeatable: Sequence[bool] | None = None,
+        prompts: Sequence[str] | None = None,
+        places: Sequence[str | None] | None = None,
+        coded: Sequence[str | None] | None = None,
     ) -> TopicModeller:
         """Fit topics on ``texts`` with their ``embeddings`` (one row per text).
 
-        ``keys`` (segment keys) let researchers' ``edits`` find their topics again;
-        without them, edits are ignored.
+        Parameters
+        ----------
+        themes : the codebook's themes: shown beside the topics (and seeded, with ``seed_with_themes``).
+        keys : segment keys, so researchers' ``edits`` find their topics again.
+        sources, repeatable, prompts : each segment's source, whether scripted repeats may be caught in
+            it (transcripts: yes; survey answers: no), and the study's interviewer prompts; for the
+            structure rules.
+        places : each segment's place (the places a topic is distinctive of).
+        coded : each segment's primary coded theme or None (the share the codebook leaves uncoded).
         """
         if self.outliers not in ("reduce", "keep"):
             raise ConfigError(f"topics.outliers is '{self.outliers}'; expected 'reduce' or 'keep'.")
+        if self.representation not in ("ctfidf", "keybert"):
+            raise ConfigError(f"topics.representation is '{self.representation}'; expected 'ctfidf' or 'keybert'.")
         texts = list(texts)
-        if len(texts) != len(embeddings):
-            raise ValueError(f"{len(texts)} texts but {len(embeddings)} embeddings.")
-        keys = list(keys) if keys is not None else [str(i) for i in range(len(texts))]
+        n = len(texts)
+        if n != len(embeddings):
+            raise ValueError(f"{n} texts but {len(embeddings)} embeddings.")
+        keys = list(keys) if keys is not None else [str(i) for i in range(n)]
         vectors = _unit(np.asarray(embeddings, dtype=np.float32))
-        prototypes = np.vstack([t.vector for t in themes]).astype(np.float32) if themes else np.zeros((0, vectors.shape[1]), np.float32)
-        prototypes = _unit(prototypes) if len(prototypes) else prototypes
+        prototypes = _unit(np.vstack([t.vector for t in themes]).astype(np.float32)) if themes else None
+        rules = self.structure_rules or load_structure_rules()
 
-        tokens = self.lemmas(texts) if self.lemmas is not None else [simple_tokens(t) for t in texts]
-        self.tokens_ = tokens
-        groups, how = self._seed(vectors, prototypes, themes)
-        # Segments with almost no content ("Um. Yeah, without saying too much.") are not
-        # clustered: they would pull topics together. They may still join a topic as outliers.
-        short = {i for i, words in enumerate(tokens) if len(words) < self.min_content_words}
-        self._cluster(vectors, groups, how, skip=short)
+        kinds = find_structure(texts, rules=rules, sources=sources, repeatable=repeatable, prompts=prompts)
+        n_words = [len(rules.content_words(t)) for t in texts]
+        groups = [""] * n
+        how = ["cluster"] * n
+        for i in range(n):
+            if kinds[i]:
+                how[i] = "structure"
+            elif n_words[i] < self.min_content_words:
+                how[i] = "short"
+        if self.seed_with_themes and prototypes is not None:
+            self._seed(vectors, prototypes, themes, groups, how)
+        clustered = [i for i in range(n) if how[i] == "cluster"]
+        self._assign_clusters(vectors, clustered, groups, how)
+        self._set_aside_structure_topics(texts, groups, how, kinds, rules)
         if self.outliers == "reduce":
             _reduce_outliers(vectors, groups, how, self.outlier_threshold)
         labels: dict[str, str] = {}
-        self.edit_outcomes_ = _replay_edits(
-            edits, keys, vectors, groups, how, labels, min_overlap=self.edit_match, seed=self.seed
-        )
+        self.edit_outcomes_ = replay_edits(edits, keys, vectors, groups, how, labels, min_overlap=self.edit_match,
+                                           seed=self.seed)
         topic_of_group = _number_groups(groups)
         topics = np.array([topic_of_group[g] for g in groups], dtype=int)
 
         self.labels_ = topics
         self.assigned_by_ = np.array(how, dtype=object)
-        centroids = _centroids(vectors, topics)
-        self.centroids_ = centroids
+        self.structure_ = np.array(kinds, dtype=object)
+        self.content_words_ = np.array(n_words)
+        self.centroids_ = _centroids(vectors, topics)
         self.probabilities_ = np.array(
-            [float(vectors[i] @ centroids[t]) if t in centroids else 0.0 for i, t in enumerate(topics)], dtype=float
+            [float(vectors[i] @ self.centroids_[t]) if t in self.centroids_ else 0.0 for i, t in enumerate(topics)],
+            dtype=float,
         )
-        self.model_ = self._represent(tokens, vectors, topics)
-        self.topic_words_ = _topic_words(self.model_, self.top_n_words)
-        self.topic_info_ = self._topic_table(texts, keys, vectors, topics, groups, topic_of_group, themes, prototypes, labels)
+        self.stability_ = self._stability(vectors, clustered, topics)
+        self.phrases_ = extract_phrases(texts, nlp=self.tagger, sample=self._tag_sample(vectors, topics),
+                                        stop=rules.keyword_stop | frozenset(self.keyword_stop))
+        ranker = KeyphraseRanker(embed=self.embed if self.representation == "keybert" else None, top_n=self.top_n_words)
+        self.topic_words_ = ranker.rank(self.phrases_, topics, self.centroids_)
+        content = np.array([h not in ("structure", "short") for h in how])
+        group_of_topic = {t: g for g, t in topic_of_group.items()}
+        self.topic_info_ = self._topic_table(texts, keys, vectors, topics, group_of_topic, themes, prototypes, labels,
+                                             places, coded, content)
+        self.model_ = self._represent(topics, vectors)
         return self
 
-    def _seed(self, vectors: np.ndarray, prototypes: np.ndarray, themes) -> tuple[list[str], list[str]]:
-        n = len(vectors)
-        groups = [""] * n
-        how = ["cluster"] * n
-        if len(prototypes):
-            sims = vectors @ prototypes.T
-            best = sims.argmax(axis=1)
-            score = sims[np.arange(n), best]
-            for i in np.flatnonzero(score >= self.theme_min_similarity):
-                groups[i] = THEME_GROUP + themes[best[i]].id
+    def _seed(self, vectors, prototypes, themes, groups, how) -> None:
+        candidates = [i for i, h in enumerate(how) if h == "cluster"]
+        if not candidates:
+            return
+        sims = vectors[candidates] @ prototypes.T
+        best = sims.argmax(axis=1)
+        for row, i in enumerate(candidates):
+            if sims[row, best[row]] >= self.theme_min_similarity:
+                groups[i] = THEME_GROUP + themes[best[row]].id
                 how[i] = "theme"
-        return groups, how
 
-    def _cluster(self, vectors: np.ndarray, groups: list[str], how: list[str], skip=frozenset()) -> None:
-        for i in skip:
-            if not groups[i]:
-                how[i] = "outlier"
-        rest = [i for i, g in enumerate(groups) if not g and i not in skip]
-        if not rest:
-            return
-        if self.clusterer is None or len(rest) < max(2 * self.min_cluster_size, 3):
-            for i in rest:
-                groups[i], how[i] = "", "outlier"
-            return
-        X = vectors[rest]
-        if self.reducer is not None:
-            import warnings
+    def _cluster_labels(self, X: np.ndarray, seed: int | None = None, scale: float = 1.0) -> np.ndarray:
+        """Cluster labels of the rows of ``X`` (-1: outlier).
 
+        With ``seed``, copies of the reducer and clusterer are re-seeded (and, for a subsample of
+        ``scale`` times the rows, their minimum cluster sizes scaled): the stability refits.
+        """
+        from sklearn.base import clone
+
+        if self.clusterer is None:
+            return np.full(len(X), -1)
+        reducer, clusterer = self.reducer, self.clusterer
+        if seed is not None:
+            reducer = clone(reducer, safe=False) if reducer is not None else None
+            clusterer = clone(clusterer, safe=False)
+            for model in (reducer, clusterer):
+                if model is not None and hasattr(model, "get_params") and "random_state" in model.get_params():
+                    model.set_params(random_state=seed)
+            params = clusterer.get_params() if hasattr(clusterer, "get_params") else {}
+            for name in ("min_cluster_size", "min_samples") if scale != 1.0 else ():
+                if params.get(name):
+                    clusterer.set_params(**{name: max(2, int(round(params[name] * scale)))})
+        if reducer is not None:
             with warnings.catch_warnings():  # UMAP warns that a seed means one thread: we want the seed
                 warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
-                X = self.reducer.fit_transform(X)
-        self.clusterer.fit(X)
-        for i, label in zip(rest, np.asarray(self.clusterer.labels_)):
+                X = reducer.fit_transform(X)
+        clusterer.fit(X)
+        return np.asarray(clusterer.labels_).astype(int)
+
+    def _assign_clusters(self, vectors, rows: list[int], groups, how) -> None:
+        if not rows:
+            return
+        if self.clusterer is None or len(rows) < max(2 * self.min_cluster_size, 3):
+            for i in rows:
+                how[i] = "outlier"
+            return
+        for i, label in zip(rows, self._cluster_labels(vectors[rows])):
             if label < 0:
-                groups[i], how[i] = "", "outlier"
+                how[i] = "outlier"
             else:
                 groups[i] = f"{CLUSTER_GROUP}{int(label)}"
 
-    def _represent(self, tokens: list[list[str]], vectors: np.ndarray, topics: np.ndarray):
-        """c-TF-IDF (and KeyBERT-style refinement) through BERTopic, clusters given."""
-        from bertopic import BERTopic
-        from bertopic.cluster import BaseCluster
-        from bertopic.dimensionality import BaseDimensionalityReduction
-        from bertopic.representation import KeyBERTInspired
-        from bertopic.vectorizers import ClassTfidfTransformer
-        from sklearn.feature_extraction.text import CountVectorizer
+    def _set_aside_structure_topics(self, texts, groups, how, kinds, rules) -> None:
+        """A cluster made mostly of one structure signal (durations, contact details, introductions) is no topic."""
+        members: dict[str, list[int]] = {}
+        for i, g in enumerate(groups):
+            if g.startswith(CLUSTER_GROUP):
+                members.setdefault(g, []).append(i)
+        for group, rows in members.items():
+            kind = structure_topic([texts[i] for i in rows], rules)
+            if kind:
+                log.info("a cluster of %d segments is %s, not a topic: set aside", len(rows), kind)
+                for i in rows:
+                    groups[i], how[i], kinds[i] = "", "structure", kind
 
-        # c-TF-IDF counts lemmas: BERTopic gets each segment as its content lemmas
-        # (joined per topic before counting), unigrams and bigrams.
-        documents = [" ".join(words) for words in tokens]
-        vectorizer = CountVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2), min_df=1)
-        if self.representation not in ("ctfidf", "keybert"):
-            raise ConfigError(f"topics.representation is '{self.representation}'; expected 'ctfidf' or 'keybert'.")
-        keybert = self.representation == "keybert" and self.embed is not None
-        backend = _backend(self.embed) if keybert else None
-        representation = (
-            KeyBERTInspired(top_n_words=self.top_n_words, nr_repr_docs=5, nr_candidate_words=30, random_state=self.seed)
-            if keybert
-            else None
-        )
-        model = BERTopic(
-            embedding_model=backend,
-            umap_model=BaseDimensionalityReduction(),
-            hdbscan_model=BaseCluster(),
-            vectorizer_model=vectorizer,
-            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-            representation_model=representation,
-            top_n_words=2 * self.top_n_words,  # room for the reversed bigrams _topic_words drops
-            calculate_probabilities=False,
-            # As many topics as we found: BERTopic keeps our numbers (no re-sorting, no reduction).
-            nr_topics=len(set(topics.tolist())),
-        )
-        model.fit(documents, embeddings=vectors, y=topics)
-        if not np.array_equal(np.asarray(model.topics_), topics):
-            raise RuntimeError("BERTopic renumbered the topics; the toolkit's topic numbers would not match its keywords.")
-        return model
+    def _stability(self, vectors, clustered: list[int], topics: np.ndarray) -> Stability:
+        seeds = [int(x) for x in self.stability_seeds if int(x) != self.seed]
+        if not seeds or self.clusterer is None or len(clustered) < max(2 * self.min_cluster_size, 3):
+            return Stability()
+        rows = np.array(clustered)
+        if len(rows) > self.stability_sample:
+            rows = np.sort(np.random.default_rng(self.seed).choice(rows, self.stability_sample, replace=False))
+        scale = len(rows) / len(clustered)
+        X = vectors[rows]
 
-    def _topic_table(self, texts, keys, vectors, topics, groups, topic_of_group, themes, prototypes, labels) -> pd.DataFrame:
+        def relabel(seed: int) -> np.ndarray:
+            labels = self._cluster_labels(X, seed, scale)
+            groups = ["" if lab < 0 else str(lab) for lab in labels]
+            how = ["outlier" if lab < 0 else "cluster" for lab in labels]
+            if self.outliers == "reduce":
+                _reduce_outliers(X, groups, how, self.outlier_threshold)
+            return np.array([int(g) if g else -1 for g in groups])
+
+        return seed_stability(topics[rows], relabel, seeds)
+
+    def _tag_sample(self, vectors, topics: np.ndarray) -> list[int] | None:
+        """The segments tagged for keyphrase candidates: all, or each topic's most central ones."""
+        n = len(topics)
+        if self.tagger is None or n <= self.max_tagged:
+            return None
+        ids = [t for t in sorted(set(topics.tolist())) if t != s.OUTLIER_TOPIC]
+        quota = max(5, self.max_tagged // max(1, len(ids)))
+        chosen: list[int] = []
+        for topic in ids:
+            members = np.flatnonzero(topics == topic)
+            order = members[np.argsort(-(vectors[members] @ self.centroids_[topic]), kind="stable")]
+            chosen.extend(order[:quota].tolist())
+        return chosen[: self.max_tagged]
+
+    def _representatives(self, members: np.ndarray, vectors, centroid) -> np.ndarray:
+        """Members closest to the centroid, those with more to say first."""
+        if centroid is None:
+            return members
+        full = np.array([self.content_words_[i] >= 2 * self.min_content_words for i in members])
+        closeness = vectors[members] @ centroid
+        return members[np.lexsort((-closeness, ~full))]
+
+    def _topic_table(self, texts, keys, vectors, topics, group_of_topic, themes, prototypes, labels, places, coded,
+                     content) -> pd.DataFrame:
         theme_names = {t.id: t.name for t in themes}
-        group_of_topic = {t: g for g, t in topic_of_group.items()}
+        if prototypes is not None:
+            S, Z = theme_affinities(vectors, prototypes, content)
+        else:
+            S = Z = np.zeros((len(topics), 0))
+        beside = beside_codebook(topics, S, Z, [t.id for t in themes], coded, places, content,
+                                 self.candidate_rule or CandidateRule())
         rows = []
         ids = sorted(set(topics.tolist()))
         for topic in ids:
             members = np.flatnonzero(topics == topic)
-            centroid = self.centroids_.get(topic)
             words = self.topic_words_.get(topic, [])
             group = group_of_topic.get(topic, "")
             seeded = group[len(THEME_GROUP):] if group.startswith(THEME_GROUP) else None
-            nearest, similarity = None, None
-            if centroid is not None and len(prototypes):
-                sims = prototypes @ centroid
-                nearest = themes[int(sims.argmax())].id
-                similarity = round(float(sims.max()), 4)
+            order = self._representatives(members, vectors, self.centroids_.get(topic))
+            passage = None
             if topic == s.OUTLIER_TOPIC:
-                auto = "Outliers: segments that fit no topic"
+                auto = OUTLIER_LABEL
             elif seeded:
                 auto = f"{theme_names.get(seeded, seeded)} (codebook)"
             else:
-                auto = " · ".join(words[:4]) or f"Topic {topic}"
-            order = members
-            if centroid is not None:
-                # representative quotes: closest to the centroid, preferring segments with content
-                full = np.array([len(self.tokens_[i]) >= 2 * self.min_content_words for i in members])
-                closeness = vectors[members] @ centroid
-                order = members[np.lexsort((-closeness, ~full))]
+                passage = _label_passage(order[:5], texts, words)
+                auto = passage_label(texts[passage], words) if passage is not None else ""
+                auto = auto or " · ".join(words[:3]) or f"Topic {topic}"
+            info = beside.get(topic, {})
             rows.append(
                 {
                     s.TOPIC: int(topic),
-                    s.AUTO_LABEL: auto,
-                    s.TOPIC_LABEL: labels.get(group, auto),
+                    s.AUTO_LABEL: auto[:300],
+                    s.TOPIC_LABEL: labels.get(group, auto)[:300],
                     s.KEYWORDS: words,
-                    s.SIZE: int(len(members)),
+                    s.SIZE: len(members),
                     s.REPRESENTATIVE: [keys[i] for i in order[: self.n_representative]],
+                    s.LABEL_PASSAGE: keys[passage] if passage is not None else None,
                     s.SEEDED_THEME: seeded,
-                    s.NEAREST_THEME: nearest,
-                    s.THEME_SIMILARITY: similarity,
-                    s.CANDIDATE_NEW: bool(
-                        topic != s.OUTLIER_TOPIC and not seeded and (similarity is None or similarity < self.new_theme_threshold)
-                    ),
+                    s.NEAREST_THEME: info.get("nearest_theme"),
+                    s.THEME_SIMILARITY: info.get("theme_similarity"),
+                    s.THEME_AFFINITY: info.get("theme_affinity"),
+                    s.CODED_THEME: info.get("coded_theme"),
+                    s.CODED_SHARE: info.get("coded_share", 0.0),
+                    s.UNCODED_SHARE: info.get("uncoded_share"),
+                    s.RESTATES_THEME: info.get("restates_theme"),
+                    s.CANDIDATE_NEW: bool(info.get("candidate_new", False)) and not seeded,
+                    s.CANDIDATE_KIND: info.get("candidate_kind") if not seeded else None,
+                    s.CANDIDATE_PARENT: info.get("candidate_parent") if not seeded else None,
+                    s.EVIDENCE: info.get("evidence", {}),
+                    s.STABILITY: self.stability_.per_topic.get(int(topic)),
                 }
             )
         frame = pd.DataFrame(rows)
@@ -317,16 +390,56 @@ class TopicModeller:
         frame[s.MAP_Y] = [xy.get(t, (np.nan, np.nan))[1] for t in ids]
         return frame
 
+    def _represent(self, topics: np.ndarray, vectors: np.ndarray):
+        """A BERTopic model holding these topics (clusters given; c-TF-IDF over the keyphrases), to save and reload."""
+        from bertopic import BERTopic
+        from bertopic.cluster import BaseCluster
+        from bertopic.dimensionality import BaseDimensionalityReduction
+        from bertopic.representation import BaseRepresentation
+        from bertopic.vectorizers import ClassTfidfTransformer
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        chosen = self.topic_words_
+
+        class Chosen(BaseRepresentation):
+            """The toolkit's keyphrases, best first (scored by rank)."""
+
+            def extract_topics(self, topic_model, documents, c_tf_idf, topics):
+                return {t: [(w, round(1.0 - k / 100, 2)) for k, w in enumerate(chosen.get(t, []))] or [("", 0.0)]
+                        for t in topics}
+
+        names = self.phrases_.names
+        documents = [" ".join(names[j].replace(" ", "_") for j in self.phrases_.counts.getrow(i).indices) or "_"
+                     for i in range(len(topics))]
+        model = BERTopic(
+            embedding_model=None,
+            umap_model=BaseDimensionalityReduction(),
+            hdbscan_model=BaseCluster(),
+            vectorizer_model=CountVectorizer(token_pattern=r"\S+", lowercase=False, min_df=1),
+            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+            representation_model=Chosen(),
+            top_n_words=self.top_n_words,
+            calculate_probabilities=False,
+            nr_topics=len(set(topics.tolist())),  # as many topics as we found: BERTopic keeps our numbers
+        )
+        model.fit(documents, embeddings=vectors, y=topics)
+        if not np.array_equal(np.asarray(model.topics_), topics):
+            raise RuntimeError("BERTopic renumbered the topics; the toolkit's topic numbers would not match its keywords.")
+        return model
+
     # ------------------------------------------------------------------ use
     def assignments(self, keys: Sequence[str]) -> pd.DataFrame:
-        """One row per segment: ``segment_key``, ``topic``, ``probability``, ``assigned_by``."""
+        """One row per segment: ``segment_key``, ``topic``, ``probability``, ``assigned_by``, ``structure``, ``phrases``."""
         self._check_fitted()
+        display = self.phrases_.display
         return pd.DataFrame(
             {
                 s.SEGMENT_KEY: list(keys),
                 s.TOPIC: self.labels_.astype(int),
                 s.PROBABILITY: np.round(self.probabilities_, 4),
                 s.ASSIGNED_BY: self.assigned_by_,
+                s.STRUCTURE: self.structure_,
+                s.PHRASES: [[display[j] for j in self.phrases_.counts.getrow(i).indices] for i in range(len(keys))],
             }
         )
 
@@ -343,8 +456,9 @@ def _unit(matrix: np.ndarray) -> np.ndarray:
 
 
 def _reduce_outliers(vectors: np.ndarray, groups: list[str], how: list[str], threshold: float) -> None:
+    """Content outliers join the topic whose centroid is closest, if close enough (structure and short ones never)."""
     named = sorted({g for g in groups if g})
-    outliers = [i for i, g in enumerate(groups) if not g]
+    outliers = [i for i, g in enumerate(groups) if not g and how[i] == "outlier"]
     if not named or not outliers:
         return
     index = {g: np.flatnonzero(np.array(groups, dtype=object) == g) for g in named}
@@ -357,68 +471,13 @@ def _reduce_outliers(vectors: np.ndarray, groups: list[str], how: list[str], thr
             how[i] = "outlier_reduced"
 
 
-def _replay_edits(edits, keys, vectors, groups, how, labels, *, min_overlap: float, seed: int) -> list[EditOutcome]:
-    """Apply researchers' edits in order; each finds its topics by their segments."""
-    outcomes = []
-    position = {k: i for i, k in enumerate(keys)}
-    for edit in edits:
-        targets, overlaps = [], []
-        for members in edit.members:
-            group, overlap = _best_group(members, position, groups)
-            overlaps.append(overlap)
-            if group is not None and overlap >= min_overlap and group not in targets:
-                targets.append(group)
-        overlap = min(overlaps) if overlaps else 0.0
-        needed = 2 if edit.action == "merge" else 1
-        if len(targets) < needed:
-            outcomes.append(EditOutcome(edit.edit_id, edit.action, False, overlap, "its topics were not found again"))
-            continue
-        if edit.action == "rename":
-            labels[targets[0]] = edit.label or labels.get(targets[0], "")
-        elif edit.action == "merge":
-            into = targets[0]
-            for i, g in enumerate(groups):
-                if g in targets[1:]:
-                    groups[i] = into
-                    how[i] = "merge"
-            for g in targets[1:]:
-                labels.pop(g, None)
-            if edit.label:
-                labels[into] = edit.label
-        elif edit.action == "split":
-            members = np.flatnonzero(np.array(groups, dtype=object) == targets[0])
-            parts = max(2, int(edit.parts or 2))
-            if len(members) < parts:
-                outcomes.append(EditOutcome(edit.edit_id, edit.action, False, overlap, "too few segments to split"))
-                continue
-            from sklearn.cluster import KMeans
-
-            split = KMeans(n_clusters=parts, n_init=4, random_state=seed).fit(vectors[members]).labels_
-            for i, part in zip(members, split):
-                if part > 0:
-                    groups[i] = f"{targets[0]}/split{edit.edit_id}.{int(part)}"
-                    how[i] = "split"
-        outcomes.append(EditOutcome(edit.edit_id, edit.action, True, overlap))
-    return outcomes
-
-
-def _best_group(members: list[str], position: dict[str, int], groups: list[str]) -> tuple[str | None, float]:
-    """The current group with the highest Jaccard overlap with an edit's segments."""
-    wanted = {position[k] for k in members if k in position}
-    if not wanted:
-        return None, 0.0
-    counts: dict[str, int] = {}
-    for i in wanted:
-        if groups[i]:
-            counts[groups[i]] = counts.get(groups[i], 0) + 1
-    if not counts:
-        return None, 0.0
-    sizes: dict[str, int] = {}
-    for g in groups:
-        if g in counts:
-            sizes[g] = sizes.get(g, 0) + 1
-    best = max(counts, key=lambda g: (counts[g] / (len(members) + sizes[g] - counts[g]), g))
-    return best, counts[best] / (len(members) + sizes[best] - counts[best])
+def _label_passage(candidates: np.ndarray, texts: list[str], words: list[str]) -> int | None:
+    """Of a topic's most representative passages, the first that holds the most of its top keyphrases."""
+    if len(candidates) == 0:
+        return None
+    top = [w.lower() for w in words[:3]]
+    scores = [sum(w in texts[i].lower() for w in top) for i in candidates]
+    return int(candidates[int(np.argmax(scores))])
 
 
 def _number_groups(groups: list[str]) -> dict[str, int]:
@@ -457,42 +516,7 @@ def _map_coordinates(centroids: dict[int, np.ndarray], ids: list[int], seed: int
     return {t: (float(a), float(b)) for t, (a, b) in zip(topics, xy)}
 
 
-def _topic_words(model, top_n: int) -> dict[int, list[str]]:
-    """Each topic's keywords, best first; a bigram whose words were already shown the other way round is skipped."""
-    words = {}
-    for topic, pairs in model.get_topics().items():
-        seen, kept = set(), []
-        for word, score in pairs:
-            key = tuple(sorted(word.split()))
-            if word and score > 0 and key not in seen and len(set(key)) == len(key):  # no "hub hub"
-                seen.add(key)
-                kept.append(word)
-        words[int(topic)] = kept[:top_n]
-    return words
-
-
-# --------------------------------------------------------------------------- tokens and backend
-_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
-
-
-def simple_tokens(text: str) -> list[str]:
-    """Lower-case words of three letters or more, without English stop words."""
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return [w for w in (m.group(0).lower().strip("'-") for m in _WORD.finditer(text)) if len(w) > 2 and w not in STOP_WORDS]
-
-
-def _backend(embed):
-    """A BERTopic embedding backend over the toolkit's cached embedder (BERTopic imported on use)."""
-    from bertopic.backend import BaseEmbedder
-
-    class CachedBackend(BaseEmbedder):
-        def embed(self, documents, verbose: bool = False) -> np.ndarray:
-            return np.asarray(embed(list(documents)), dtype=np.float32)
-
-    return CachedBackend()
-
-
+# --------------------------------------------------------------------------- backends
 @dataclass
 class Backends:
     """What :func:`build_backends` made from the settings (for reports)."""
@@ -506,10 +530,10 @@ class Backends:
 def build_backends(options, n_segments: int, seed: int) -> Backends:
     """The reducer and clusterer named in ``[topics]``, sized for the corpus.
 
-    ``min_cluster_size = 0`` means automatic: about one segment in 80, at least 8 and at most 60
-    (so a whole study of 25,000 segments still gets tens of topics, not a handful).
+    ``min_cluster_size = 0`` means automatic: about one segment in 100, at least 8 and at most 60
+    (a small study still gets topics of a handful of interviews' worth; 25,000 segments tens of topics).
     """
-    size = options.min_cluster_size or max(8, min(60, n_segments // 80))
+    size = options.min_cluster_size or max(8, min(60, n_segments // 100))
     notes = [f"min_cluster_size={size}"]
     if options.reducer == "umap":
         from umap import UMAP
@@ -517,16 +541,8 @@ def build_backends(options, n_segments: int, seed: int) -> Backends:
         # Embeddings are unit vectors, so euclidean neighbours are the cosine neighbours, and
         # sklearn/pynndescent compute them vectorised (UMAP's "cosine" goes pair by pair on small
         # corpora). PCA initialisation and 200 epochs: 4x faster than spectral at 25,000 segments.
-        reducer = UMAP(
-            n_neighbors=options.n_neighbors,
-            n_components=options.n_components,
-            min_dist=0.0,
-            metric="euclidean",
-            init="pca",
-            n_epochs=200,
-            random_state=seed,
-            low_memory=True,
-        )
+        reducer = UMAP(n_neighbors=options.n_neighbors, n_components=options.n_components, min_dist=0.0,
+                       metric="euclidean", init="pca", n_epochs=200, random_state=seed, low_memory=True)
     elif options.reducer == "pca":
         from sklearn.decomposition import PCA
 

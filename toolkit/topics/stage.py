@@ -1,7 +1,7 @@
-"""The topics stage: read segments and embeddings from the store, fit, write topics back.
+"""The topics stage as a pure function (:func:`fit_topics`): segments in, topics out; the pipeline stores them.
 
-Also the researchers' topic edits (rename, merge, split): each is stored as a
-decision with the segments of the topics it names, and replayed on every run.
+Also the researchers' topic edits (rename, merge, split): each is stored as a decision with the
+segments of the topics it names, and replayed on every run.
 """
 
 from __future__ import annotations
@@ -17,7 +17,11 @@ import pandas as pd
 
 from toolkit import schema as s
 from toolkit.errors import ToolkitError
-from toolkit.topics.model import ThemePrototype, TopicEdit, TopicModeller, build_backends
+from toolkit.schema import PROMPT
+from toolkit.topics.beside import CandidateRule
+from toolkit.topics.edits import TopicEdit
+from toolkit.topics.model import ThemePrototype, TopicModeller, build_backends
+from toolkit.topics.structure import structure_counts
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,16 @@ class TopicReport:
     seconds: float
     model_path: str = ""
     notes: list[str] = field(default_factory=list)
+    structure: dict[str, int] = field(default_factory=dict)
+    """Segments set aside as structure, by kind (introduction, logistics, time_date, ...)."""
+    short: int = 0
+    """Segments too short to form or join a topic."""
+    restating_topics: int = 0
+    """Topics that restate a codebook theme (most of their segments coded with it)."""
+    candidates: list[int] = field(default_factory=list)
+    """The topic numbers of candidate new themes."""
+    stability: dict = field(default_factory=dict)
+    """Seed stability: seeds, adjusted Rand index per seed and its mean, stable and dissolving topics."""
 
     def summary(self) -> dict:
         return asdict(self)
@@ -63,9 +77,9 @@ TOPICS_STAGE = STAGE
 
 
 def topics_settings_hash(config, codebook, edits: pd.DataFrame) -> str:
-    """The fingerprint of a topics run: topic settings, the codebook (when it seeds topics), the edits."""
-    seeded = codebook.fingerprint() if config.topics.seed_with_codebook else ""
-    return config.settings_fingerprint(STAGE, seeded, len(edits), int(edits[s.EDIT_ID].max()) if len(edits) else 0)
+    """The fingerprint of a topics run: topic settings, the codebook (set beside every topic), the edits."""
+    return config.settings_fingerprint(STAGE, codebook.fingerprint(), len(edits),
+                                       int(edits[s.EDIT_ID].max()) if len(edits) else 0)
 
 
 @dataclass
@@ -93,12 +107,13 @@ def fit_topics(segments: pd.DataFrame, *, config, codebook, embedder, edits: pd.
 
     Parameters
     ----------
-    segments : evidence segments with ``segment_key``, ``text`` and ``lemmas``.
+    segments : evidence segments with ``segment_key`` and ``text`` (and, when known, ``place``,
+        ``source_uid``, ``source_kind`` and ``prompt``: the structure rules and the place view use them).
     config : the study (its ``[topics]`` settings and seed).
-    codebook : themes to seed topics with and compare them to.
-    embedder : texts -> unit vectors (cached by the caller).
+    codebook : themes to set beside the topics (and to seed them with, when ``seed_with_codebook``).
+    embedder : texts -> unit vectors (cached by the caller); any model the coder uses.
     edits : the researchers' topic edits (the ``topic_edits`` table).
-    codings : resolved codings (human decisions over machine), for each topic's coded theme.
+    codings : resolved codings (human decisions over machine): each topic's coded themes and uncoded share.
     """
     started = time.perf_counter()
     if segments.empty:
@@ -108,38 +123,52 @@ def fit_topics(segments: pd.DataFrame, *, config, codebook, embedder, edits: pd.
     texts = segments[s.TEXT].tolist()
     keys = segments[s.SEGMENT_KEY].tolist()
     vectors = embedder(texts)
-    themes = theme_prototypes(codebook, embedder) if config.topics.seed_with_codebook else []
+    themes = theme_prototypes(codebook, embedder)
     replayed = edits_from_frame(edits)
-    lemma_of = dict(zip(texts, segments.get(s.LEMMAS, pd.Series([None] * len(texts))).tolist()))
-    stop = load_topic_stopwords(config.resolve(config.topics.stopwords) if config.topics.stopwords else None)
-    modeller, backends = build_modeller(
-        config,
-        len(texts),
-        embedder=embedder,
-        lemmas=lambda ts: [[w for w in _tokens(lemma_of.get(t), t) if w not in stop] for t in ts],
-    )
-    modeller.fit(texts, vectors, themes=themes, keys=keys, edits=replayed)
+    modeller, backends = build_modeller(config, len(texts), embedder=embedder)
+    column = lambda name: segments[name].tolist() if name in segments else None
+    kinds = column(s.SOURCE_KIND)
+    prompts = segments[PROMPT].dropna().unique().tolist() if PROMPT in segments else None
+    modeller.fit(texts, vectors, themes=themes, keys=keys, edits=replayed, sources=column(s.SOURCE_UID),
+                 repeatable=[k != "survey" for k in kinds] if kinds else None, prompts=prompts,
+                 places=column(s.PLACE), coded=primary_themes(keys, codings))
     assignments = modeller.assignments(keys)
-    topics = with_coded_themes(modeller.topic_info_, assignments, codings)
+    topics = modeller.topic_info_
     not_found = [o for o in modeller.edit_outcomes_ if not o.applied]
     for outcome in not_found:
         log.warning("topic edit %s (%s) not replayed: %s", outcome.edit_id, outcome.action, outcome.detail)
+    real = topics[topics[s.TOPIC] != s.OUTLIER_TOPIC]
+    how = assignments[s.ASSIGNED_BY]
     report = TopicReport(
         run_id="",
         segments=len(texts),
-        topics=int((topics[s.TOPIC] != s.OUTLIER_TOPIC).sum()),
-        seeded_topics=int(topics[s.SEEDED_THEME].notna().sum()),
-        candidate_new=int(topics[s.CANDIDATE_NEW].sum()),
-        outliers=int((assignments[s.TOPIC] == s.OUTLIER_TOPIC).sum()),
-        outliers_reduced=int((assignments[s.ASSIGNED_BY] == "outlier_reduced").sum()),
+        topics=len(real),
+        seeded_topics=int(real[s.SEEDED_THEME].notna().sum()),
+        candidate_new=int(real[s.CANDIDATE_NEW].sum()),
+        outliers=int((how == "outlier").sum()),
+        outliers_reduced=int((how == "outlier_reduced").sum()),
         edits_applied=len(replayed) - len(not_found),
         edits_not_found=len(not_found),
         embeddings_computed=getattr(embedder, "computed", 0),
         embeddings_cached=getattr(embedder, "cached", 0),
         seconds=round(time.perf_counter() - started, 2),
         notes=backends.notes,
+        structure=structure_counts(assignments[s.STRUCTURE].tolist()),
+        short=int((how == "short").sum()),
+        restating_topics=int(real[s.RESTATES_THEME].notna().sum()),
+        candidates=[int(t) for t in real.loc[real[s.CANDIDATE_NEW], s.TOPIC]],
+        stability=modeller.stability_.summary(),
     )
     return TopicFit(topics, assignments, modeller.model_, report)
+
+
+def primary_themes(keys: list[str], codings: pd.DataFrame) -> list[str | None] | None:
+    """Each segment's primary resolved theme (None: uncoded), or None when the study has no codings at all."""
+    if codings is None or codings.empty:
+        return None
+    primary = codings[(codings[s.RANK] == 1) & codings[s.THEME].notna()]
+    theme_of = dict(zip(primary[s.SEGMENT_KEY], primary[s.THEME]))
+    return [theme_of.get(k) for k in keys]
 
 
 def model_topics(config, store, *, embedder=None, codebook=None, save_model: bool = True) -> TopicReport:
@@ -166,7 +195,7 @@ def topics_are_stale(config, store) -> bool:
 
 
 # --------------------------------------------------------------------------- pieces
-def build_modeller(config, n_segments: int, *, embedder=None, lemmas=None, options=None):
+def build_modeller(config, n_segments: int, *, embedder=None, options=None):
     """An unfitted :class:`TopicModeller` with a study's ``[topics]`` settings (or ``options``), and its backends.
 
     The topics stage uses it; so can a notebook that tries other settings without storing anything.
@@ -177,21 +206,38 @@ def build_modeller(config, n_segments: int, *, embedder=None, lemmas=None, optio
     >>> modeller, _ = build_modeller(config, len(texts), options=options)  # doctest: +SKIP
     >>> modeller.fit(texts, vectors).topic_info_  # doctest: +SKIP
     """
+    from toolkit.topics.structure import load_structure_rules
+
     options = options or config.topics
     backends = build_backends(options, n_segments, config.seed)
+    rules = load_structure_rules(config.resolve(options.structure_rules) if options.structure_rules else None)
+    stop = load_topic_stopwords(config.resolve(options.stopwords) if options.stopwords else None)
+    places = {w.lower() for place in config.places for w in str(place).split()}
+    tagger = None
+    if options.phrases == "nouns":
+        from toolkit.models import load_segmenter
+
+        tagger = load_segmenter()
     modeller = TopicModeller(
         reducer=backends.reducer,
         clusterer=backends.clusterer,
         embed=embedder,
-        lemmas=lemmas,
+        tagger=tagger,
+        structure_rules=rules,
+        keyword_stop=stop | frozenset(places),
+        seed_with_themes=options.seed_with_codebook,
         theme_min_similarity=options.theme_min_similarity,
-        new_theme_threshold=options.new_theme_threshold,
         outliers=options.outliers,
         outlier_threshold=options.outlier_threshold,
         min_cluster_size=backends.min_cluster_size,
         edit_match=options.edit_match,
         top_n_words=options.top_n_words,
         representation=options.representation,
+        candidate_rule=CandidateRule(min_uncoded_share=options.candidate_uncoded_share,
+                                     min_uncoded_z=options.candidate_uncoded_z,
+                                     max_affinity=options.candidate_max_affinity, restate_share=options.restate_share),
+        stability_seeds=[config.seed + k for k in range(1, options.stability_seeds + 1)],
+        stability_sample=options.stability_sample,
         seed=config.seed,
     )
     return modeller, backends
@@ -234,28 +280,6 @@ def stored_edits(store) -> list[TopicEdit]:
     return edits_from_frame(store.table(s.TOPIC_EDITS))
 
 
-def with_coded_themes(topics: pd.DataFrame, assignments: pd.DataFrame, codings: pd.DataFrame) -> pd.DataFrame:
-    """Add each topic's most frequent coded theme (from resolved codings: human over machine) and its share."""
-    topics = topics.copy()
-    topics[s.CODED_THEME] = None
-    topics[s.CODED_SHARE] = 0.0
-    if codings.empty:
-        return topics
-    primary = codings[codings[s.RANK] == 1][[s.SEGMENT_KEY, s.THEME]]
-    joined = assignments[[s.SEGMENT_KEY, s.TOPIC]].merge(primary, on=s.SEGMENT_KEY, how="inner")
-    if joined.empty:
-        return topics
-    counts = joined.groupby([s.TOPIC, s.THEME]).size().reset_index(name="n")
-    counts = counts.sort_values([s.TOPIC, "n", s.THEME], ascending=[True, False, True]).drop_duplicates(s.TOPIC)
-    best = counts.set_index(s.TOPIC)
-    sizes = topics.set_index(s.TOPIC)[s.SIZE]
-    topics[s.CODED_THEME] = topics[s.TOPIC].map(best[s.THEME])
-    topics[s.CODED_SHARE] = [
-        round(float(best.loc[t, "n"]) / float(sizes[t]), 4) if t in best.index else 0.0 for t in topics[s.TOPIC]
-    ]
-    return topics
-
-
 def load_topic_model(config):
     """The study's fitted BERTopic model, loaded from its safe format with the packaged embedder.
 
@@ -290,14 +314,6 @@ def load_topic_stopwords(path: Path | None = None) -> frozenset[str]:
     return frozenset(
         line.strip().lower() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
     )
-
-
-def _tokens(lemmas, text: str) -> list[str]:
-    from toolkit.topics.model import simple_tokens
-
-    if isinstance(lemmas, str):
-        return lemmas.split()
-    return simple_tokens(text)
 
 
 def _codebook(config):
