@@ -31,8 +31,8 @@ def read_file(path: str | Path, config: StudyConfig | None = None, *, interviewe
     True
     """
     from toolkit.ingest.files import kind_of
-    from toolkit.ingest.transcripts import REFUSED_SUFFIXES
     from toolkit.ingest.speakers import load_speaker_rules
+    from toolkit.ingest.transcripts import REFUSED_SUFFIXES
 
     path = Path(path)
     if not path.exists():

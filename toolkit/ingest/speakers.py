@@ -17,7 +17,6 @@ from importlib import resources
 from toolkit.schema import INTERVIEWER, OTHER, PARTICIPANT, Turn
 
 
-
 @dataclass(frozen=True)
 class SpeakerRules:
     """Compiled speaker-label rules.

@@ -13,16 +13,15 @@ the package, so no ``alembic.ini`` is needed at run time.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import ast
-import re
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
