@@ -549,16 +549,18 @@ def barrier_remedies() -> pd.DataFrame:
     return _remedies(study_path(), stamp())
 
 
+@_write
 def add_memo(**kwargs: Any) -> int:
     """A memo by the signed-in researcher."""
     _need_researcher()
-    return study().add_memo(author=user().name, **kwargs)
+    return writer().add_memo(author=user().name, **kwargs)
 
 
+@_write
 def save_practice(**kwargs: Any) -> str:
     """Curate a practice (or a new version of one) as the signed-in researcher."""
     _need_researcher()
-    return study().save_practice(author=user().name, **kwargs)
+    return writer().save_practice(author=user().name, **kwargs)
 
 
 # --------------------------------------------------------------------------- writes
@@ -606,7 +608,7 @@ def add_topic_to_codebook(topic: int, *, as_: str = "theme", parent: str | None 
                           name: str | None = None) -> Any:
     """Append a topic to the study's codebook as a draft theme or sub-theme (researchers only)."""
     _need_researcher()
-    return study().add_topic_to_codebook(topic, author=user().name, as_=as_, parent=parent, name=name)
+    return writer().add_topic_to_codebook(topic, author=user().name, as_=as_, parent=parent, name=name)
 
 
 def export_bytes(path: str, fmt: str, out_name: str) -> bytes:
@@ -645,7 +647,7 @@ def _need_researcher() -> None:
 # The review session holds the study's coder, refitted on every decision: one per study and process.
 @st.cache_resource(show_spinner="Preparing the review queue (loading the coder and the study's sentence vectors)…")
 def _review_session(path: str):
-    return _study(path).review_session()
+    return _writer(path).review_session()  # it records decisions: the writer's store
 
 
 def review_session():
@@ -658,6 +660,7 @@ def review_queue(**filters: Any) -> pd.DataFrame:
     return review_session().queue(**filters)
 
 
+@_write
 def decide(keys: list[str], decision: str, **kwargs: Any):
     """A decision by the signed-in researcher through the review session: stored, then the coder refits and re-ranks."""
     _need_researcher()
@@ -668,6 +671,7 @@ def bulk_candidates(theme: str, min_confidence: float) -> pd.DataFrame:
     return review_session().bulk_candidates(theme, min_confidence=min_confidence)
 
 
+@_write
 def bulk_accept(theme: str, min_confidence: float):
     _need_researcher()
     return review_session().bulk_accept(theme, min_confidence=min_confidence, coder=user().name)
@@ -723,21 +727,23 @@ def qa_plan(target_width: float, expected: float) -> pd.DataFrame:
     return plan_qa_sample(segments(), target_width=target_width, expected=expected)
 
 
+@_write
 def draw_qa_sample(target_width: float, expected: float, seed: int) -> str:
     _need_researcher()
     from toolkit.review.qa import coding_run
     from toolkit.review.qa import draw_qa_sample as draw
 
-    current = study()
+    current = writer()
     return draw(current.review_context(), current.segments(), target_width=target_width, expected=expected,
                 seed=int(seed), author=user().name, run_id=coding_run(current.store.runs_frame(limit=1000)))
 
 
+@_write
 def record_qa_coding(sample_id: str, segment_key: str, theme: str | None, polarity: str | None) -> int:
     _need_researcher()
     from toolkit.review.qa import record_qa_coding as record
 
-    return record(study().review_context(), sample_id, segment_key, coder=user().name, theme=theme, polarity=polarity)
+    return record(writer().review_context(), sample_id, segment_key, coder=user().name, theme=theme, polarity=polarity)
 
 
 def qa_machine_coding(sample_id: str, segment_key: str) -> tuple[str | None, str | None]:
@@ -758,11 +764,12 @@ def qa_machine_coding(sample_id: str, segment_key: str) -> tuple[str | None, str
     return (None if stratum == NONE_STRATUM else stratum), polarity
 
 
+@_write
 def assign_double_coding(coder_a: str, coder_b: str, size: int, seed: int) -> str:
     _need_researcher()
     from toolkit.review.double import assign_double_coding as assign
 
-    current = study()
+    current = writer()
     return assign(current.review_context(), current.segments(), coders=(coder_a, coder_b), size=int(size),
                   seed=int(seed), author=user().name)
 
@@ -783,15 +790,17 @@ def double_pending() -> pd.DataFrame:
     return mine[left][[s.BATCH_ID, s.SEGMENT_KEY]].reset_index(drop=True)
 
 
+@_write
 def record_double_coding(batch_id: str, segment_key: str, theme: str | None, polarity: str | None) -> int:
     from toolkit.review.double import record_double_coding as record
 
     _need_researcher()
-    return record(study().review_context(), batch_id, segment_key, coder=user().name, theme=theme, polarity=polarity)
+    return record(writer().review_context(), batch_id, segment_key, coder=user().name, theme=theme, polarity=polarity)
 
 
+@_write
 def resolve_disagreement(batch_id: str, segment_key: str, theme: str | None, polarity: str | None) -> int:
     from toolkit.review.double import resolve_disagreement as resolve
 
     _need_researcher()
-    return resolve(study().review_context(), batch_id, segment_key, coder=user().name, theme=theme, polarity=polarity)
+    return resolve(writer().review_context(), batch_id, segment_key, coder=user().name, theme=theme, polarity=polarity)

@@ -26,6 +26,8 @@ def test_the_dashboard_the_workbook_and_the_report_cite_a_segment_identically(ti
     from toolkit.auth import User
 
     study = api.open_study(tiny)
+    # reviewed, so the report may quote them (it quotes reviewed or confidently coded passages only)
+    study.record_decisions(list(CITED), decision="accept", coder="ana")
     data = load_export_data(study.config, study.store)
     book = openpyxl.load_workbook(write_workbook(data, tmp_path / "study.xlsx"))
     rows = list(book["Coded segments"].iter_rows(values_only=True))

@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import BOTH_STORES, new_store_url, store_setting
 from tests.dashboard.conftest import APP, build_tiny_study
-from tests.dashboard.test_pages import open_page, texts
+from tests.dashboard.test_pages import open_page, shown_key, texts
 from tests.test_pipeline import INTERVIEW, NO_PSEUDO, make_study
 from toolkit import api
 from toolkit import schema as s
@@ -214,17 +214,23 @@ def test_the_stamp_is_one_small_query(tiny):
 def test_a_page_shows_a_change_made_in_place_by_someone_else(fresh_study, monkeypatch, as_user):
     names = api.open_study(fresh_study).theme_names()
     at = open_page("review", fresh_study, monkeypatch, as_user("ana", "researcher"))
-    first = texts(at).split("But the systems")[0]  # k1, the first in the queue
-    assert names["agreements_protocols"] in first and names["trust_relationships"] not in first
-    store = Store(load_config(fresh_study).store_url)  # another process, e.g. a run re-coding k1
+    key = shown_key(at)  # the queue's order is learnt: whichever segment it shows first
+    store = Store(load_config(fresh_study).store_url)  # another process, e.g. a run re-coding that segment
     codings = store.table(s.CODINGS)
-    k1 = codings[codings[s.SEGMENT_KEY] == "k1"].assign(**{s.THEME: "trust_relationships"})
+    mine = codings[codings[s.SEGMENT_KEY] == key]
+    before = names[mine[s.THEME].iloc[0]]
+    other = next(t for t in ("trust_relationships", "agreements_protocols") if names[t] != before)
+    assert f"**{before}**" in current_coding(at) and f"**{names[other]}**" not in current_coding(at)
     with store.transaction() as conn:
-        store.update_rows(conn, s.CODINGS, k1, [s.THEME])
+        store.update_rows(conn, s.CODINGS, mine.assign(**{s.THEME: other}), [s.THEME])
     at.run()
     assert not at.exception
-    now = texts(at).split("But the systems")[0]
-    assert names["trust_relationships"] in now and names["agreements_protocols"] not in now
+    assert shown_key(at) == key and f"**{names[other]}**" in current_coding(at)
+
+
+def current_coding(at) -> str:
+    """The Review page's "Current coding" line of the segment it shows."""
+    return next(m.value for m in at.markdown if "Current coding" in m.value)
 
 
 # --------------------------------------------------------------------------- a busy store
@@ -281,6 +287,7 @@ def impatient(monkeypatch):
 def test_a_decision_on_a_locked_store_says_so_and_is_saved_once_on_the_next_try(fresh_study, monkeypatch, as_user,
                                                                                   impatient):
     at = open_page("review", fresh_study, monkeypatch, as_user("ana", "researcher"))
+    key = shown_key(at)
     release = hold_the_store(fresh_study)
     try:
         at.button(key="review-accept").click().run()
@@ -293,12 +300,13 @@ def test_a_decision_on_a_locked_store_says_so_and_is_saved_once_on_the_next_try(
     assert store.table(s.HUMAN_CODINGS).empty
     at.button(key="review-accept").click().run()  # the researcher tries again
     assert not at.exception
-    assert store.table(s.HUMAN_CODINGS)[[s.SEGMENT_KEY, s.DECISION]].values.tolist() == [["k1", "accept"]]
+    assert store.table(s.HUMAN_CODINGS)[[s.SEGMENT_KEY, s.DECISION]].values.tolist() == [[key, "accept"]]
 
 
 @pytest.mark.parametrize("fresh_study", BOTH_STORES, indirect=True)
 def test_a_summary_on_a_locked_store_says_so_without_a_traceback(fresh_study, monkeypatch, as_user, impatient):
     at = open_page("themes", fresh_study, monkeypatch, as_user("ana", "researcher"))
+    at.radio(key="themes-rows").set_value("place").run()  # the matrix's rows are cases by default
     at.selectbox(key="themes-cell-row").set_value("Fernmouth")
     at.selectbox(key="themes-cell-theme").set_value("trust_relationships").run()
     at.text_area(key="summary-text-place-Fernmouth-trust_relationships").set_value("Trust is low in surveys.")
