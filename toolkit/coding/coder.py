@@ -294,8 +294,14 @@ class ThemeCoder:
 
     def _readings(self, frame: pd.DataFrame) -> list:
         texts = frame[s.TEXT].fillna("").astype(str).tolist()
-        docs = self._docs(texts) if self.nlp is not None and "parser" in getattr(self.nlp, "pipe_names", ()) else [None] * len(texts)
-        return [read_polarity(t, self.rules_, doc=d) for t, d in zip(texts, docs)]
+        parses = self.nlp is not None and "parser" in getattr(self.nlp, "pipe_names", ())
+        space = _TEXT_CACHE.space("readings", self.nlp if parses else None, self.rules_)
+
+        def read(todo: list[str]) -> list:
+            docs = self._docs(todo) if parses else [None] * len(todo)
+            return [read_polarity(t, self.rules_, doc=d) for t, d in zip(todo, docs)]
+
+        return _TEXT_CACHE.get_many(space, texts, read)
 
     def _docs(self, texts: list[str]) -> list:
         return list(self.nlp.pipe(texts, batch_size=256))
@@ -424,21 +430,73 @@ class ThemeCoder:
             row[s.GOOD_PRACTICE] = bool(label == s.ENABLER and self._good_practice(frame.loc[row["index"], s.TEXT]))
 
     def _pattern_hits(self, texts: list[str]) -> list[dict[str, set[str]]]:
-        hits: list[dict[str, set[str]]] = [{} for _ in texts]
         if self.matchers_ is None:
-            return hits
+            return [{} for _ in texts]
         phrase, token = self.matchers_
         matchers = [m for m in (phrase, token) if len(m)]
         if not matchers:
-            return hits
+            return [{} for _ in texts]
         vocab = self.nlp.vocab
-        for i, doc in enumerate(self.nlp.pipe(texts, batch_size=256)):
-            for match_id, start, end in [m for matcher in matchers for m in matcher(doc)]:
-                hits[i].setdefault(vocab.strings[match_id], set()).add(doc[start:end].text.lower())
-        return hits
+
+        def match(todo: list[str]) -> list[dict[str, set[str]]]:
+            hits: list[dict[str, set[str]]] = [{} for _ in todo]
+            for i, doc in enumerate(self.nlp.pipe(todo, batch_size=256)):
+                for match_id, start, end in [m for matcher in matchers for m in matcher(doc)]:
+                    hits[i].setdefault(vocab.strings[match_id], set()).add(doc[start:end].text.lower())
+            return hits
+
+        # the same text, codebook patterns and pipeline always match alike: a review session's refits
+        # (a predict after every decision) match each passage once, not on every decision
+        return [dict(h) for h in _TEXT_CACHE.get_many(_TEXT_CACHE.space("patterns", self.nlp, _patterns_key(self.codebook)), texts, match)]
 
     def _good_practice(self, text: str) -> bool:
         return bool(self.good_practice_regex_.search(text) or _GOOD_PRACTICE_ACTION.search(text))
+
+
+# --------------------------------------------------------------------------- per-text results, cached
+def _patterns_key(codebook) -> str:
+    """What the pattern matchers are built from: each theme's phrases and token patterns."""
+    import hashlib
+    import json
+
+    spec = [[t.id, list(t.phrases), [list(p) for p in t.token_patterns]] for t in codebook.themes]
+    return hashlib.blake2b(json.dumps(spec, sort_keys=True, default=str).encode(), digest_size=12).hexdigest()
+
+
+class _TextCache:
+    """Results that depend only on a text and a fixed setting (``space``), kept for the process.
+
+    Bounded: when it holds ``limit`` texts it is emptied (a study's passages fit many times over;
+    a review session re-predicts the same passages after every decision). Values are never
+    mutated by their users. A space names the pipeline and rules objects by ``id()``, and the
+    cache keeps those objects alive while it holds results for them, so an id is never reused."""
+
+    def __init__(self, limit: int = 400_000):
+        self.limit = limit
+        self._items: dict[tuple, object] = {}
+        self._pinned: dict[int, object] = {}
+
+    def space(self, name: str, *parts: object) -> tuple:
+        """A key for results computed with these objects (strings and None are taken as they are)."""
+        key: list = [name]
+        for part in parts:
+            if part is None or isinstance(part, str):
+                key.append(part)
+            else:
+                self._pinned[id(part)] = part
+                key.append(id(part))
+        return tuple(key)
+
+    def get_many(self, space: tuple, texts: list[str], compute: Callable[[list[str]], list]) -> list:
+        todo = list(dict.fromkeys(t for t in texts if (space, t) not in self._items))
+        if todo:
+            if len(self._items) + len(todo) > self.limit:
+                self._items.clear()  # the pinned objects stay: spaces handed out before still name them
+            self._items.update({(space, t): v for t, v in zip(todo, compute(todo))})
+        return [self._items[(space, t)] for t in texts]
+
+
+_TEXT_CACHE = _TextCache()
 
 
 # --------------------------------------------------------------------------- models and their out-of-fold scores
