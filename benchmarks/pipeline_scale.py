@@ -1,36 +1,30 @@
-"""How long does each stage take on a whole study? Cold and warm, with memory.
+"""How long does a whole study take? Cold, incremental, nothing changed, and plain BERTopic beside it.
 
 Builds the scale study (``benchmarks/scale_study.py``: ~60 interviews and three survey
-workbooks, ~25,000 participant sentences) in a temporary folder, or copies a given
-study there without its store, then times each stage on a fresh store:
+workbooks, ~25,000 participant sentences) in a temporary folder, or copies a given study
+there without its store. One interview is held back. Then, through the pipeline itself
+(:func:`toolkit.pipeline.run_study`, one stage at a time, models loaded inside the stages as
+``toolkit run`` loads them):
 
 ====================  =====================================================================
-stage                 what runs
+row                   what runs
 ====================  =====================================================================
-ingest+pseudonymise   ``toolkit.ingest.study.ingest_study`` (read, pseudonymise, store)
-segment               ``segment_turns`` + ``segment_answers`` with ``load_segmenter()``
-embed                 ``CachedEmbedder(store)`` on the evidence segments (cold: empty cache)
-code                  ``toolkit.coding.code_study`` (segments again; embeddings now cached)
-topics                ``toolkit.topics.model_topics`` (embeddings cached)
-run_study             ``toolkit.pipeline.run_study`` (warm only: nothing changed)
+cold <stage>          ingest (+ pseudonymise), segment, code (embeds every segment: empty
+                      cache), topics, on a fresh store
+incremental           the held-back interview put back, then ``run_study`` (every stage)
+no change             ``python -m toolkit run STUDY`` in a new process (process start included)
+plain BERTopic        ``BERTopic()`` defaults on the same evidence sentences with the packaged
+                      all-MiniLM-L6-v2 (``--baseline``): import, embed, fit, timed apart
 ====================  =====================================================================
 
-"Cold" is the first run on the fresh store with an empty embedding cache; "warm" runs
-each stage again with nothing changed. Models are loaded once, before the stages, and
-their load times are printed separately (spaCy NER pipeline, spaCy segmenter, MiniLM,
-BERTopic import), so stage times exclude them. A second table measures MiniLM alone on
-2,000 segments: sentence-transformers' own ``encode`` (sorts by length internally), and
-batch-by-batch in random order vs in length order.
-
-Peak RSS is sampled (psutil, every 20 ms) while each stage runs; ``--tracemalloc`` adds
-the Python-heap peak per stage (slows the stages, so it is off by default).
-Only counts and timings are printed, never interview text.
+Peak RSS is sampled (psutil, every 20 ms) while each row runs; ``--tracemalloc`` adds the
+Python-heap peak (slower). Only counts and timings are printed, never interview text.
 
 Usage::
 
-    .venv/bin/python benchmarks/pipeline_scale.py                       # 25,000 segments
+    .venv/bin/python benchmarks/pipeline_scale.py --baseline              # 25,000 segments
     .venv/bin/python benchmarks/pipeline_scale.py --segments 5000 --json /tmp/scale.json
-    .venv/bin/python benchmarks/pipeline_scale.py --study interviews    # any study folder
+    .venv/bin/python benchmarks/pipeline_scale.py --study interviews     # any study folder
 """
 
 from __future__ import annotations
@@ -132,108 +126,104 @@ def prepare_study(args: argparse.Namespace, workdir: Path) -> Path:
     return target
 
 
-def load_models(config, meter: Meter, timings: list[Timing]):
-    from toolkit.models import load_embedder, load_segmenter, load_spacy
-
-    ner = config.pseudonymisation.ner_model
-    for stage, load in (
-        ("load spaCy NER pipeline", lambda: load_spacy(ner)),
-        ("load spaCy segmenter", lambda: load_segmenter(ner)),
-        ("load MiniLM (incl. torch import)", load_embedder),
-        ("import BERTopic", _import_bertopic),
-    ):
-        timing = Timing(stage, "load", 0.0)
-        with meter.measure(timing):
-            try:
-                load()
-            except Exception as exc:  # noqa: BLE001 - a benchmark reports and goes on
-                timing.note = f"failed: {type(exc).__name__}"
-        timings.append(timing)
+def hold_back(study: Path, workdir: Path) -> tuple[Path, Path] | None:
+    """Move the largest interview out of the study (to add it back later): (where it went, where it was)."""
+    interviews = [p for p in study.glob("*/*") if p.suffix.lower() in {".vtt", ".txt", ".docx", ".srt"}]
+    if len(interviews) < 2:
+        return None
+    chosen = max(interviews, key=lambda p: p.stat().st_size)
+    held = workdir / "held" / chosen.name
+    held.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(chosen, held)
+    return held, chosen
 
 
-def _import_bertopic() -> None:
-    import bertopic  # noqa: F401
+def _stage_note(report) -> str:
+    parts = [f"{k} {v}" for k, v in (getattr(report, "summary", None) or {}).items()
+             if isinstance(v, (int, float)) and not isinstance(v, bool)][:4]
+    return ", ".join(parts)
 
 
 def run_stages(config, store, meter: Meter, run: str, timings: list[Timing], counts: dict) -> None:
-    """Every stage once, on ``store``; ``counts`` collects sizes for the rates."""
+    """Every stage once through the pipeline (``run_study(stages=[name])``), each timed on its own."""
     from toolkit import schema as s
-    from toolkit.coding import code_study
-    from toolkit.embed import CachedEmbedder
-    from toolkit.ingest.study import ingest_study
-    from toolkit.models import load_segmenter
-    from toolkit.segment import segment_answers, segment_turns
+    from toolkit.pipeline import STAGES, run_study
 
-    def stage(name: str, unit_key: str, unit: str = "segments") -> Timing:
-        timing = Timing(name, run, 0.0, counts.get(unit_key), unit)
+    for name in STAGES:
+        if name == "pseudonymise":
+            continue  # runs with ingest, always (raw text is never stored)
+        timing = Timing("ingest+pseudonymise" if name == "ingest" else name, run, 0.0, None, "segments")
         timings.append(timing)
-        return timing
-
-    t = stage("ingest+pseudonymise", "evidence")
-    with meter.measure(t):
-        report = ingest_study(config, store=store)
-    t.note = f"{len(report.added) + len(report.updated)} read, {len(report.unchanged)} unchanged"
-
-    nlp = load_segmenter(config.pseudonymisation.ner_model)
-    t = stage("segment", "segments")
-    with meter.measure(t):
-        turns = store.turns_for_segmenting()
-        answers = store.answers_for_segmenting()
-        segments = segment_turns(turns, nlp, min_words=config.coding.min_words)
-        survey_segments = segment_answers(answers, nlp, min_words=config.coding.min_words)
-    evidence = [
-        *segments.loc[segments[s.IS_EVIDENCE].astype(bool), s.TEXT].tolist(),
-        *survey_segments[s.TEXT].tolist(),
-    ]
-    counts.update(
-        segments=len(segments) + len(survey_segments),
-        evidence=len(evidence),
-        unique_evidence=len(set(evidence)),
-        turns=len(turns),
-        answers=len(answers),
-        survey_segments=len(survey_segments),
-    )
-    t.units = counts["segments"]
-    for earlier in timings:
-        if earlier.run == run and earlier.stage == "ingest+pseudonymise":
-            earlier.units = counts["evidence"]
-
-    embedder = CachedEmbedder(store)
-    t = stage("embed", "evidence")
-    with meter.measure(t):
-        embedder(evidence)
-    t.note = f"{embedder.computed} computed, {embedder.cached} cached"
-
-    t = stage("code", "evidence")
-    with meter.measure(t):
-        coding = code_study(config, store)
-    t.note = f"{coding.coded_segments} coded; embeddings {coding.embeddings_computed} computed"
-
-    t = stage("topics", "evidence")
-    try:
-        from toolkit.topics import model_topics
-    except Exception as exc:  # noqa: BLE001 - the lead's module may not exist yet
-        print(f"topics stage not available ({type(exc).__name__}: {exc})")
-        t.note = "not available"
-        return
-    with meter.measure(t):
-        try:
-            topics = model_topics(config, store)
-        except Exception as exc:  # noqa: BLE001 - report and go on
-            topics = None
-            t.note = f"failed: {type(exc).__name__}: {str(exc)[:80]}"
-    if topics is not None:
-        t.note = f"{topics.topics} topics, {topics.outliers} outliers; embeddings {topics.embeddings_computed} computed"
+        with meter.measure(timing):
+            try:
+                report = run_study(config, store=store, stages=[name])
+            except Exception as exc:  # noqa: BLE001 - a benchmark reports and goes on
+                timing.note = f"failed: {type(exc).__name__}: {str(exc)[:80]}"
+                continue
+        timing.note = "ran" if report.stages else "nothing to do"
+    segments = store.table(s.SEGMENTS)
+    evidence = segments[segments[s.IS_EVIDENCE].astype(bool)] if s.IS_EVIDENCE in segments else segments
+    counts.update(segments=len(segments), evidence=len(evidence), unique_evidence=evidence[s.TEXT].nunique(),
+                  turns=len(store.table(s.TURNS)), answers=len(store.table(s.TEXT_ANSWERS)))
+    for timing in timings:
+        if timing.run == run:
+            timing.units = counts["evidence"]
 
 
-def run_pipeline_warm(config, store, meter: Meter, timings: list[Timing], counts: dict) -> None:
+def run_incremental(config, store, meter: Meter, timings: list[Timing], counts: dict,
+                    held: tuple[Path, Path] | None) -> None:
+    """The held-back interview added again, then every stage that has something to do."""
+    from toolkit import schema as s
     from toolkit.pipeline import run_study
 
-    t = Timing("run_study (whole pipeline)", "warm", 0.0, counts.get("evidence"), "segments")
-    with meter.measure(t):
+    if held is None:
+        return
+    before = len(store.table(s.SEGMENTS))
+    shutil.move(held[0], held[1])
+    timing = Timing("add one interview, run again", "incremental", 0.0, None, "new segments")
+    with meter.measure(timing):
         report = run_study(config, store=store)
-    t.note = "stages run: " + (", ".join(report.stages) or "none")
-    timings.append(t)
+    added = len(store.table(s.SEGMENTS)) - before
+    timing.units = added
+    timing.note = f"{added} segments added; stages run: {', '.join(report.stages) or 'none'}"
+    timings.append(timing)
+
+
+def run_no_change(study: Path, timings: list[Timing]) -> None:
+    """``toolkit run`` in a fresh process with nothing changed: process start, imports and checks included."""
+    import subprocess
+
+    timing = Timing("toolkit run, nothing changed (new process)", "no change", 0.0)
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "toolkit", "run", str(study)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, check=False)
+    timing.seconds = time.perf_counter() - started
+    timing.note = "ok" if done.returncode == 0 else f"exit {done.returncode}"
+    timings.append(timing)
+
+
+def plain_bertopic(texts: list[str], meter: Meter, timings: list[Timing], seed: int) -> dict:
+    """BERTopic with its defaults on the same sentences, as a data scientist would run it (MiniLM, no cache)."""
+    timing = Timing("plain BERTopic: import", "baseline", 0.0)
+    with meter.measure(timing):
+        from bertopic import BERTopic
+        from umap import UMAP
+
+        from toolkit.models import load_embedder
+        model = load_embedder()
+    timings.append(timing)
+    timing = Timing("plain BERTopic: embed", "baseline", 0.0, len(texts), "sentences")
+    with meter.measure(timing):
+        vectors = model.encode(texts, show_progress_bar=False)
+    timings.append(timing)
+    timing = Timing("plain BERTopic: fit", "baseline", 0.0, len(texts), "sentences")
+    with meter.measure(timing):
+        topic_model = BERTopic(umap_model=UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine",
+                                               random_state=seed))  # defaults, seeded
+        topics, _ = topic_model.fit_transform(texts, vectors)
+    timing.note = f"{len(set(topics)) - (1 if -1 in topics else 0)} topics, {topics.count(-1)} outliers"
+    timings.append(timing)
+    return {"topics": topics, "model": topic_model}
 
 
 def embedding_throughput(texts: list[str], seed: int, n: int = 2000, batch_size: int = 64) -> list[dict]:
@@ -290,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tracemalloc", action="store_true", help="also measure the Python heap peak (slower)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary study folder")
     parser.add_argument("--skip-throughput", action="store_true", help="skip the MiniLM throughput table")
+    parser.add_argument("--baseline", action="store_true", help="also time plain BERTopic on the same sentences")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -306,14 +297,18 @@ def main(argv: list[str] | None = None) -> int:
         meter = Meter(trace=args.tracemalloc)
         timings: list[Timing] = []
         counts: dict = {}
-        load_models(config, meter, timings)
+        held = hold_back(study, workdir)
         store = Store(config.store_url)
         run_stages(config, store, meter, "cold", timings, counts)
-        run_stages(config, store, meter, "warm", timings, counts)
-        run_pipeline_warm(config, store, meter, timings, counts)
-        throughput = [] if args.skip_throughput else embedding_throughput(
-            store.segments_frame(evidence_only=True)[s.TEXT].tolist(), args.seed
-        )
+        cold_total = sum(t.seconds for t in timings if t.run == "cold")
+        evidence = store.segments_frame(evidence_only=True)[s.TEXT].tolist()
+        run_incremental(config, store, meter, timings, counts, held)
+        run_no_change(study, timings)
+        baseline_total = None
+        if args.baseline:
+            plain_bertopic(evidence, meter, timings, args.seed)
+            baseline_total = sum(t.seconds for t in timings if t.run == "baseline")
+        throughput = [] if args.skip_throughput else embedding_throughput(evidence, args.seed)
         store_mb = sum(p.stat().st_size for p in (study / "store").glob("*")) / MB
         files = sorted(p for p in study.rglob("*") if p.is_file() and p.parent.parent == study)
         store.close()
@@ -329,9 +324,13 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"study: {len(files)} raw files, {counts['turns']:,} turns, {counts['answers']:,} free-text answers -> "
         f"{counts['segments']:,} segments, {counts['evidence']:,} evidence "
-        f"({counts['unique_evidence']:,} distinct texts, "
-        f"{counts['survey_segments']:,} from surveys); store {store_mb:.0f} MB"
+        f"({counts['unique_evidence']:,} distinct texts); store {store_mb:.0f} MB"
     )
+    line = f"cold toolkit run (sum of its stages): {cold_total:.0f} s"
+    if baseline_total:
+        line += (f"; plain BERTopic (import + embed + fit): {baseline_total:.0f} s; "
+                 f"the toolkit is {baseline_total / cold_total:.2f}x as fast (goal: 3x)")
+    print(line)
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}, "
           f"Python {platform.python_version()}; load average before {load_before[0]:.1f}, "
           f"after {os.getloadavg()[0]:.1f} "
@@ -360,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
                       "target_segments": args.segments if args.study is None else None, "seed": args.seed},
             "stages": [{**asdict(t), "units_per_s": t.rate} for t in timings],
             "process_peak_rss_mb": max_rss,
+            "cold_total_s": cold_total, "baseline_total_s": baseline_total,
             "minilm_throughput": throughput,
             "machine": {"load_before": load_before[0], "load_after": os.getloadavg()[0], "cpus": os.cpu_count(),
                         "torch_threads": torch.get_num_threads(), "python": platform.python_version()},

@@ -149,6 +149,14 @@ def test_an_unrelated_setting_reruns_nothing(study):
     assert report.ingest.unchanged == ["Northfold/n1.txt", "Northfold/survey.xlsx"]
 
 
+def test_a_run_with_nothing_to_do_changes_no_stamp(study):
+    """Closing runs when none is open updates no row: readers' caches (the dashboard, notebooks) stay valid."""
+    root, config, store = study
+    before = store.changes()
+    report = run_study(load_config(root), store=store, stages=("ingest", "segment"))
+    assert report.stages == [] and store.changes() == before
+
+
 def test_a_segment_setting_resegments_and_keeps_the_decisions(study):
     root, config, store = study
     decide_on_everything(store, config)

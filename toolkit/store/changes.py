@@ -75,7 +75,7 @@ def written_table(statement: str) -> str | None:
 
 def track(engine: sa.Engine) -> sa.Engine:
     """Make every commit on ``engine`` renew the tokens of the tables its transaction wrote."""
-    sa.event.listen(engine, "before_cursor_execute", _note_write)
+    sa.event.listen(engine, "after_cursor_execute", _note_write)
     sa.event.listen(engine, "commit", _renew_tokens)
     sa.event.listen(engine, "rollback", _forget)
     return engine
@@ -99,10 +99,12 @@ def read_changes(conn: sa.Connection) -> dict[str, str]:
 
 
 def _note_write(conn, cursor, statement, parameters, context, executemany) -> None:
+    """After a statement ran: note the table it wrote, unless it changed no row (an ``UPDATE`` that
+    matched nothing, such as closing runs when none was left open, changes nothing a reader sees)."""
     if conn.info.get(_PAUSED):
         return
     table = written_table(statement)
-    if table is not None:
+    if table is not None and getattr(cursor, "rowcount", -1) != 0:
         conn.info.setdefault(_WRITTEN, set()).add(table)
 
 
