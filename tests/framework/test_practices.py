@@ -105,3 +105,16 @@ def test_a_barrier_in_one_place_sits_beside_the_other_places_remedies(study):
     assert trust["barrier_quote"].iloc[0] == "Nobody trusts the forms."
     systems = table[table["theme"] == "it_systems_access"]  # Brackenford's barrier: nobody else has an enabler
     assert systems["other_place"].isna().all() and systems["barrier_place"].tolist() == ["Brackenford"]
+
+
+def test_a_place_with_practices_on_other_themes_offers_none_for_this_one():
+    """Found by the privacy benchmark: a place whose practices were all on other themes broke every export
+    (a list of no booleans selected no columns, then 'title' was missing)."""
+    from toolkit.analysis.remedies import _practices
+
+    practices = pd.DataFrame({s.GROUP_ID: ["g1", "g2"], s.TITLE: ["Data clinic", "Charter"],
+                              s.PLACE: ["Ashgrove", "Bramcote"], "themes": [["ig_capacity_advice"], ["trust"]]})
+    none_here = _practices(practices, "Cranley", {"ig_capacity_advice"})
+    assert none_here.empty and list(none_here.columns) == list(practices.columns)
+    assert _practices(practices, "Ashgrove", {"ig_capacity_advice"})[s.TITLE].tolist() == ["Data clinic"]
+    assert _practices(practices, "Ashgrove", {"trust"}).empty

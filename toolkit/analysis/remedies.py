@@ -152,7 +152,8 @@ def _practices(practices: pd.DataFrame | None, place: str, family: set[str]) -> 
         return pd.DataFrame(columns=[s.TITLE, s.GROUP_ID])
     here = practices[practices[s.PLACE].map(plain).str.split(", ").map(lambda ps: place in ps)]
     themes = here["themes"] if "themes" in here.columns else here[s.THEME].map(lambda t: [t])
-    return here[[bool(family & set(ts if isinstance(ts, list) else [ts])) for ts in themes]]
+    keep = [bool(family & set(ts if isinstance(ts, list) else [ts])) for ts in themes]
+    return here.loc[pd.Series(keep, index=here.index, dtype=bool)]  # a plain empty list would select no columns
 
 
 def split_practices(titles: Sequence[str], ids: Sequence[str],
