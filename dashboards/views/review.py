@@ -15,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import blind_loaders
 import loaders
 from views.common import (
     comment_box,
@@ -258,7 +259,7 @@ with missed_tab:
 
 # --------------------------------------------------------------------------- quality assurance
 with qa_tab:
-    samples = loaders.qa_samples()
+    samples = blind_loaders.qa_samples()
     report = loaders.validation()
     qa = report.qa
     st.caption("A random sample per theme (and of uncoded segments), coded blind: you code each passage before seeing "
@@ -271,16 +272,16 @@ with qa_tab:
             expected = d[1].slider("Accuracy you expect", 0.5, 0.95, 0.5, 0.05, key="qa-expected",
                                    help="0.5 is the most cautious (largest) sample.")
             d[2].number_input("Seed", 0, 10**6, 1, key="qa-seed")
-            plan = loaders.qa_plan(width, expected)
+            plan = blind_loaders.qa_plan(width, expected)
             st.dataframe(plan.assign(stratum=plan[s.STRATUM].map(lambda t: theme_label(t) if t in names else
                                                                   "(left uncoded)")), hide_index=True)
             st.button(f"Draw {int(plan['size'].sum())} segments", key="qa-draw", on_click=call,
-                      args=(loaders.draw_qa_sample,),
+                      args=(blind_loaders.draw_qa_sample,),
                       kwargs={"done": "Drew QA sample {out}.", "widgets": ("qa-width", "qa-expected", "qa-seed")})
     if not samples.empty:
         sample_id = str(samples.iloc[0][s.SAMPLE_ID])
-        pending = loaders.qa_pending(sample_id)
-        planned = loaders.qa_size(sample_id)
+        pending = blind_loaders.qa_pending(sample_id)
+        planned = blind_loaders.qa_size(sample_id)
         st.progress(1 - len(pending) / planned if planned else 1.0,
                     text=f"QA sample {sample_id}: {planned - len(pending)} of {planned} coded blind")
         if researcher and not pending.empty:
@@ -294,8 +295,8 @@ with qa_tab:
 
             def save_qa(sid: str, segment_key: str) -> None:
                 theme_id, polarity = picked("qa")
-                machine = loaders.qa_machine_coding(sid, segment_key)
-                call(loaders.record_qa_coding, sid, segment_key, theme_id, polarity,
+                machine = blind_loaders.qa_machine_coding(sid, segment_key)
+                call(blind_loaders.record_qa_coding, sid, segment_key, theme_id, polarity,
                      done=f"Saved blind. You: {theme_label(theme_id) if theme_id else NO_THEME}"
                           f"{' · ' + polarity if theme_id else ''}; the machine had: "
                           f"{theme_label(machine[0]) if machine[0] else NO_THEME}"
@@ -328,10 +329,10 @@ with double_tab:
             a[1].text_input("Second coder", key="double-b")
             a[2].number_input("Segments", 1, 500, 30, key="double-size")
             a[3].number_input("Seed", 0, 10**6, 1, key="double-seed")
-            st.button("Assign", key="double-assign", on_click=call, args=(loaders.assign_double_coding,),
+            st.button("Assign", key="double-assign", on_click=call, args=(blind_loaders.assign_double_coding,),
                       kwargs={"done": "Assigned batch {out}.",
                               "widgets": ("double-a", "double-b", "double-size", "double-seed")})
-        mine = loaders.double_pending()
+        mine = blind_loaders.double_pending()
         if not mine.empty:
             batch, key = mine.iloc[0][s.BATCH_ID], mine.iloc[0][s.SEGMENT_KEY]
             st.markdown(f"**Your double coding** ({len(mine)} left, batch {batch})")
@@ -343,7 +344,7 @@ with double_tab:
 
             def save_double(batch_id: str, segment_key: str) -> None:
                 theme_id, polarity = picked("double")
-                call(loaders.record_double_coding, batch_id, segment_key, theme_id, polarity, done="Saved (blind).")
+                call(blind_loaders.record_double_coding, batch_id, segment_key, theme_id, polarity, done="Saved (blind).")
 
             st.button("Save my coding", key="double-save", on_click=save_double, args=(batch, key))
     for result in loaders.validation().double:
@@ -364,7 +365,7 @@ with double_tab:
 
                 def save_resolution(batch_id: str, segment_key: str) -> None:
                     theme_id, polarity = picked(f"resolve-{batch_id}")
-                    call(loaders.resolve_disagreement, batch_id, segment_key, theme_id, polarity, done="Resolved.")
+                    call(blind_loaders.resolve_disagreement, batch_id, segment_key, theme_id, polarity, done="Resolved.")
 
                 st.button("Save the resolution", key=f"double-resolve-{result.batch_id}", on_click=save_resolution,
                           args=(result.batch_id, key))
