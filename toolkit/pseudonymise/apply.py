@@ -123,9 +123,9 @@ def apply_spans(p: Pseudonymiser, text: str, spans: list[Span], *, source: str =
             pseudonyms.append(render(mapping.code_for(span), p.style))
     if mapping.new_values > before:
         mapping.sync_persons()
-        log.warning(
-            "%s: %d value(s) not seen in fit were given new pseudonyms; save the key again",
-            source or "text", mapping.new_values - before,
+        log.warning(  # counts only: a raw file name may itself hold a name
+            "%d value(s) not seen in fit were given new pseudonyms; save the key again",
+            mapping.new_values - before,
         )
     return PseudonymisedText.build(text, spans, pseudonyms, source=source)
 
@@ -168,7 +168,7 @@ def speaker_id(p: Pseudonymiser, source: str, label: str, role: str) -> str:
             code = mapping.code_of("person", label)
         if code is None:
             code = mapping.speaker_code(label, role == INTERVIEWER, {}, p.is_speaker_label)
-            log.warning("%s: a speaker not seen in fit was given a new id; save the key again", source or "text")
+            log.warning("a speaker not seen in fit was given a new id; save the key again")  # no file name: it may hold one
         mapping.speakers[(source, label)] = code
     return code
 
