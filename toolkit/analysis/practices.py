@@ -38,7 +38,6 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -61,6 +60,7 @@ from toolkit.analysis.columns import (
     THEME_NAME,
 )
 from toolkit.errors import ConfigError
+from toolkit.rules import read_yaml
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -112,15 +112,8 @@ def load_practice_rules(path: str | None = None) -> PracticeRules:
     ConfigError
         A list holds something that is not text, or an entry is not a valid pattern.
     """
-    import yaml
 
-    where = path or "rules/practices.yaml"
-    if path is None:
-        text = resources.files("toolkit.rules").joinpath("practices.yaml").read_text(encoding="utf-8")
-    else:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    raw = yaml.safe_load(text) or {}
+    where, raw = read_yaml("practices.yaml", path)
     lists = {}
     for key in ("hypothetical", "barrier", "aside", "aside_openings"):
         values = raw.get(key) or []

@@ -22,11 +22,9 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from importlib import resources
-
-import yaml
 
 from toolkit.errors import ConfigError
+from toolkit.rules import read_yaml
 
 _LIST_KEYS = ("barrier", "enabler", "negators", "not_cues", "advice_against", "advice_for", "contrast",
               "prompt_barrier", "prompt_enabler")
@@ -57,13 +55,7 @@ class PolarityRules:
 @functools.lru_cache(maxsize=4)
 def load_polarity_rules(path: str | None = None) -> PolarityRules:
     """Read polarity cues (default: the packaged ``rules/polarity.yaml``)."""
-    where = path or "rules/polarity.yaml"
-    if path is None:
-        text = resources.files("toolkit.rules").joinpath("polarity.yaml").read_text(encoding="utf-8")
-    else:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    raw = yaml.safe_load(text) or {}
+    where, raw = read_yaml("polarity.yaml", path)
     for key in _LIST_KEYS:
         bad = [v for v in raw.get(key, None) or [] if not isinstance(v, str)]
         if bad:

@@ -16,12 +16,11 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from importlib import resources
 
 import pandas as pd
-import yaml
 
 from toolkit.errors import ConfigError
+from toolkit.rules import read_yaml
 
 PROMPT = "prompt"
 """Segments column: the question a unit answers (the lead's segment stage adds it; :func:`prompts_from_turns` derives it)."""
@@ -47,13 +46,7 @@ class UnitRules:
 @functools.lru_cache(maxsize=4)
 def load_unit_rules(path: str | None = None) -> UnitRules:
     """Read ``rules/units.yaml`` (or a study's own copy)."""
-    where = path or "rules/units.yaml"
-    if path is None:
-        text = resources.files("toolkit.rules").joinpath("units.yaml").read_text(encoding="utf-8")
-    else:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    raw = yaml.safe_load(text) or {}
+    where, raw = read_yaml("units.yaml", path)
     values = {}
     for key in (*_KINDS, "follow_on"):
         items = raw.get(key) or []

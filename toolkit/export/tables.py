@@ -49,7 +49,7 @@ from toolkit.analysis.overview import corpus_counts
 from toolkit.analysis.quotes import select_quotes
 from toolkit.analysis.surveys import likert_percentages
 from toolkit.errors import ExportPathError, ToolkitError
-from toolkit.export.excel import fill_sheet
+from toolkit.export.excel import _missing, fill_sheet
 from toolkit.export.framework_sheets import (
     cases_sheet,
     framework_sheet,
@@ -423,15 +423,6 @@ def _json(value) -> str | None:
     if isinstance(value, str):
         return value
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-
-
-def _missing(value) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):  # lists, dicts
-        return False
 
 
 def _theme_names(data: ExportData) -> dict[str, str]:
