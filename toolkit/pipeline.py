@@ -516,8 +516,7 @@ def _code(config: StudyConfig, store, *, force: bool, embedder=None, nlp=None, c
     from toolkit.coding.units import add_context
     from toolkit.models import load_segmenter
 
-    segments = store.segments_frame(evidence_only=True)
-    if segments.empty:
+    if not store.segment_keys(evidence_only=True):
         return None
     given = codebook
     codebook = given or study_codebook(config)
@@ -529,16 +528,18 @@ def _code(config: StudyConfig, store, *, force: bool, embedder=None, nlp=None, c
     last = _last_ok(store, "code")
     last_summary = json.loads(last[s.SUMMARY] or "{}") if last is not None else {}
     if force or last is None or last_summary.get("base") != base:
-        mode, todo = "all", segments
+        mode = "all"
     elif last[s.CONFIG_HASH] != fingerprint and last_summary.get("codebook_outline"):
-        mode, todo = "codebook edit", segments
+        mode = "codebook edit"
     elif last[s.CONFIG_HASH] != fingerprint:
-        mode, todo = "all", segments
-    else:
+        mode = "all"
+    else:  # only segments not coded yet: compare keys before reading any text (the no-change run stops here)
         seen = store.coded_segment_keys(s.MACHINE_CODER)
-        mode, todo = "new", segments[~segments[s.SEGMENT_KEY].isin(seen)]
-        if todo.empty:
+        if set(store.segment_keys(evidence_only=True)) <= seen:
             return None
+        mode = "new"
+    segments = store.segments_frame(evidence_only=True)
+    todo = segments[~segments[s.SEGMENT_KEY].isin(seen)] if mode == "new" else segments
     if given is None:  # about to code: now check the patterns with spaCy
         codebook = study_codebook(config, check_patterns=True)
     nlp = nlp if nlp is not None else load_segmenter(config.pseudonymisation.ner_model)

@@ -328,14 +328,18 @@ class ThemeCoder:
         proba = self._theme_scores(x, self.theme_model_.predict_proba(x), classes, self.prototypes_)
         patterns = self._pattern_hits(frame[s.TEXT].tolist())
         readings = self._readings(frame)
+        choices = [self._choose(x[i], proba[i], classes, patterns[i]) for i in range(len(frame))]
+        # calibrated in one call for every unit (per unit it cost more than the choosing)
+        calibrated = self.theme_calibrator_.predict(np.array([c[3:6] for c in choices], dtype=float).reshape(-1, 3))
         rows = []
         for i, text in enumerate(frame[s.TEXT]):
-            rows.extend(self._code_one(i, text, frame.loc[i, PROMPT], x[i], proba[i], classes, patterns[i], readings[i]))
+            rows.extend(self._code_one(i, text, choices[i], float(calibrated[i]), patterns[i], readings[i]))
         if self.uses_polarity_ and self.polarity_model_ is not None:
             self._add_polarity(rows, frame, readings)
         return pd.DataFrame(rows, columns=COLUMNS)
 
-    def _code_one(self, i, text, prompt, x, p, classes, hits, reading) -> list[dict]:
+    def _choose(self, x, p, classes, hits) -> tuple:
+        """A unit's best theme before calibration: (scores, ranked themes, exclusion move, top, margin, similarity)."""
         scores = {c: float(v) for c, v in zip(classes, p)}
         ranked = sorted((c for c in classes if c != NONE), key=scores.get, reverse=True)
         for theme in ranked[:3]:  # a pattern supports only a theme the model already considers
@@ -351,8 +355,12 @@ class ThemeCoder:
         top = scores[best] / total
         margin = top - scores[ranked[1]] / total if len(ranked) > 1 else top
         similarity = float(np.max(self.prototypes_[best] @ x)) if len(self.prototypes_[best]) else 0.0
-        confidence = float(self.theme_calibrator_.predict(np.array([[top, margin, similarity]]))[0])
-        evidence = {"best_theme": best, "model": round(float(p[classes.index(best)]), 3),
+        return scores, ranked, moved, top, margin, similarity, float(p[classes.index(best)])
+
+    def _code_one(self, i, text, choice, confidence, hits, reading) -> list[dict]:
+        scores, ranked, moved, _, _, similarity, model_p = choice
+        best = ranked[0]
+        evidence = {"best_theme": best, "model": round(model_p, 3),
                     "similarity": round(similarity, 3), "patterns": sorted(hits.get(best, [])),
                     "cues": reading.cues, "confidence": round(confidence, 3)}
         reason = not_codable(text, has_cue=bool(reading.cues) or bool(hits))
@@ -440,7 +448,9 @@ class ThemeCoder:
 
         def match(todo: list[str]) -> list[dict[str, set[str]]]:
             hits: list[dict[str, set[str]]] = [{} for _ in todo]
-            for i, doc in enumerate(self.nlp.pipe(todo, batch_size=256)):
+            # only passages some pattern could match are tagged (see toolkit.coding.gate: exact, not a guess)
+            rows = [i for i, ok in enumerate(self._gate().possible(todo)) if ok]
+            for i, doc in zip(rows, self.nlp.pipe([todo[i] for i in rows], batch_size=256)):
                 for match_id, start, end in [m for matcher in matchers for m in matcher(doc)]:
                     hits[i].setdefault(vocab.strings[match_id], set()).add(doc[start:end].text.lower())
             return hits
@@ -448,6 +458,17 @@ class ThemeCoder:
         # the same text, codebook patterns and pipeline always match alike: a review session's refits
         # (a predict after every decision) match each passage once, not on every decision
         return [dict(h) for h in _TEXT_CACHE.get_many(_TEXT_CACHE.space("patterns", self.nlp, _patterns_key(self.codebook)), texts, match)]
+
+    def _gate(self):
+        """The pre-filter for the pattern matchers, built once from the codebook's phrases and patterns."""
+        if getattr(self, "gate_", None) is None:
+            from toolkit.coding.gate import PatternGate
+
+            lemmas = "lemmatizer" in self.nlp.pipe_names
+            self.gate_ = PatternGate(
+                self.nlp, [p for t in self.codebook.themes for p in t.phrases],
+                [list(p) for t in self.codebook.themes for p in t.token_patterns if lemmas or not _uses_lemma(p)])
+        return self.gate_
 
     def _good_practice(self, text: str) -> bool:
         return bool(self.good_practice_regex_.search(text) or _GOOD_PRACTICE_ACTION.search(text))

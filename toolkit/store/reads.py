@@ -218,10 +218,13 @@ class StoreReads:
                 frames.append(pd.read_sql(query, conn))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[c.name for c in codings.c])
 
-    def segment_keys(self) -> list[str]:
-        """Every segment key in the store."""
+    def segment_keys(self, *, evidence_only: bool = False) -> list[str]:
+        """Every segment key in the store (``evidence_only``: the participants' segments only)."""
+        query = sa.select(segments.c.segment_key)
+        if evidence_only:
+            query = query.where(segments.c.is_evidence.is_(True))
         with self.engine.connect() as conn:
-            return list(conn.execute(sa.select(segments.c.segment_key)).scalars())
+            return list(conn.execute(query).scalars())
 
     def coded_segment_keys(self, coder: str) -> set[str]:
         """Keys of the segments a coder has seen (coded, or left without a theme)."""
