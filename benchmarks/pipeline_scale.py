@@ -235,7 +235,8 @@ def topic_quality_rows(store, texts: list[str], baseline: dict | None) -> list[d
     from toolkit.topics.quality import topic_quality
 
     topics = store.table(s.TOPICS)
-    ours = {int(t): list(w) for t, w in zip(topics[s.TOPIC], topics[s.KEYWORDS])} if not topics.empty else {}
+    ours = {int(t): json.loads(w) if isinstance(w, str) else list(w)  # the store keeps lists as JSON
+            for t, w in zip(topics[s.TOPIC], topics[s.KEYWORDS])} if not topics.empty else {}
     rows = [{"model": "toolkit topics", **topic_quality(ours, texts)}]
     if baseline is not None:
         rows.append({"model": "plain BERTopic", **topic_quality(baseline["words"], texts)})

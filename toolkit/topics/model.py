@@ -240,8 +240,8 @@ class TopicModeller:
         ``assigned_by``, ``structure``, ``phrases``) keeps its topic and why; a new one goes through the
         same rules as in :meth:`fit`: structure and short segments stay in topic -1, a segment close
         to a theme is seeded (with ``seed_with_themes``), and a content segment joins the topic whose
-        centroid is nearest when its cosine similarity reaches ``outlier_threshold``
-        (``assigned_by = "joined"``), else it is an outlier. Topic numbers, labels (researchers'
+        centroid is nearest when it is about as close as the topic's own members (``assigned_by =
+        "joined"``; see :meth:`_join_thresholds`), else it is an outlier. Topic numbers, labels (researchers'
         renames included: ``topics`` is the stored topic table) and merged or split topics stay as
         they are; centroids, sizes, keyphrases (``phrases``: the fitted vocabulary, counted in the
         new texts), representatives and the codebook comparison are computed again over all segments.
@@ -272,6 +272,7 @@ class TopicModeller:
             seeded = {str(th): int(tp) for tp, th in zip(topics[s.TOPIC], topics[s.SEEDED_THEME]) if isinstance(th, str)}
         ids = sorted(centroids)
         matrix = np.vstack([centroids[t] for t in ids]) if ids else np.zeros((0, vectors.shape[1]), np.float32)
+        needed = self._join_thresholds(vectors, topic_list, old, how, centroids, ids)
         for i in new:
             topic_list[i], how[i] = s.OUTLIER_TOPIC, "outlier"
             if kinds[i]:
@@ -289,7 +290,7 @@ class TopicModeller:
             if ids:
                 sims = matrix @ vectors[i]
                 best = int(sims.argmax())
-                if sims[best] >= self.outlier_threshold:
+                if sims[best] >= needed[best]:
                     topic_list[i], how[i] = ids[best], "joined"
         self.centroids_ = _centroids(vectors, topic_list)
         self.stability_ = stability or Stability()
@@ -312,6 +313,21 @@ class TopicModeller:
         phrases = Phrases(phrases.names, phrases.display, counts.astype(np.int32), phrases.surfaces)
         return self._describe(texts, keys, vectors, topic_list, how, kinds, n_words, phrases, group_of_topic, labels,
                               themes, prototypes, places, coded)
+
+    def _join_thresholds(self, vectors, topics, old, how, centroids, ids) -> np.ndarray:
+        """How close a new segment must be to a topic's centroid to join it.
+
+        ``outlier_threshold``, or less for a broad topic: as close as the 5 % least typical of the
+        segments the clustering put in it. A new segment like the topic's own members joins it, as
+        it would have in a fit; one further from every topic than that stays an outlier.
+        """
+        out = np.full(len(ids), self.outlier_threshold, dtype=np.float32)
+        member = old & np.array([h not in ("structure", "short", "outlier") for h in how])
+        for k, topic in enumerate(ids):
+            rows = np.flatnonzero(member & (topics == topic))
+            if len(rows):
+                out[k] = min(self.outlier_threshold, float(np.quantile(vectors[rows] @ centroids[topic], 0.05)))
+        return out
 
     def _describe(self, texts, keys, vectors, topics, how, kinds, n_words, phrases, group_of_topic, labels, themes,
                   prototypes, places, coded) -> TopicModeller:

@@ -103,7 +103,8 @@ class Drift:
       Over ``refit_growth`` (default 0.2: a fifth of the study is new or gone), the model is fitted again:
       topics the new material would form cannot appear by joining.
     * **new outlier share** = of this run's new *content* segments (not structure, not too short), the
-      share that reach no topic centroid with cosine ``outlier_threshold`` and stay in topic -1.
+      share that is close to no topic (less close to every centroid than ``outlier_threshold`` and than
+      the least typical 5 % of that topic's members) and stays in topic -1.
       Over ``refit_outlier_share`` (default 0.4), with at least ``min_cluster_size`` new content
       segments, the model is fitted again: the new segments talk about something the topics do not hold.
 
