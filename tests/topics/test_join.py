@@ -8,13 +8,13 @@ import json
 import numpy as np
 import pandas as pd
 
+from tests.topics.test_stage import GROUPS, _embedder, _fit
 from toolkit import pipeline
 from toolkit import schema as s
 from toolkit.api import Study
 from toolkit.cli import build_parser
 from toolkit.topics import model_dir
 from toolkit.topics.stage import PHRASES_FILE, Drift
-from tests.topics.test_stage import GROUPS, _embedder, _fit
 
 FERNMOUTH = GROUPS["Fernmouth"].split()
 
@@ -94,7 +94,7 @@ def test_growth_over_the_threshold_refits(study):
 def test_new_segments_near_no_topic_refit(study):
     config, store = study
     _fit(config, store)
-    vocab = "zebra quasar nebula violin tundra glacier comet sonata".split()
+    vocab = ["zebra", "quasar", "nebula", "violin", "tundra", "glacier", "comet", "sonata"]
     rng = np.random.default_rng(3)
     _add_interview(store, "FE02", [" ".join(rng.choice(vocab, size=5)) for _ in range(6)])
     report = _run_topics(config, store)

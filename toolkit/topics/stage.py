@@ -233,9 +233,9 @@ def fit_topics(segments: pd.DataFrame, *, config, codebook, embedder, edits: pd.
     column = lambda name: segments[name].tolist() if name in segments else None
     kinds = column(s.SOURCE_KIND)
     prompts = segments[PROMPT].dropna().unique().tolist() if PROMPT in segments else None
-    common = dict(themes=themes, keys=keys, sources=column(s.SOURCE_UID),
-                  repeatable=[k != "survey" for k in kinds] if kinds else None, prompts=prompts,
-                  places=column(s.PLACE), coded=primary_themes(keys, codings))
+    common = {"themes": themes, "keys": keys, "sources": column(s.SOURCE_UID),
+              "repeatable": [k != "survey" for k in kinds] if kinds else None, "prompts": prompts,
+              "places": column(s.PLACE), "coded": primary_themes(keys, codings)}
     mode, drift = "refit", Drift(fitted_segments=len(texts))
     if previous is not None and previous.phrases is not None:
         drift = previous.drift(keys)
@@ -302,7 +302,7 @@ def _stored_stability(previous: PreviousFit):
     per_topic = {}
     if s.STABILITY in previous.topics:
         per_topic = {int(t): float(v) for t, v in zip(previous.topics[s.TOPIC], previous.topics[s.STABILITY])
-                     if v is not None and v == v}
+                     if v is not None and not np.isnan(v)}
     return Stability(seeds=list(summary.get("seeds", [])), ari=list(summary.get("ari", [])), per_topic=per_topic,
                      segments=int(summary.get("segments", 0)))
 
