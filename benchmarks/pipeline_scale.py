@@ -186,6 +186,8 @@ def run_incremental(config, store, meter: Meter, timings: list[Timing], counts: 
     added = len(store.table(s.SEGMENTS)) - before
     timing.units = added
     timing.note = f"{added} segments added; stages run: {', '.join(report.stages) or 'none'}"
+    if report.topics is not None:
+        timing.note += f"; topics mode: {report.topics.mode} ({report.topics.seconds:.1f} s)"
     timings.append(timing)
 
 
@@ -223,7 +225,22 @@ def plain_bertopic(texts: list[str], meter: Meter, timings: list[Timing], seed: 
         topics, _ = topic_model.fit_transform(texts, vectors)
     timing.note = f"{len(set(topics)) - (1 if -1 in topics else 0)} topics, {topics.count(-1)} outliers"
     timings.append(timing)
-    return {"topics": topics, "model": topic_model}
+    words = {t: [w for w, _ in topic_model.get_topic(t) or []] for t in set(topics)}
+    return {"topics": topics, "model": topic_model, "words": words}
+
+
+def topic_quality_rows(store, texts: list[str], baseline: dict | None) -> list[dict]:
+    """NPMI (top 10 words) and diversity (top 25) of the toolkit's stored topics and of plain BERTopic's."""
+    from toolkit import schema as s
+    from toolkit.topics.quality import topic_quality
+
+    topics = store.table(s.TOPICS)
+    ours = {int(t): json.loads(w) if isinstance(w, str) else list(w)  # the store keeps lists as JSON
+            for t, w in zip(topics[s.TOPIC], topics[s.KEYWORDS])} if not topics.empty else {}
+    rows = [{"model": "toolkit topics", **topic_quality(ours, texts)}]
+    if baseline is not None:
+        rows.append({"model": "plain BERTopic", **topic_quality(baseline["words"], texts)})
+    return rows
 
 
 def embedding_throughput(texts: list[str], seed: int, n: int = 2000, batch_size: int = 64) -> list[dict]:
@@ -304,10 +321,11 @@ def main(argv: list[str] | None = None) -> int:
         evidence = store.segments_frame(evidence_only=True)[s.TEXT].tolist()
         run_incremental(config, store, meter, timings, counts, held)
         run_no_change(study, timings)
-        baseline_total = None
+        baseline_total = baseline = None
         if args.baseline:
-            plain_bertopic(evidence, meter, timings, args.seed)
+            baseline = plain_bertopic(evidence, meter, timings, args.seed)
             baseline_total = sum(t.seconds for t in timings if t.run == "baseline")
+        quality = topic_quality_rows(store, store.segments_frame(evidence_only=True)[s.TEXT].tolist(), baseline)
         throughput = [] if args.skip_throughput else embedding_throughput(evidence, args.seed)
         store_mb = sum(p.stat().st_size for p in (study / "store").glob("*")) / MB
         files = sorted(p for p in study.rglob("*") if p.is_file() and p.parent.parent == study)
@@ -344,6 +362,9 @@ def main(argv: list[str] | None = None) -> int:
     header = ("stage", "run", "seconds", "units/s", "unit", "peak RSS MB", "+RSS MB",
               *(["py heap MB"] if args.tracemalloc else []), "note")
     print(table(rows, header))
+    print("\ntopic quality (NPMI of the top 10 words over windows of 5 segments; diversity of the top 25):")
+    print(table([(q["model"], q["topics"], f"{q['npmi']:.3f}", f"{q['diversity']:.2f}") for q in quality],
+                ("model", "topics", "NPMI", "diversity")))
     max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nprocess peak RSS (getrusage ru_maxrss): {max_rss:,.0f} MB")
     if throughput:
@@ -359,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
                       "target_segments": args.segments if args.study is None else None, "seed": args.seed},
             "stages": [{**asdict(t), "units_per_s": t.rate} for t in timings],
             "process_peak_rss_mb": max_rss,
-            "cold_total_s": cold_total, "baseline_total_s": baseline_total,
+            "cold_total_s": cold_total, "baseline_total_s": baseline_total, "topic_quality": quality,
             "minilm_throughput": throughput,
             "machine": {"load_before": load_before[0], "load_after": os.getloadavg()[0], "cpus": os.cpu_count(),
                         "torch_threads": torch.get_num_threads(), "python": platform.python_version()},

@@ -126,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("topics", help="find topics beside the codebook; candidate new themes, places; rename, merge, split")
     p.add_argument("study", nargs="?", help="study folder (default: the sample study)")
-    p.add_argument("--force", action="store_true", help="fit again even if nothing changed")
+    p.add_argument("--force", "--refit", dest="force", action="store_true",
+                   help="fit the topics again on every segment (otherwise new segments join the fitted topics "
+                        "until the study drifts: [topics] refit_growth, refit_outlier_share)")
     p.add_argument("--by", default="place", help="show topics by place (default), organisation_type, role or polarity")
     p.add_argument("--rename", nargs=2, metavar=("TOPIC", "NAME"), help="give topic TOPIC a name")
     p.add_argument("--merge", nargs="+", type=int, metavar="TOPIC", help="merge these topics into the first")
@@ -522,7 +524,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
     elif args.force or topics_are_stale(config, store):
         report = fit_and_store_topics(config, store)
     else:
-        print("Topics are up to date (nothing changed since the last run; --force fits again).")
+        print("Topics are up to date (nothing changed since the last run; --refit fits again).")
     if report is not None:
         _print_topics_report(report)
     _print_topics(store, by=args.by, config=config, places=args.places)
@@ -637,6 +639,9 @@ def _print_topics_report(report) -> None:
         + (f", not found again: {report.edits_not_found}" if report.edits_not_found else "")
         + f". {report.seconds:.1f} s."
     )
+    if getattr(report, "mode", ""):
+        print(f"Topics {'fitted on every segment' if report.mode == 'refit' else 'kept; new segments joined them'}: "
+              f"{report.reason}.")
     if stability.get("seeds"):
         print(f"Stability over {len(stability['seeds'])} other seeds: adjusted Rand index {stability['mean_ari']:.2f}; "
               f"{stability['stable_topics']} topics stable (match >= 0.75), {stability['dissolving_topics']} dissolve "

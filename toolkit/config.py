@@ -174,6 +174,11 @@ class TopicOptions:
     """A file of words left out of topic keywords (one per line); empty uses the toolkit's list."""
     edit_match: float = 0.5
     """Overlap (Jaccard) a researcher's topic edit needs with a new topic to be replayed on it."""
+    refit_growth: float = 0.2
+    """New segments join the fitted topics until this share of the study (added + removed segments over the
+    segments of the last full fit) changed; then the topics are fitted again (``toolkit topics --refit``: now)."""
+    refit_outlier_share: float = 0.4
+    """... or until more than this share of a run's new content segments is close to no topic."""
 
 
 @dataclass(frozen=True)
@@ -294,6 +299,7 @@ STAGE_SETTINGS: dict[str, tuple[str, ...]] = {
 STAGE_IGNORES: dict[str, tuple[str, ...]] = {
     "pseudonymise": ("pseudonymisation.key_path",),
     "code": ("coding.min_words",),
+    "topics": ("topics.refit_growth", "topics.refit_outlier_share"),  # when to refit, not what a fit gives
 }
 """Settings inside those sections that do not change the stage's output (where the key file lives)."""
 
@@ -428,10 +434,11 @@ def config_from_dict(data: dict[str, Any], *, root: str | Path, source: str | Pa
     _choice(source, "topics.representation", config.topics.representation, ("ctfidf", "keybert"))
     _choice(source, "topics.phrases", config.topics.phrases, ("nouns", "words"))
     for key in ("theme_min_similarity", "new_theme_threshold", "outlier_threshold", "edit_match",
-                "candidate_uncoded_share", "restate_share"):
+                "candidate_uncoded_share", "restate_share", "refit_growth", "refit_outlier_share"):
         value = getattr(config.topics, key)
         if not 0.0 <= value <= 1.0:
-            what = "a share" if key in ("candidate_uncoded_share", "restate_share") else "a similarity"
+            what = "a similarity" if key in ("theme_min_similarity", "new_theme_threshold", "outlier_threshold",
+                                             "edit_match") else "a share"
             raise ConfigError(f"{source}: topics.{key} is {value}; it is {what} between 0 and 1.")
     if not 0 <= config.topics.stability_seeds <= 20 or config.topics.stability_sample < 50:
         raise ConfigError(f"{source}: topics.stability_seeds is {config.topics.stability_seeds} and stability_sample "

@@ -584,7 +584,11 @@ def code_study(config: StudyConfig, store, *, embedder=None, nlp=None, codebook=
 
 
 def topics_are_stale(config: StudyConfig, store) -> bool:
-    """True when topics must be fitted again: never fitted, other settings, codebook or edits, or a newer coding run."""
+    """True when the topics stage has work: never fitted, other settings, codebook or edits, or a newer coding run.
+
+    The first three fit the model again; a newer coding run alone (new segments, new codings) lets
+    new segments join the stored model unless it drifted (see :func:`_previous_topics`).
+    """
     from toolkit.topics.stage import TOPICS_STAGE, topics_settings_hash
 
     codebook = study_codebook(config)
@@ -617,9 +621,12 @@ def _topics(config: StudyConfig, store, *, force: bool, embedder=None, codebook=
     edits = store.table(s.TOPIC_EDITS)
     embedder = embedder or CachedEmbedder(store)
     codings = resolve_codings(store.table(s.CODINGS), store.table(s.HUMAN_CODINGS))
-    fit = fit_topics(segments, config=config, codebook=codebook, embedder=embedder, edits=edits, codings=codings)
+    fingerprint = topics_settings_hash(config, codebook, edits)
+    previous, reason = _previous_topics(config, store, fingerprint, force=force)
+    fit = fit_topics(segments, config=config, codebook=codebook, embedder=embedder, edits=edits, codings=codings,
+                     previous=previous, reason=reason)
     staged = None
-    with _Run(store, TOPICS_STAGE, topics_settings_hash(config, codebook, edits)) as run:
+    with _Run(store, TOPICS_STAGE, fingerprint) as run:
         fit.report.run_id = run.run_id
         try:
             if save_model:
@@ -633,6 +640,29 @@ def _topics(config: StudyConfig, store, *, force: bool, embedder=None, codebook=
             discard(staged)
         run.summary = {**fit.report.summary(), "codebook": codebook.fingerprint(), "edits": len(edits)}
     return fit.report
+
+
+def _previous_topics(config: StudyConfig, store, fingerprint: str, *, force: bool):
+    """The last topics run's output for new segments to join, or None and why the model is fitted again.
+
+    Fitted again when asked (``force``: ``toolkit topics --refit``/``--force``, ``toolkit run --force``),
+    on the first run, when the topic settings, codebook or edits changed, or when the last run saved
+    no model; otherwise the stage joins, unless the study drifted (:class:`toolkit.topics.stage.Drift`).
+    """
+    from toolkit.topics.stage import TOPICS_STAGE, PreviousFit, load_previous_phrases, model_dir
+
+    last = _last_ok(store, TOPICS_STAGE)
+    if force:
+        return None, "asked for (--refit)"
+    if last is None:
+        return None, "first fit"
+    if last[s.CONFIG_HASH] != fingerprint:
+        return None, "topic settings, codebook or topic edits changed"
+    summary = json.loads(last[s.SUMMARY] or "{}")
+    phrases = load_previous_phrases(model_dir(config)) if summary.get("model_path") else None
+    if phrases is None:
+        return None, "no saved model to join"
+    return PreviousFit(store.table(s.SEGMENT_TOPICS), store.table(s.TOPICS), phrases, summary), ""
 
 
 def stage_names() -> Sequence[str]:

@@ -236,8 +236,10 @@ OUTLIER_TOPIC = -1
 """The topic of segments that fit no topic (kept visible, never hidden)."""
 TOPIC_ACTIONS = ("rename", "merge", "split")
 """What a researcher can do to topics; stored as decisions and replayed on every re-run."""
-ASSIGNED_BY_KINDS = ("theme", "cluster", "outlier_reduced", "outlier", "split", "merge", "structure", "short")
-"""How a segment got its topic: near a codebook theme, clustered, moved in from the outliers, left out
+ASSIGNED_BY_KINDS = ("theme", "cluster", "outlier_reduced", "outlier", "split", "merge", "structure", "short",
+                     "joined")
+"""How a segment got its topic: near a codebook theme, clustered, moved in from the outliers,
+joined the fitted topics as a new segment (nearest topic centroid), left out
 (an outlier, structure such as an introduction or logistics, or too short to say anything alone)."""
 MEMO_SCOPES = ("project", "case", "theme", "cell", "source", "passage")
 """What a memo is about: the whole study, a case (participant), a theme, a framework-matrix cell, a source, a passage."""

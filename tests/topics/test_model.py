@@ -176,3 +176,18 @@ def test_bad_settings_and_use_before_fit():
         _modeller().assignments(["a"])
     with pytest.raises(ValueError, match="embeddings"):
         _modeller().fit(texts, X[:-1])
+
+
+def test_exact_neighbours_match_a_brute_force_search():
+    from sklearn.neighbors import NearestNeighbors
+
+    from toolkit.topics.model import exact_neighbours
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(700, 16)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    indices, distances = exact_neighbours(X, 6, block=128)
+    want_d, want_i = NearestNeighbors(n_neighbors=6).fit(X).kneighbors(X)
+    assert (indices == want_i).mean() > 0.99  # ties aside
+    assert np.allclose(distances, want_d, atol=1e-3)
+    assert (indices[:, 0] == np.arange(700)).all()

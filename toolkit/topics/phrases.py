@@ -49,6 +49,9 @@ class Phrases:
     names: list[str]
     display: list[str]
     counts: sparse.csr_matrix
+    surfaces: dict[str, str] | None = None
+    """How each phrase may be written (lower case) -> its canonical name: what :func:`count_phrases`
+    looks for in new texts."""
 
     def index(self) -> dict[str, int]:
         return {name: j for j, name in enumerate(self.names)}
@@ -121,7 +124,34 @@ def extract_phrases(texts: Sequence[str], *, nlp=None, sample: Sequence[int] | N
     keep = [j for j in np.flatnonzero(present >= min_count) if canonicals[j] not in fragments]
     names = [canonicals[j] for j in keep]
     display = [_display(shown[name]) for name in names]
-    return Phrases(names, display, counts[:, keep].tocsr().astype(np.int32))
+    kept = set(names)
+    surface_of = {surface: forms[surface].most_common(1)[0][0] for surface in surfaces}
+    return Phrases(names, display, counts[:, keep].tocsr().astype(np.int32),
+                   {surface: name for surface, name in surface_of.items() if name in kept})
+
+
+def count_phrases(texts: Sequence[str], phrases: Phrases, max_words: int = 4) -> sparse.csr_matrix:
+    """Count a fitted vocabulary's phrases in new texts (texts x ``phrases.names``), as :func:`extract_phrases` counts.
+
+    Examples
+    --------
+    >>> p = extract_phrases(["The data clinic helped.", "A data clinic each month.", "The clinic.", "We met."])
+    >>> count_phrases(["Our data clinics and the clinic."], p).toarray().tolist()
+    [[1, 0]]
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    texts = list(texts)
+    if not phrases.names or not phrases.surfaces or not texts:
+        return sparse.csr_matrix((len(texts), len(phrases.names)), dtype=np.int32)
+    surfaces = sorted(phrases.surfaces)
+    position = phrases.index()
+    vectoriser = CountVectorizer(vocabulary=surfaces, ngram_range=(1, max_words), token_pattern=_TOKEN, lowercase=False)
+    counted = vectoriser.transform([clean_text(t) for t in texts]).tocsc()
+    cols = [position[phrases.surfaces[surface]] for surface in surfaces]
+    mapping = sparse.csr_matrix((np.ones(len(surfaces), np.int32), (range(len(surfaces)), cols)),
+                                shape=(len(surfaces), len(phrases.names)))
+    return (counted @ mapping).tocsr().astype(np.int32)
 
 
 def _fragments(names: list[str], present: np.ndarray, share: float = 0.8) -> set[str]:

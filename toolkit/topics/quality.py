@@ -249,3 +249,37 @@ class _Analyzer:
 
     def __call__(self, text: str) -> list[str]:
         return _words(text, self.stop)
+
+
+def topic_quality(topic_words: Mapping[int, Sequence[str]], texts: Sequence[str], *, window: int = 5) -> dict:
+    """NPMI (top 10 words) and diversity (top 25) of a topic model's words over the texts it was fitted on.
+
+    One yardstick for any model (the toolkit's keyphrases, plain BERTopic's words): words are
+    compared lower case, phrases split into their words (so phrase and word models compare on
+    words), and the reference documents are windows of ``window`` consecutive texts (one
+    sentence is too short a context: most pairs never meet in one), every way a word is written
+    kept (no stop words removed, so a stop word in a topic's words is scored as it co-occurs).
+
+    Examples
+    --------
+    >>> texts = ["consent form signed", "consent form lost", "server outage", "server cloud outage"]
+    >>> q = topic_quality({0: ["consent", "form"], 1: ["server", "outage"]}, texts, window=1)
+    >>> round(q["npmi"], 2), q["diversity"], q["topics"]
+    (1.0, 1.0, 2)
+    """
+    texts = list(texts)
+    words = {int(t): list(dict.fromkeys(w for phrase in ws for w in str(phrase).lower().split()))
+             for t, ws in topic_words.items()}
+    tokens = [set(_WORD_RUN.findall(text.lower())) for text in texts]
+    if window > 1:
+        half = window // 2
+        tokens = [set().union(*tokens[max(0, i - half): i + half + 1]) for i in range(len(tokens))]
+    real = [t for t in words if t != OUTLIER_TOPIC]
+    return {
+        "npmi": npmi_coherence(words, tokens, top_n=10)["mean"] if texts else float("nan"),
+        "diversity": topic_diversity(words, top_n=25),
+        "topics": len(real),
+    }
+
+
+_WORD_RUN = re.compile(r"[\w'’-]+")

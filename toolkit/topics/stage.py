@@ -1,5 +1,8 @@
 """The topics stage as a pure function (:func:`fit_topics`): segments in, topics out; the pipeline stores them.
 
+A run either fits the model on every segment or lets new segments join the stored model (cheap:
+no clustering, no tagger), until the study drifts from its last full fit (:class:`Drift`).
+
 Also the researchers' topic edits (rename, merge, split): each is stored as a decision with the
 segments of the topics it names, and replayed on every run.
 """
@@ -61,6 +64,14 @@ class TopicReport:
     """The topic numbers of candidate new themes."""
     stability: dict = field(default_factory=dict)
     """Seed stability: seeds, adjusted Rand index per seed and its mean, stable and dissolving topics."""
+    mode: str = "refit"
+    """``refit`` (the model fitted on every segment) or ``joined`` (new segments joined the stored model)."""
+    reason: str = ""
+    """Why this mode: the first fit, asked for, settings/codebook/edits changed, or the drift figures."""
+    drift: dict = field(default_factory=dict)
+    """See :class:`Drift`: segments at the last full fit, added and removed since, new outlier share."""
+    joined: int = 0
+    """Segments that were new in this run (with ``mode = "joined"``)."""
 
     def summary(self) -> dict:
         return asdict(self)
@@ -83,6 +94,88 @@ def topics_settings_hash(config, codebook, edits: pd.DataFrame) -> str:
 
 
 @dataclass
+class Drift:
+    """How far a study has moved from its last full topic fit; the topics stage refits when it is too far.
+
+    Measured at every run that joins new segments to the stored model (``[topics]`` settings):
+
+    * **growth** = (segments added + segments removed since the last full fit) / segments at that fit.
+      Over ``refit_growth`` (default 0.2: a fifth of the study is new or gone), the model is fitted again:
+      topics the new material would form cannot appear by joining.
+    * **new outlier share** = of this run's new *content* segments (not structure, not too short), the
+      share that is close to no topic (less close to every centroid than ``outlier_threshold`` and than
+      the least typical 5 % of that topic's members) and stays in topic -1.
+      Over ``refit_outlier_share`` (default 0.4), with at least ``min_cluster_size`` new content
+      segments, the model is fitted again: the new segments talk about something the topics do not hold.
+
+    Both figures, the thresholds and the decision are recorded in the topics run's summary (``drift``).
+    """
+
+    fitted_segments: int = 0
+    added: int = 0
+    removed: int = 0
+    new_content: int = 0
+    new_outliers: int = 0
+
+    @property
+    def growth(self) -> float:
+        return (self.added + self.removed) / max(1, self.fitted_segments)
+
+    @property
+    def new_outlier_share(self) -> float:
+        return self.new_outliers / self.new_content if self.new_content else 0.0
+
+    def too_far(self, options, min_content: int) -> str:
+        """Why the model has drifted too far to join (``""``: it has not)."""
+        if self.growth > options.refit_growth:
+            return (f"drift: {self.added + self.removed} segments added or removed since the last full fit of "
+                    f"{self.fitted_segments} ({self.growth:.0%} > refit_growth {options.refit_growth:.0%})")
+        if self.new_content >= min_content and self.new_outlier_share > options.refit_outlier_share:
+            return (f"drift: {self.new_outliers} of {self.new_content} new content segments near no topic "
+                    f"({self.new_outlier_share:.0%} > refit_outlier_share {options.refit_outlier_share:.0%})")
+        return ""
+
+    def summary(self) -> dict:
+        return {**asdict(self), "growth": round(self.growth, 4), "new_outlier_share": round(self.new_outlier_share, 4)}
+
+
+@dataclass
+class PreviousFit:
+    """What the last topics run left, for new segments to join: its assignments, topic table, vocabulary, summary."""
+
+    assignments: pd.DataFrame
+    topics: pd.DataFrame
+    phrases: object
+    summary: dict
+
+    def drift(self, keys: list[str]) -> Drift:
+        """Growth since the last full fit (the new outlier share is filled in once the new segments joined)."""
+        before = self.summary.get("drift") or {}
+        fitted = int(before.get("fitted_segments") or self.summary.get("segments") or len(self.assignments))
+        stored, now = set(self.assignments[s.SEGMENT_KEY]), set(keys)
+        return Drift(fitted_segments=fitted, added=int(before.get("added", 0)) + len(now - stored),
+                     removed=int(before.get("removed", 0)) + len(stored - now))
+
+
+PHRASES_FILE = "toolkit_phrases.json"
+"""The keyphrase vocabulary of the saved model (names, how each is shown and written): new segments' phrases."""
+
+
+def load_previous_phrases(folder: Path):
+    """The keyphrase vocabulary saved with the model in ``folder``, or None when there is none."""
+    from toolkit.topics.phrases import Phrases
+
+    path = Path(folder) / PHRASES_FILE
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    from scipy import sparse
+
+    return Phrases(data["names"], data["display"], sparse.csr_matrix((0, len(data["names"])), dtype=np.int32),
+                   data["surfaces"])
+
+
+@dataclass
 class TopicFit:
     """A fitted topic model and what the store keeps of it (see :func:`fit_topics`)."""
 
@@ -90,6 +183,7 @@ class TopicFit:
     assignments: pd.DataFrame
     model: object
     report: TopicReport
+    phrases: object = None
 
     def save_model(self, folder: Path) -> Path:
         """Write the model into ``folder`` (safetensors + JSON, no pickle); the pipeline swaps it into place."""
@@ -98,12 +192,21 @@ class TopicFit:
         self.model.set_topic_labels(dict(zip(self.topics[s.TOPIC], self.topics[s.TOPIC_LABEL])))
         self.model.save(folder, serialization="safetensors", save_ctfidf=True,
                         save_embedding_model=str(embedder_path()))
+        if self.phrases is not None:
+            vocabulary = {"names": self.phrases.names, "display": self.phrases.display,
+                          "surfaces": self.phrases.surfaces or {}}
+            (Path(folder) / PHRASES_FILE).write_text(json.dumps(vocabulary), encoding="utf-8")
         return folder
 
 
 def fit_topics(segments: pd.DataFrame, *, config, codebook, embedder, edits: pd.DataFrame,
-               codings: pd.DataFrame) -> TopicFit:
+               codings: pd.DataFrame, previous: PreviousFit | None = None, reason: str = "") -> TopicFit:
     """The topics stage: fit topics on evidence segments (no store, no files).
+
+    With ``previous`` (the last run's output, same settings, codebook and edits), new segments
+    join the stored model (:meth:`TopicModeller.join`) unless the study has drifted too far from
+    its last full fit (:class:`Drift`); then, or without ``previous``, the model is fitted on every
+    segment. ``report.mode``, ``report.reason`` and ``report.drift`` say which and why.
 
     Parameters
     ----------
@@ -125,13 +228,38 @@ def fit_topics(segments: pd.DataFrame, *, config, codebook, embedder, edits: pd.
     vectors = embedder(texts)
     themes = theme_prototypes(codebook, embedder)
     replayed = edits_from_frame(edits)
-    modeller, backends = build_modeller(config, len(texts), embedder=embedder)
+    modeller, backends = build_modeller(config, len(texts), embedder=embedder,
+                                        tagger=previous is None or previous.phrases is None)
     column = lambda name: segments[name].tolist() if name in segments else None
     kinds = column(s.SOURCE_KIND)
     prompts = segments[PROMPT].dropna().unique().tolist() if PROMPT in segments else None
-    modeller.fit(texts, vectors, themes=themes, keys=keys, edits=replayed, sources=column(s.SOURCE_UID),
-                 repeatable=[k != "survey" for k in kinds] if kinds else None, prompts=prompts,
-                 places=column(s.PLACE), coded=primary_themes(keys, codings))
+    common = {"themes": themes, "keys": keys, "sources": column(s.SOURCE_UID),
+              "repeatable": [k != "survey" for k in kinds] if kinds else None, "prompts": prompts,
+              "places": column(s.PLACE), "coded": primary_themes(keys, codings)}
+    mode, drift = "refit", Drift(fitted_segments=len(texts))
+    if previous is not None and previous.phrases is not None:
+        drift = previous.drift(keys)
+        reason = drift.too_far(config.topics, backends.min_cluster_size)
+        if not reason:
+            modeller.join(texts, vectors, previous=previous.assignments, topics=previous.topics,
+                          phrases=previous.phrases, stability=_stored_stability(previous), **common)
+            new = modeller.joined_ & np.isin(modeller.assigned_by_, ["joined", "outlier", "theme"])
+            drift.new_content = int(new.sum())
+            drift.new_outliers = int((new & (modeller.assigned_by_ == "outlier")).sum())
+            reason = drift.too_far(config.topics, backends.min_cluster_size)
+            mode = "joined"
+        if reason:  # drifted too far: fit again on every segment
+            log.info("topics: %s; fitting again", reason)
+            mode, drift = "refit", Drift(fitted_segments=len(texts))
+            if modeller.tagger is None:
+                modeller, backends = build_modeller(config, len(texts), embedder=embedder)
+    elif previous is not None:
+        reason = reason or "no keyphrase vocabulary saved with the model"
+    if mode == "refit":
+        modeller.fit(texts, vectors, edits=replayed, **common)
+    else:
+        reason = (f"{int(modeller.joined_.sum())} new segments joined the model (growth {drift.growth:.0%}, "
+                  f"new outlier share {drift.new_outlier_share:.0%})")
     assignments = modeller.assignments(keys)
     topics = modeller.topic_info_
     not_found = [o for o in modeller.edit_outcomes_ if not o.applied]
@@ -158,8 +286,25 @@ def fit_topics(segments: pd.DataFrame, *, config, codebook, embedder, edits: pd.
         restating_topics=int(real[s.RESTATES_THEME].notna().sum()),
         candidates=[int(t) for t in real.loc[real[s.CANDIDATE_NEW], s.TOPIC]],
         stability=modeller.stability_.summary(),
+        mode=mode,
+        reason=reason or ("first fit" if previous is None else ""),
+        drift=drift.summary(),
+        joined=int(modeller.joined_.sum()),
     )
-    return TopicFit(topics, assignments, modeller.model_, report)
+    return TopicFit(topics, assignments, modeller.model_, report, modeller.phrases_)
+
+
+def _stored_stability(previous: PreviousFit):
+    """The last fit's seed stability, carried over a join (the clustering did not run again)."""
+    from toolkit.topics.stability import Stability
+
+    summary = previous.summary.get("stability") or {}
+    per_topic = {}
+    if s.STABILITY in previous.topics:
+        per_topic = {int(t): float(v) for t, v in zip(previous.topics[s.TOPIC], previous.topics[s.STABILITY])
+                     if v is not None and not np.isnan(v)}
+    return Stability(seeds=list(summary.get("seeds", [])), ari=list(summary.get("ari", [])), per_topic=per_topic,
+                     segments=int(summary.get("segments", 0)))
 
 
 def primary_themes(keys: list[str], codings: pd.DataFrame) -> list[str | None] | None:
@@ -195,7 +340,7 @@ def topics_are_stale(config, store) -> bool:
 
 
 # --------------------------------------------------------------------------- pieces
-def build_modeller(config, n_segments: int, *, embedder=None, options=None):
+def build_modeller(config, n_segments: int, *, embedder=None, options=None, tagger: bool = True):
     """An unfitted :class:`TopicModeller` with a study's ``[topics]`` settings (or ``options``), and its backends.
 
     The topics stage uses it; so can a notebook that tries other settings without storing anything.
@@ -213,16 +358,16 @@ def build_modeller(config, n_segments: int, *, embedder=None, options=None):
     rules = load_structure_rules(config.resolve(options.structure_rules) if options.structure_rules else None)
     stop = load_topic_stopwords(config.resolve(options.stopwords) if options.stopwords else None)
     places = {w.lower() for place in config.places for w in str(place).split()}
-    tagger = None
-    if options.phrases == "nouns":
+    nlp = None
+    if options.phrases == "nouns" and tagger:  # a join counts the saved vocabulary: no tagger to load
         from toolkit.models import load_segmenter
 
-        tagger = load_segmenter()
+        nlp = load_segmenter()
     modeller = TopicModeller(
         reducer=backends.reducer,
         clusterer=backends.clusterer,
         embed=embedder,
-        tagger=tagger,
+        tagger=nlp,
         structure_rules=rules,
         keyword_stop=stop | frozenset(places),
         seed_with_themes=options.seed_with_codebook,
