@@ -89,7 +89,8 @@ DEFAULT_EMBEDDER = "minilm"
 
 
 def coding_embedder(config=None, store=None):
-    """The study's embedder (``coding.embedder``: ``"minilm"`` or ``"e5"``) behind the store's cache."""
+    """The study's embedder (``coding.embedder``, a key of :data:`toolkit.embed.ENCODERS`) behind the store's cache,
+    keyed by the embedder's model name (switching embedder never mixes vectors)."""
     from toolkit.embed import CachedEmbedder, make_encoder
 
     name = getattr(getattr(config, "coding", None), "embedder", None) or DEFAULT_EMBEDDER
