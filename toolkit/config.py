@@ -95,7 +95,7 @@ class CodingOptions:
 
     codebook: str = ""
     """Path of the study's codebook (YAML); empty uses the toolkit's default codebook."""
-    embedder: str = "minilm"
+    embedder: str = "minilm-int8"
     """Sentence embedder: ``minilm`` (all-MiniLM-L6-v2), ``minilm-int8`` (the same, ONNX int8: ~2.5x faster, about
     the same coding), ``static`` (distilled from it: ~100x faster, clearly weaker coding) or ``e5``
     (multilingual-e5-small: better on polarity and on text that is not English, 2-3x slower). See toolkit/embed.py."""
