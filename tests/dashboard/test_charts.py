@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import pandas as pd
 import pytest
 
-from tests.dashboard.conftest import REPO
+from dashboards import charts
 from toolkit import schema as s
-
-sys.path.insert(0, str(REPO / "dashboards"))
-import charts  # noqa: E402
 
 
 def values(spec: dict) -> list[dict]:
