@@ -40,6 +40,13 @@ def _short(text: object, width: int) -> str:
     return textwrap.shorten(str(text), width, placeholder="…")
 
 
+def _quote(text: str) -> str:
+    """``text`` as a string literal in a Vega expression."""
+    import json
+
+    return json.dumps(text)
+
+
 def _spec(title: str, body: dict, subtitle: str | None = None) -> dict:
     heading = {"text": title} | ({"subtitle": subtitle} if subtitle else {})
     return {"title": heading, "config": _CONFIG,
@@ -135,25 +142,32 @@ def theme_heatmap(matrix: pd.DataFrame, value: str = "participants") -> dict | s
     people = [c for c in ("interviewees", "survey_respondents") if c in matrix.columns] or ["participants"]
     counts = [*people, s.BARRIER, s.ENABLER, s.NEUTRAL]
     frame = matrix.assign(**{c: pd.to_numeric(matrix[c], errors="coerce").fillna(0).astype(int) for c in {*counts, value}})
+    # With cases as rows the map has thousands of cells: each record holds only its own values (the theme's
+    # name as an index into the list of names, spelt out by the browser) to keep the spec small.
+    index = {name: i for i, name in enumerate(order_themes)}
+    names = "[" + ", ".join(_quote(_wrap(name, 45)) for name in order_themes) + "]"
     records = [
-        {"row": str(r[rows]), "theme": _wrap(r["theme_name"], 45), "theme_name": str(r["theme_name"]), "z": r[value],
-         **{c: r[c] for c in counts}}
+        {"row": str(r[rows]), "t": index[str(r["theme_name"])], "z": r[value], **{c: r[c] for c in counts}}
         for r in frame[[rows, "theme_name", *dict.fromkeys([*counts, value])]].to_dict("records")
     ]
     tooltip = [{"field": "theme_name", "title": "theme"}, {"field": "row", "title": rows.replace("_", " ")},
                *({"field": c, "title": c.replace("_", " ")} for c in people),
                *({"field": p, "title": f"{p} segments"} for p in (s.BARRIER, s.ENABLER, s.NEUTRAL))]
     many = len(order_rows) > 12
-    column = (lambda v: v) if many else (lambda v: _wrap(v, 13))  # a few columns: labels across, wrapped
-    for r in records:
-        r["column"] = column(r["row"])
-    x = {"field": "column", "type": "nominal", "sort": [column(v) for v in order_rows], "title": None,
+    column = "row"
+    if not many:  # a few columns: labels across, wrapped
+        column = "column"
+        for r in records:
+            r["column"] = _wrap(r["row"], 13)
+    x = {"field": column, "type": "nominal", "sort": [v if many else _wrap(v, 13) for v in order_rows], "title": None,
          "axis": {"orient": "top", "labelAngle": -90 if many else 0, "labelLimit": 160, "labelExpr": _LINES}}
     y = {"field": "theme", "type": "nominal", "sort": [_wrap(t, 45) for t in order_themes], "title": None,
          "axis": {"labelExpr": _LINES, "labelLimit": 320}}
     zmax = float(frame[value].max()) if len(frame) else 1.0
     body = _heat(records, x, y, value="z", text="z", legend=value.replace("_", " "), tooltip=tooltip,
                  height=max(200, 40 * len(order_themes)), zmax=zmax, columns=len(order_rows))
+    body["transform"] = [{"calculate": f"{names}[datum.t]", "as": "theme"},
+                         {"calculate": "replace(datum.theme, regexp('\\\\n', 'g'), ' ')", "as": "theme_name"}]
     return _spec(f"{value.replace('_', ' ').capitalize()} per theme and {rows.replace('_', ' ')}", body)
 
 
