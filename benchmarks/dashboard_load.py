@@ -1,22 +1,30 @@
 """How long the dashboard's pages take to show on a study-scale store (~25,000 evidence segments).
 
-    python benchmarks/dashboard_load.py [STUDY_COPY] [--segments 25000] [--no-browser] [--repeat 2]
+    python benchmarks/dashboard_load.py [STUDY] [--segments 25000] [--no-browser | --no-apptest]
+                                        [--pages Themes,Topics] [--repeat 2]
 
-STUDY_COPY is a folder for the enlarged study (default: a temporary folder). If it already holds
-``store/study.sqlite`` it is reused as it is; otherwise the sample study ``interviews/`` is copied
-there (its store must be built: ``make run``) and its evidence segments are **multiplied**: each copy
-gets a new segment key and the text and codings (machine and human) of another, randomly drawn
-segment of the sample, so the store has realistic texts and codings in realistic proportions, but
-repeated ones. It is a load test, not a study.
+For issue 18's figures (first paint and a filter change per page, in a real browser, at 25,000 segments),
+build a study with ``benchmarks/scale_study.py /tmp/study25``, run ``toolkit run /tmp/study25`` on it once, then::
+
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/dashboard_load.py /tmp/study25 --no-apptest
+
+STUDY is a study folder. If it already holds ``store/study.sqlite`` it is used as it is (read only);
+otherwise the sample study ``interviews/`` is copied there (its store must be built: ``make run``) and
+its evidence segments are **multiplied**: each copy gets a new segment key and the text and codings
+(machine and human) of another, randomly drawn segment of the sample, so the store has realistic texts
+and codings in realistic proportions, but repeated ones. That is a load test, not a study; without
+STUDY a temporary folder is used.
 
 Measured:
 * AppTest (``streamlit.testing.v1``, no browser): each page's first run after clearing the caches
   (cold) and a second run (warm), and the rerun after a filter change on Quotes.
-* A real headless Chromium (``/usr/bin/chromium``, skipped when absent): each page from a fresh
-  browser session until the script has finished and the page painted, first visit (cold caches in a
-  new server) and second visit; and the filter change on Quotes.
+* A real headless Chromium (``/usr/bin/chromium``, skipped when absent), each page in a new browser
+  session (no HTTP cache): **first paint**, from navigation until the script run has finished and every
+  chart and table in view is drawn, on the page's first visit ("cold": the server's shared caches were
+  filled by one visit to the home page) and its second; and, on the second visit, the **filter change**:
+  from choosing an option of one widget (:data:`FILTERS`) until the page has run again and is drawn.
 
-Figures are seconds, printed as a table. Nothing is asserted.
+Figures are seconds, printed as a table; other work on the machine inflates them. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -43,7 +51,19 @@ CHROMIUM = Path(os.environ.get("TOOLKIT_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 FILTER = ("Polarity", "barrier")
-"""The filter change timed on Quotes: this multiselect, this value."""
+"""The filter change timed on Quotes in AppTest: this multiselect, this value."""
+FILTERS = {
+    "Overview": ("radio", "Count", 1),
+    "Themes": ("radio", "Rows", 1),
+    "Barrier to remedy": ("selectbox", "Barriers reported in", 1),
+    "Quotes": ("multiselect", "Polarity", 0),
+    "Topics": ("radio", "Distribution by", 1),
+    "Surveys": ("multiselect", "Place", 0),
+    "Review": ("selectbox", "Place", 1),
+    "Good practice": ("selectbox", "Open a practice", 1),
+    "Memos": ("selectbox", "About", 1),
+}
+"""The filter change timed on each page in the browser: (widget, its label, the option to choose by position)."""
 
 sys.path.insert(0, str(REPO))
 
@@ -182,15 +202,37 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+_PAINTED = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    if (!document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]')) return false;
+    if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
+    if (window.__toolkitRan === false) return false;  // a rerun was asked for and has not started yet
+    const shown = (id) => [...document.querySelectorAll(`[data-testid="${id}"]`)].filter(e => e.checkVisibility());
+    if (shown("stPlotlyChart").some(c => !c.querySelector('.main-svg'))) return false;  // plotly.js has not drawn it
+    if (shown("stVegaLiteChart").some(c => !c.querySelector('canvas, svg.marks'))) return false;  // nor Vega
+    return shown("stDataFrame").every(g => g.querySelector('canvas'));  // (in a closed expander: not waited for)
+}"""
+"""Painted: the script run finished, nothing waits on a spinner, and every chart and table in view is drawn."""
+
+
 def _wait_rendered(page, timeout_ms: int = 600_000) -> None:
-    page.wait_for_selector('[data-testid="stMain"] [data-testid="stElementContainer"]', timeout=timeout_ms)
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
-    page.wait_for_function(
-        """() => !document.querySelector('[data-testid="stSkeleton"]')""", timeout=timeout_ms
-    )
+    page.wait_for_function(_PAINTED, timeout=timeout_ms, polling="raf")
 
 
-def browser_figures(study: Path) -> dict[str, dict[str, float]] | str:
+def _expect_rerun(page) -> None:
+    """Make :func:`_wait_rendered` wait for a rerun that starts after this call (seen by a MutationObserver)."""
+    page.evaluate("""() => {
+        window.__toolkitRan = false;
+        const app = document.querySelector('[data-testid="stApp"]');
+        const seen = new MutationObserver(() => {
+            if (app.getAttribute('data-test-script-state') === 'running') { window.__toolkitRan = true; seen.disconnect(); }
+        });
+        seen.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    }""")
+
+
+def browser_figures(study: Path, pages: set[str] | None = None) -> dict[str, dict[str, float]] | str:
     if not CHROMIUM.exists():
         return f"no Chromium at {CHROMIUM} (scripts/setup-browser.sh installs it)"
     from playwright.sync_api import sync_playwright
@@ -227,6 +269,7 @@ def browser_figures(study: Path) -> dict[str, dict[str, float]] | str:
                           return c.textContent.trim(); }"""))
                 for a in first.locator('[data-testid="stSidebarNavLink"]').all()]
             first.close()
+            links = [(href, title) for href, title in links if not pages or title in pages]
             for visit in ("cold", "warm"):  # "cold" here: this page's first visit, shared caches already filled
                 for href, title in links:
                     context = browser.new_context(viewport={"width": 1400, "height": 900})
@@ -235,8 +278,11 @@ def browser_figures(study: Path) -> dict[str, dict[str, float]] | str:
                     page.goto(href, wait_until="commit")
                     _wait_rendered(page)
                     figures.setdefault(title, {})[visit] = time.perf_counter() - start
-                    if title == "Quotes" and visit == "warm":
-                        figures[title]["filter"] = _browser_filter(page)
+                    if visit == "warm" and title in FILTERS:
+                        try:
+                            figures[title]["filter"] = _browser_filter(page, *FILTERS[title])
+                        except Exception as exc:  # noqa: BLE001 - a page without that widget: say so, go on
+                            figures[title]["error"] = f"filter: {type(exc).__name__}"
                     context.close()
             browser.close()
     finally:
@@ -245,14 +291,23 @@ def browser_figures(study: Path) -> dict[str, dict[str, float]] | str:
     return figures
 
 
-def _browser_filter(page) -> float:
-    label, value = FILTER
-    box = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label).first
-    box.click()
-    option = page.get_by_role("option", name=value, exact=True)
+def _browser_filter(page, kind: str, label: str, option: int) -> float:
+    """Seconds from choosing the ``option``-th choice of the widget labelled ``label`` to the page painted again."""
+    import re
+
+    labelled = page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+    testid = {"radio": "stRadio", "selectbox": "stSelectbox", "multiselect": "stMultiSelect"}[kind]
+    widget = page.locator(f'[data-testid="{testid}"]', has=labelled).first
+    widget.scroll_into_view_if_needed(timeout=10_000)
+    if kind == "radio":
+        choice = widget.locator('[data-testid="stRadioOption"]').nth(option)
+    else:
+        widget.click()
+        choice = page.locator('[role="option"]').nth(option)
+    choice.wait_for(timeout=10_000)
+    _expect_rerun(page)
     start = time.perf_counter()
-    option.click()
-    page.wait_for_timeout(50)  # the rerun starts
+    choice.click()
     _wait_rendered(page)
     return time.perf_counter() - start
 
@@ -279,25 +334,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--segments", type=int, default=25_000, help="evidence segments to reach (about)")
     parser.add_argument("--repeat", type=int, default=1, help="AppTest runs per page (median)")
     parser.add_argument("--no-browser", action="store_true", help="AppTest only")
+    parser.add_argument("--no-apptest", action="store_true", help="the browser only")
+    parser.add_argument("--pages", help="only these pages in the browser, by title, comma-separated (e.g. Themes,Topics)")
     args = parser.parse_args(argv)
     if not APP.exists():
         sys.exit(f"error: {APP} is missing")
     study = (args.study or Path(tempfile.mkdtemp(prefix="dashboard-bench-")) / "study").resolve()
     start = time.perf_counter()
-    note = describe(study) if (study / STORE).exists() else build_study(study, args.segments)
+    built = not (study / STORE).exists()
+    note = build_study(study, args.segments) if built else describe(study)
     print(f"{note} ({time.perf_counter() - start:.1f} s)")
-    print("The copies repeat sample texts under new keys: a load test, not a study.")
+    if built:
+        print("The copies repeat sample texts under new keys: a load test, not a study.")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"Machine: {os.cpu_count()} CPUs, load average {load} (other work on the machine inflates every figure)\n")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    print(table("AppTest (seconds; cold = first run after clearing st.cache_data and st.cache_resource)",
-                apptest_figures(study, args.repeat)))
-    print()
+    if not args.no_apptest:
+        print(table("AppTest (seconds; cold = first run after clearing st.cache_data and st.cache_resource)",
+                    apptest_figures(study, args.repeat)))
+        print()
     if args.no_browser:
         return 0
-    print(table("Chromium (seconds from navigation to the finished script run, each page in a new browser session;"
-                " (first visit) = the home page on a new server, cold caches; then every page twice, with the"
-                f" server's caches filled; filter = Quotes, {FILTER[0]} = {FILTER[1]})", browser_figures(study)))
+    print(table("Chromium (seconds from navigation until the script run has finished and every chart and table in view"
+                " is drawn, each page in a new browser session; (first visit) = the home page on a new server, cold"
+                " caches; then every page twice (cold = its first visit), with the server's caches filled)",
+                browser_figures(study, set(args.pages.split(",")) if args.pages else None)))
+    print("filter change, on the second visit: " + "; ".join(
+        f"{page}: {label} ({kind}, option {option + 1})" for page, (kind, label, option) in FILTERS.items()))
     return 0
 
 

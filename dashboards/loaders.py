@@ -37,7 +37,7 @@ import streamlit as st
 
 from toolkit import api
 from toolkit import schema as s
-from toolkit.analysis.matrix import cooccurring_participants, cooccurring_segments
+from toolkit.analysis.matrix import cooccurring_participants, cooccurring_segments, framework_cell
 from toolkit.analysis.quotes import theme_sizes as count_themes
 from toolkit.analysis.segments import by_keys
 from toolkit.errors import ToolkitError
@@ -261,12 +261,16 @@ def command(stage: str) -> str:
 
 
 # --------------------------------------------------------------------------- cached reads
-@st.cache_data(show_spinner="Reading segments…", max_entries=4)
+# The two frames with a row per segment are kept as they are (st.cache_resource), not pickled and unpickled
+# on every call as st.cache_data does (a page asks for them several times a run: at 25,000 segments each
+# copy cost about half a second). Callers get a shallow copy: with pandas' copy-on-write, nothing a page
+# does to it reaches the kept frame.
+@st.cache_resource(show_spinner="Reading segments…", max_entries=4)
 def _segments(path: str, stamp: str) -> pd.DataFrame:
     return _study(path).segments()
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _codings(path: str, stamp: str) -> pd.DataFrame:
     return _study(path).codings()
 
@@ -359,13 +363,13 @@ def _context(path: str, stamp: str, segment_key: str, window: int) -> pd.DataFra
 @_read
 def segments() -> pd.DataFrame:
     """Every evidence segment with its resolved coding, topic and review status."""
-    return _segments(study_path(), stamp())
+    return _segments(study_path(), stamp()).copy(deep=False)
 
 
 @_read
 def codings() -> pd.DataFrame:
     """Resolved codings, one row per segment × theme."""
-    return _codings(study_path(), stamp())
+    return _codings(study_path(), stamp()).copy(deep=False)
 
 
 @_read
@@ -515,6 +519,27 @@ def _remedies(path: str, stamp: str) -> pd.DataFrame:
 def case_matrix(rows: str, *, total: str | None = None, cases: dict | None = None) -> pd.DataFrame:
     """The framework matrix by any row dimension (a case attribute too), optionally for some cases only."""
     return _framework(study_path(), stamp(), rows, total, tuple(sorted((cases or {}).items())))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _framework_cells(path: str, stamp: str, rows: str, total: str | None, cases: tuple, references: bool) -> pd.DataFrame:
+    matrix = _framework(path, stamp, rows, total, cases)
+    if not references:
+        return api.matrix_cells(matrix)
+    codings = _codings(path, stamp)
+    polarity = dict(zip(codings[s.SEGMENT_KEY], codings[s.POLARITY]))
+    frame = matrix.assign(_cell=[framework_cell(r, people=rows != api.PARTICIPANT, polarity_of=polarity,
+                                                max_references=3) for r in matrix.to_dict("records")])
+    return frame.pivot(index=rows, columns=api.THEME_NAME, values="_cell").reindex(
+        index=list(dict.fromkeys(frame[rows])), columns=list(dict.fromkeys(frame[api.THEME_NAME])))
+
+
+def framework_cells(rows: str, *, total: str | None = None, cases: dict | None = None,
+                    references: bool = True) -> pd.DataFrame:
+    """The framework matrix as the wide table the Themes page shows: row values × theme names, each cell its
+    summary and first references (``references``), else its people and barrier / enabler segments
+    (:func:`toolkit.api.matrix_cells`). Kept until the store changes: it is the page's costliest table."""
+    return _framework_cells(study_path(), stamp(), rows, total, tuple(sorted((cases or {}).items())), references)
 
 
 def cases() -> pd.DataFrame:

@@ -105,13 +105,18 @@ def paginate(frame: pd.DataFrame, *, key: str, page_size: int = loaders.PAGE_SIZ
     return shown
 
 
+def records(frame: pd.DataFrame) -> list[dict]:
+    """``frame.to_dict("records")``, column by column: pandas builds each row apart, slowly (tens of ms a page)."""
+    return [dict(zip(frame.columns, row)) for row in zip(*(frame[c].tolist() for c in frame.columns))]
+
+
 def quote_list(frame: pd.DataFrame, *, key: str, page_size: int = loaders.PAGE_SIZE) -> pd.DataFrame:
     """Paginated quote cards; returns the rows shown."""
     if frame.empty:
         st.info("No quotes match.")
         return frame
     shown = paginate(frame, key=key, page_size=page_size)
-    for row in shown.to_dict("records"):
+    for row in records(shown):
         quote_card(row, key=f"{key}-{row[s.SEGMENT_KEY]}")
     return shown
 

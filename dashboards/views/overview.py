@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import charts
 import loaders
 from views.common import need_segments
-from toolkit import plots
 from toolkit import schema as s
 
 
@@ -95,7 +95,7 @@ need_segments("the overview")
 validation_section()
 st.subheader("Barriers and enablers by place")
 value = st.radio("Count", ["segments", "participants"], horizontal=True, key="overview-value")
-st.plotly_chart(plots.plot_polarity_bars(loaders.theme_counts(s.PLACE), value=value), width="stretch")
+charts.show(charts.polarity_bars(loaders.theme_counts(s.PLACE), value=value))
 st.caption("Each bar is traceable: open the Themes page and choose the cell to read the quotes behind it.")
 
 runs = status.runs

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+import charts
 import loaders
 from views.common import quote_list, theme_label
-from toolkit import api, plots
+from toolkit import api
 from toolkit import schema as s
 
 st.title("Surveys")
@@ -24,7 +25,7 @@ st.subheader("Agreement by place")
 if percentages.empty:
     st.info("No agreement-scale (Likert) questions in the surveys.")
 else:
-    st.plotly_chart(plots.plot_likert(percentages), width="stretch")
+    charts.show(charts.likert(percentages))
     with st.expander("The numbers (% of answers on the scale; n = answers counted)"):
         st.dataframe(percentages, hide_index=True, width="stretch")
 

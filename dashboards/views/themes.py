@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+import charts
 import loaders
 from views.common import comment_box, need_segments, plain, quote_list, theme_label
-from toolkit import api, plots
+from toolkit import api
 from toolkit import schema as s
 from toolkit.analysis.columns import ACROSS_PLACES
-from toolkit.analysis.matrix import framework_cell
 
 st.title("Themes")
 need_segments("the framework matrix")
@@ -45,17 +45,13 @@ matrix = loaders.case_matrix(rows, total=total, cases=filters or None)
 st.subheader("Framework matrix")
 show = st.radio("Cells show", ["Summaries and references", "People and passages"], horizontal=True,
                 key="themes-cells")
+cells = loaders.framework_cells(rows, total=total, cases=filters or None,
+                                references=show == "Summaries and references")
 if show == "Summaries and references":
-    polarity = dict(zip(loaders.codings()[s.SEGMENT_KEY], loaders.codings()[s.POLARITY]))
-    frame = matrix.assign(_cell=[framework_cell(r, people=rows != api.PARTICIPANT, polarity_of=polarity,
-                                                max_references=3) for r in matrix.to_dict("records")])
-    cells = frame.pivot(index=rows, columns=api.THEME_NAME, values="_cell").reindex(
-        index=list(dict.fromkeys(frame[rows])), columns=list(dict.fromkeys(frame[api.THEME_NAME])))
     st.caption("Each cell: the researcher's summary of that row on that theme, then the references behind it "
                "(B barrier, E enabler, N neutral), as in NVivo's framework matrix. Open a cell below to write "
                "its summary.")
 else:
-    cells = api.matrix_cells(matrix)
     st.caption("Each cell: the **people** with a coding of the theme (interviewees and survey respondents counted "
                "apart), then its **barrier / enabler** segments, as in the workbook.")
 cells.index.name = rows.replace("_", " ").capitalize()
@@ -64,7 +60,7 @@ st.dataframe(cells, width="stretch", height=min(80 + 38 * len(cells), 640),
 value = st.selectbox("Heat map shows", [api.PARTICIPANTS, api.INTERVIEWEES, api.SURVEY_RESPONDENTS, s.BARRIER,
                                         s.ENABLER, s.NEUTRAL], key="themes-heat",
                      format_func=lambda v: v.replace("_", " "))
-st.plotly_chart(plots.plot_theme_heatmap(matrix[matrix[rows] != ACROSS_PLACES], value), width="stretch")
+charts.show(charts.theme_heatmap(matrix[matrix[rows] != ACROSS_PLACES], value))
 
 st.subheader("Open a cell")
 c1, c2 = st.columns(2)
@@ -111,7 +107,7 @@ comment_box(key=f"theme-{theme}", theme=theme, label=f"Comment on {theme_label(t
 st.subheader("Themes coded together")
 unit = st.radio("Count", ["segment", "participant"], horizontal=True, key="themes-co-unit")
 co = loaders.cooccurrence(unit)
-st.plotly_chart(plots.plot_cooccurrence(co, names, unit=unit + "s"), width="stretch")
+charts.show(charts.cooccurrence(co, names, unit=unit + "s"))
 if not co.empty:
     c1, c2 = st.columns(2)
     a = c1.selectbox("Theme A", list(co.index), format_func=theme_label, key="co-a")

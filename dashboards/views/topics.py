@@ -7,9 +7,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import charts
 import loaders
 from views.common import comment_box, need_segments, plain, quote_list, theme_label
-from toolkit import api, plots
+from toolkit import api
 from toolkit import schema as s
 from toolkit.analysis import topics as columns
 from toolkit.topics.stability import stability_label
@@ -84,7 +85,7 @@ for row in candidates.to_dict("records"):
 
 # --------------------------------------------------------------------------- all topics
 st.subheader("All topics beside the codebook")
-st.plotly_chart(plots.plot_topic_map(topics), width="stretch")
+charts.show(charts.topic_map(topics))
 table = real.assign(**{
     s.KEYWORDS: real[s.KEYWORDS].map(lambda k: ", ".join(map(str, k[:6]))),
     columns.RELATION: real[s.TOPIC].map(relations),
@@ -133,8 +134,7 @@ else:
 
 by = st.radio("Distribution by", list(api.DISTRIBUTION_BY), horizontal=True, key="topics-by",
               format_func=lambda b: b.replace("_", " "))
-st.plotly_chart(plots.plot_topic_distribution(loaders.topic_distribution(by), by, candidates=candidates[s.TOPIC]),
-                width="stretch")
+charts.show(charts.topic_distribution(loaders.topic_distribution(by), by, candidates=candidates[s.TOPIC]))
 
 # --------------------------------------------------------------------------- one topic
 st.subheader("Open a topic")

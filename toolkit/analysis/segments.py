@@ -127,9 +127,11 @@ def by_keys(segments: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """The segments behind a number, in the order given (unknown keys left out)."""
     if not keys or segments.empty:
         return segments.iloc[0:0]
-    known = set(segments[s.SEGMENT_KEY])
-    picked = segments.set_index(s.SEGMENT_KEY).reindex([k for k in dict.fromkeys(keys) if k in known])
-    return picked.reset_index()
+    wanted = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+    picked = segments[segments[s.SEGMENT_KEY].isin(list(wanted))]  # vectorised: no Python loop over every segment
+    order = picked[s.SEGMENT_KEY].map(wanted).to_numpy().argsort(kind="stable")
+    columns = [s.SEGMENT_KEY, *(c for c in segments.columns if c != s.SEGMENT_KEY)]
+    return picked.iloc[order][columns].reset_index(drop=True)
 
 
 def context(segment: Mapping[str, Any], turns: pd.DataFrame, *, window: int = 2) -> pd.DataFrame:
