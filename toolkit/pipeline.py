@@ -365,8 +365,7 @@ def _segment(config: StudyConfig, store, *, force: bool, nlp=None) -> dict[str, 
     if sources.empty:
         return None
     stale = sources if force else sources[sources[s.SEGMENTED_WITH].fillna("") != fingerprint]
-    orphans_possible = _has_unattached_work(store)
-    if stale.empty and not orphans_possible:
+    if stale.empty and not _has_unattached_work(store):
         return None
     ids = [int(i) for i in stale[s.SOURCE_ID]]
     with _Run(store, "segment", fingerprint) as run:
@@ -392,11 +391,12 @@ ANCHORED_TABLES = {s.HUMAN_CODINGS: s.TEXT, s.PRACTICES: s.ANCHOR_TEXT, s.COMMEN
 
 def _has_unattached_work(store) -> bool:
     """True when some human work not yet known to be orphaned names a segment that is not in the store."""
+    frames = [store.table(name) for name in ANCHORED_TABLES]
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:  # no human work: the segment keys need not be read (issue 18)
+        return False
     keys = set(store.segment_keys())
-    for name in ANCHORED_TABLES:
-        frame = store.table(name)
-        if frame.empty:
-            continue
+    for frame in frames:
         live = frame[frame[s.SEGMENT_KEY].notna() & (frame[s.ANCHOR].fillna("") != "orphaned")]
         if (~live[s.SEGMENT_KEY].isin(keys)).any():
             return True
@@ -411,15 +411,20 @@ def _reattach(store, conn) -> dict[str, int]:
     """
     from toolkit.review.anchors import ORPHANED, attach, remap
 
-    segments = store.segments_frame(evidence_only=False, conn=conn)[[s.SEGMENT_KEY, s.SOURCE_UID, s.TEXT]]
-    text_of = dict(zip(segments[s.SEGMENT_KEY], segments[s.TEXT]))
     counts = {"moved": 0, "orphaned": 0}
-    moved_keys: dict[str, str] = {}
-    for name, text_column in ANCHORED_TABLES.items():
+    work = {}
+    for name in ANCHORED_TABLES:
         frame = store.table(name, conn=conn)
         frame = frame[frame[s.SEGMENT_KEY].notna()] if not frame.empty else frame
-        if frame.empty:
-            continue
+        if not frame.empty:
+            work[name] = frame
+    if not work:  # no human work: every segment need not be read (issue 18)
+        return counts
+    segments = store.segments_frame(evidence_only=False, conn=conn)[[s.SEGMENT_KEY, s.SOURCE_UID, s.TEXT]]
+    text_of = dict(zip(segments[s.SEGMENT_KEY], segments[s.TEXT]))
+    moved_keys: dict[str, str] = {}
+    for name, frame in work.items():
+        text_column = ANCHORED_TABLES[name]
         before = frame[[s.SEGMENT_KEY, s.SOURCE_UID, s.ANCHOR]].copy()
         after = attach(frame.rename(columns={text_column: "_anchor"}), segments, text_column="_anchor")
         after = after.rename(columns={"_anchor": text_column})

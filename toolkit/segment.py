@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import pandas as pd
 
@@ -121,7 +121,7 @@ def segment_turns(
     records = turns.to_dict("records")
     seen: dict[tuple[str, str], int] = {}
     prompt_of: dict[object, str | None] = {}
-    for turn, doc in zip(records, nlp.pipe(texts, batch_size=batch_size)):
+    for turn, doc in zip(records, pipe_bounded(nlp, texts, batch_size=batch_size)):
         uid = str(turn[s.SOURCE_UID])
         if turn[s.SPEAKER_ROLE] == s.INTERVIEWER:
             prompt_of[uid] = " ".join(turn[s.TEXT].split())[-MAX_PROMPT_CHARS:]
@@ -161,7 +161,7 @@ def segment_answers(answers: pd.DataFrame, nlp, *, min_words: int = MIN_WORDS, b
         return _frame(rows)
     records = answers.to_dict("records")
     seen: dict[tuple[str, str], int] = {}
-    for answer, doc in zip(records, nlp.pipe(answers[s.TEXT].tolist(), batch_size=batch_size)):
+    for answer, doc in zip(records, pipe_bounded(nlp, answers[s.TEXT].tolist(), batch_size=batch_size)):
         uid = str(answer[s.SOURCE_UID])
         unit = str(answer.get(s.QUESTION_KEY) or "")
         question = answer.get(s.QUESTION_TEXT)
@@ -185,6 +185,33 @@ def segment_answers(answers: pd.DataFrame, nlp, *, min_words: int = MIN_WORDS, b
                 }
             )
     return _frame(rows)
+
+
+BATCH_CHARS = 50_000
+"""Characters of text given to spaCy at once (with at most ``batch_size`` texts): what bounds its memory."""
+
+
+def pipe_bounded(nlp, texts: list[str], *, batch_size: int = 256, max_chars: int = BATCH_CHARS) -> Iterator:
+    """``nlp.pipe`` over ``texts``, in order, in batches of at most ``batch_size`` texts and ``max_chars``
+    characters (a longer text goes alone). spaCy annotates each text on its own, so the docs are the same
+    as one ``nlp.pipe`` call gives; a batch of long turns no longer takes a gigabyte.
+
+    Examples
+    --------
+    >>> import spacy
+    >>> [d.text for d in pipe_bounded(spacy.blank("en"), ["a b", "c", "d e f"], max_chars=4)]
+    ['a b', 'c', 'd e f']
+    """
+    batch: list[str] = []
+    size = 0
+    for text in texts:
+        if batch and (size + len(text) > max_chars or len(batch) >= batch_size):
+            yield from nlp.pipe(batch, batch_size=len(batch))
+            batch, size = [], 0
+        batch.append(text)
+        size += len(text)
+    if batch:
+        yield from nlp.pipe(batch, batch_size=len(batch))
 
 
 def _occurrence(seen: dict, uid: str, unit: str, text: str) -> int:

@@ -103,9 +103,7 @@ class SpanDetector:
         chunks = [(chunk, (i, off)) for i, text in enumerate(texts) for off, chunk in _chunks(text, limit)]
         if not chunks:
             return out
-        mean = sum(len(c) for c, _ in chunks) / len(chunks)
-        batch_size = int(max(1, min(256, 200_000 // max(mean, 1))))
-        stream: Iterable = nlp.pipe(chunks, as_tuples=True, batch_size=batch_size, disable=disable)
+        stream: Iterable = pipe_in_batches(nlp, chunks, disable=disable)
         if self.progress:
             from tqdm.auto import tqdm
 
@@ -188,6 +186,33 @@ class SpanDetector:
         if not piece or not any(c.isupper() for c in piece) or piece in self.lexicon.allow:
             return None
         return Span(start, start + len(piece), span.kind, piece, span.detector)
+
+
+BATCH_CHARS = 50_000
+"""Characters of text spaCy is given at once: what bounds its memory (a batch of 200,000 characters
+took over 1 GB). A longer text goes alone."""
+BATCH_TEXTS = 256
+
+
+def pipe_in_batches(nlp: Language, items: list[tuple[str, Any]], *, disable: Collection[str] = (),
+                    max_chars: int = BATCH_CHARS, max_texts: int = BATCH_TEXTS) -> Iterable[tuple[Any, Any]]:
+    """``nlp.pipe`` over ``(text, context)`` pairs, shortest first, in batches of at most ``max_chars``
+    characters (or ``max_texts`` texts); yields ``(doc, context)`` in that order, one doc alive at a time.
+
+    spaCy annotates each text on its own (a text's entities and tags do not depend on what else is
+    in its batch), so batching changes memory and speed, never the result.
+    """
+    ordered = sorted(items, key=lambda item: len(item[0]))
+    batch: list[tuple[str, Any]] = []
+    size = 0
+    for item in ordered:
+        if batch and (size + len(item[0]) > max_chars or len(batch) >= max_texts):
+            yield from nlp.pipe(batch, as_tuples=True, batch_size=len(batch), disable=list(disable))
+            batch, size = [], 0
+        batch.append(item)
+        size += len(item[0])
+    if batch:
+        yield from nlp.pipe(batch, as_tuples=True, batch_size=len(batch), disable=list(disable))
 
 
 def _shielded(span: Span) -> bool:

@@ -58,15 +58,32 @@ def name_variants(names: Mapping[str, str]) -> dict[str, str]:
     """How full names turn up in usernames, handles and file names: ``sthornton``, ``sarah_thornton``."""
     found: dict[str, set[str]] = defaultdict(set)
     for form, pid in names.items():
-        tokens = form.split()
-        if len(tokens) < 2 or not all(t.isalpha() for t in (tokens[0], tokens[-1])):
-            continue
-        first, last = tokens[0].lower(), tokens[-1].lower()
-        for variant in (first + last, f"{first}_{last}", f"{first}.{last}", f"{first}-{last}",
-                        first[0] + last, f"{first[0]}.{last}", f"{first[0]}_{last}"):
-            if len(variant) >= 6:
-                found[variant].add(pid)
+        for variant in form_variants(form):
+            found[variant].add(pid)
     return {v: next(iter(p)) for v, p in found.items() if len(p) == 1}
+
+
+def form_variants(form: str) -> tuple[str, ...]:
+    """The username and file-name forms of one full name (none for a single word)."""
+    tokens = form.split()
+    if len(tokens) < 2 or not all(t.isalpha() for t in (tokens[0], tokens[-1])):
+        return ()
+    first, last = tokens[0].lower(), tokens[-1].lower()
+    return tuple(v for v in (first + last, f"{first}_{last}", f"{first}.{last}", f"{first}-{last}",
+                             first[0] + last, f"{first[0]}.{last}", f"{first[0]}_{last}") if len(v) >= 6)
+
+
+MAX_UNBUILT_FORMS = 200
+"""Forms learnt since the name patterns were built beyond which they are built again anyway."""
+
+
+def _probe_pattern(forms: Sequence[str], variants: Sequence[str]) -> re.Pattern | None:
+    """Where any of ``forms`` or ``variants`` could match: case-insensitively and without word boundaries,
+    a superset of where :meth:`NameBook.spans`'s patterns could match them."""
+    words = {w.strip() for w in forms if len(w.strip()) >= 2}
+    words |= {w.upper() for w in words}
+    words |= {w.lower() for w in words} | set(variants)
+    return re.compile(f"(?i:{trie_regex(words)})") if words else None
 
 
 def sentence_initial(text: str, start: int) -> bool:
@@ -187,12 +204,17 @@ class NameBook:
         self.guessed: set[str] = set()
         self._places_size = -1
         self._places_pattern: re.Pattern | None = None
-        self._size = -1
         self._pattern: re.Pattern | None = None
         self._variant_pattern: re.Pattern | None = None
         self._folded_pattern: re.Pattern | None = None
         self._variants: dict[str, str] = {}
         self._casefolded: dict[str, str] = {}
+        # the indexes above follow ``forms`` one new form at a time (see _refresh_index); the patterns are
+        # rebuilt only when a form added since they were built can match the text at hand (see _patterns_for)
+        self._indexed = 0
+        self._variant_owners: dict[str, set[str]] = defaultdict(set)
+        self._built: tuple[int, frozenset[str]] = (-1, frozenset())
+        self._probe: tuple[tuple[int, int], re.Pattern | None] | None = None
 
     def __contains__(self, form: str) -> bool:
         return form in self.forms
@@ -204,8 +226,9 @@ class NameBook:
     def add(self, form: str, pid: str, *, overwrite: bool = True) -> None:
         """Learn one form of a person."""
         if overwrite or form not in self.forms:
+            if self.forms.get(form, pid) != pid:
+                self._indexed = -1  # a form changed hands: the indexes are rebuilt
             self.forms[form] = pid
-            self._size = -1
 
     # ------------------------------------------------------------------ learning
     def observe(self, texts: Iterable[str]) -> None:
@@ -265,7 +288,6 @@ class NameBook:
         for core in cores:
             if core not in self.forms:
                 self.forms[core] = folded.get(core.casefold()) or "name:" + core
-        self._size = -1
 
     def learn_known(
         self,
@@ -354,7 +376,6 @@ class NameBook:
                     found.append((token, next(iter(pids))))
         for token, pid in found:
             self.forms.setdefault(token, pid)
-        self._size = -1
 
     def learn_capitalised_pairs(
         self, texts: Iterable[str], residuals: Callable[[str], list[tuple[int, int, str, str, bool]]]
@@ -393,33 +414,92 @@ class NameBook:
 
     def person_id(self, value: str) -> str:
         """The person id of a name, learning it when it is new."""
-        self.matcher()  # keeps the variant and case-folded indexes current
+        self._refresh_index()
         pid = self.forms.get(value) or self._variants.get(value.lower()) or self._casefolded.get(value.casefold())
         if pid is None:
             self.learn([value])
             pid = self.forms[value]
         return pid
 
+    def _refresh_index(self) -> None:
+        """Keep the username-form and case-folded indexes in step with ``forms``.
+
+        ``forms`` only grows, in insertion order, so only the forms added since the last call are
+        indexed; when a form changed hands (:meth:`add`) everything is indexed again. Either way the
+        indexes are what indexing every form in order gives (the first case-folded form wins; a
+        username form two people share belongs to neither).
+        """
+        if self._indexed == len(self.forms):
+            return
+        if self._indexed < 0 or self._indexed > len(self.forms):
+            self._indexed = 0
+            self._variants, self._casefolded = {}, {}
+            self._variant_owners = defaultdict(set)
+        for form in itertools.islice(self.forms, self._indexed, None):
+            pid = self.forms[form]
+            self._casefolded.setdefault(form.casefold(), pid)
+            for variant in form_variants(form):
+                owners = self._variant_owners[variant]
+                owners.add(pid)
+                if len(owners) == 1:
+                    self._variants[variant] = pid
+                else:
+                    self._variants.pop(variant, None)
+        self._indexed = len(self.forms)
+
     def matcher(self) -> re.Pattern | None:
         """One pattern for every known form (with an optional title before it)."""
-        if self._size != len(self.forms):
-            forms = [f for f in self.forms if self.lexicon.is_name(f, strict=False)]
-            self._pattern = terms_pattern(forms, titles=self.lexicon.titles)
-            self._variants = name_variants(self.forms)
-            self._casefolded = {}
-            for form, pid in self.forms.items():
-                self._casefolded.setdefault(form.casefold(), pid)
-            full = [f for f in forms if " " in f and all(len(t) >= 2 for t in f.split())]
-            self._folded_pattern = terms_pattern(full, ignore_case=True)
-            self._variant_pattern = None
-            if self._variants:
-                self._variant_pattern = re.compile(rf"(?i)(?<![a-z])(?:{trie_regex(self._variants)})(?![a-z])")
-            self._size = len(self.forms)
+        self._refresh_index()
+        if self._built[0] != len(self.forms) or self._built[1] != self._variants.keys():
+            self._build_patterns()
+        return self._pattern
+
+    def _build_patterns(self) -> None:
+        """The three patterns of :meth:`spans`, built from every form known now."""
+        forms = [f for f in self.forms if self.lexicon.is_name(f, strict=False)]
+        self._pattern = terms_pattern(forms, titles=self.lexicon.titles)
+        full = [f for f in forms if " " in f and all(len(t) >= 2 for t in f.split())]
+        self._folded_pattern = terms_pattern(full, ignore_case=True)
+        self._variant_pattern = None
+        if self._variants:
+            self._variant_pattern = re.compile(rf"(?i)(?<![a-z])(?:{trie_regex(self._variants)})(?![a-z])")
+        self._built = (len(self.forms), frozenset(self._variants))
+        self._probe = None
+
+    def _patterns_for(self, text: str) -> re.Pattern | None:
+        """The patterns of :meth:`spans`, current for ``text``; returns the main one.
+
+        Building them again after every new name made a run quadratic in the study's names. They
+        are built again only when a form (or username form) learnt since the last build occurs in
+        ``text``, as :func:`_probe_pattern` finds it (a superset of where the full patterns could
+        use it), or when a username form was dropped. Otherwise every match of the full patterns
+        uses older forms only, and is what the older patterns find: at each position the longest
+        matching form wins, whatever forms that do not match there exist.
+        """
+        self._refresh_index()
+        built, variants = self._built
+        if built < 0 or built > len(self.forms) or not variants <= self._variants.keys():
+            self._build_patterns()
+            return self._pattern
+        if built == len(self.forms) and len(variants) == len(self._variants):
+            return self._pattern
+        state = (len(self.forms), len(self._variants))
+        if self._probe is None or self._probe[0] != state:
+            new_forms = [f for f in itertools.islice(self.forms, built, None)
+                         if self.lexicon.is_name(f, strict=False)]
+            new_variants = [v for v in self._variants if v not in variants]
+            if len(new_forms) + len(new_variants) > MAX_UNBUILT_FORMS:
+                self._build_patterns()
+                return self._pattern
+            self._probe = (state, _probe_pattern(new_forms, new_variants))
+        probe = self._probe[1]
+        if probe is not None and probe.search(text):
+            self._build_patterns()
         return self._pattern
 
     def spans(self, text: str) -> list[Span]:
         """Every known form in ``text`` (and its username forms), grown to a following unknown surname."""
-        pattern = self.matcher()
+        pattern = self._patterns_for(text)
         if pattern is None:
             return []
         spans = [Span(m.start(), m.end(), "person", m.group(), "name") for m in pattern.finditer(text)]
