@@ -158,7 +158,7 @@ class TopicOptions:
     clusterer: str = "hdbscan"
     """``hdbscan`` (finds the number of topics) or ``kmeans`` (``n_clusters`` topics)."""
     min_cluster_size: int = 0
-    """Smallest topic; 0 picks about one segment in 100 (at least 8, at most 60)."""
+    """Smallest topic; 0 picks about one segment in 100 (at least 8, at most 30)."""
     n_clusters: int = 0
     """For ``kmeans``; 0 picks one from the corpus size."""
     outliers: str = "reduce"

@@ -756,13 +756,18 @@ class Backends:
     notes: list[str] = field(default_factory=list)
 
 
+MAX_AUTO_CLUSTER_SIZE = 30
+"""The largest automatic ``min_cluster_size``. At 60 (half of it as ``min_samples``), HDBSCAN merged the
+5,000- and 25,000-segment scale studies into 2 topics; at 30 it finds 14 and 84 (``benchmarks/pipeline_scale.py``)."""
+
+
 def build_backends(options, n_segments: int, seed: int) -> Backends:
     """The reducer and clusterer named in ``[topics]``, sized for the corpus.
 
-    ``min_cluster_size = 0`` means automatic: about one segment in 100, at least 8 and at most 60
+    ``min_cluster_size = 0`` means automatic: about one segment in 100, at least 8 and at most 30
     (a small study still gets topics of a handful of interviews' worth; 25,000 segments tens of topics).
     """
-    size = options.min_cluster_size or max(8, min(60, n_segments // 100))
+    size = options.min_cluster_size or max(8, min(MAX_AUTO_CLUSTER_SIZE, n_segments // 100))
     notes = [f"min_cluster_size={size}"]
     if options.reducer == "umap":
         reducer = NeighbourUMAP(n_neighbors=options.n_neighbors, n_components=options.n_components, random_state=seed)
