@@ -175,3 +175,15 @@ def test_the_installed_int8_minilm_agrees_with_minilm():
     np.testing.assert_allclose(encode(TEXTS[:1])[0], vectors[0], atol=1e-5)
     reference = minilm_encoder()(TEXTS)
     assert np.min(np.sum(vectors * reference, axis=1)) > 0.95
+
+
+@pytest.mark.model
+def test_int8_texts_spread_over_threads_get_the_vectors_they_get_alone():
+    """The threaded encoder (one share per core) gives each text exactly its one-at-a-time vector."""
+    from toolkit.embed import int8_encoder
+
+    encode = int8_encoder()
+    texts = [f"{t} ({i})" for i in range(6) for t in TEXTS]  # enough texts for the threaded path
+    together = encode(texts)
+    alone = np.vstack([encode([t]) for t in texts])
+    assert np.array_equal(together, alone)
