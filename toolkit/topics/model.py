@@ -670,8 +670,12 @@ def _map_coordinates(centroids: dict[int, np.ndarray], ids: list[int], seed: int
 
 
 # --------------------------------------------------------------------------- backends
-EXACT_NEIGHBOURS_UP_TO = 12_000
-"""Up to this many segments the nearest neighbours are found exactly with numpy; above, by pynndescent."""
+EXACT_NEIGHBOURS_UP_TO = 40_000
+"""Up to this many segments the nearest neighbours are found exactly with numpy; above, by pynndescent.
+
+At 26,228 real segments (int8 MiniLM vectors) the exact graph took 18.8 s against pynndescent's 27.4 s
+(its JIT compile included), and pynndescent found 90% of the true 15 neighbours. The exact search
+grows with the square of the segments, so far beyond this size pynndescent wins."""
 
 
 def exact_neighbours(X: np.ndarray, k: int, block: int = 512) -> tuple[np.ndarray, np.ndarray]:
