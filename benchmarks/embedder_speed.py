@@ -59,22 +59,11 @@ def onnx_encoders(workdir: Path, batch_size: int = 64) -> dict[str, tuple[float,
     from tokenizers import Tokenizer
     from transformers import AutoModel
 
+    from toolkit.distil import pooled
     from toolkit.models import embedder_path
 
     started = time.perf_counter()
     bert = AutoModel.from_pretrained(str(embedder_path()), attn_implementation="eager").eval()
-
-    class Pooled(torch.nn.Module):
-        def __init__(self, model):
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask):
-            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask,
-                                token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, dim=-1)
 
     fp32 = workdir / "minilm.onnx"
     dummy = torch.ones((2, 8), dtype=torch.long)
@@ -82,7 +71,7 @@ def onnx_encoders(workdir: Path, batch_size: int = 64) -> dict[str, tuple[float,
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(Pooled(bert), (dummy, dummy), str(fp32), input_names=["input_ids", "attention_mask"],
+        torch.onnx.export(pooled(bert), (dummy, dummy), str(fp32), input_names=["input_ids", "attention_mask"],
                           output_names=["embedding"], opset_version=17, dynamo=False,
                           dynamic_axes={"input_ids": {0: "b", 1: "s"}, "attention_mask": {0: "b", 1: "s"},
                                         "embedding": {0: "b"}})

