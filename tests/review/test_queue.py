@@ -195,3 +195,76 @@ def test_the_learner_reads_each_segment_in_context_as_the_coding_stage_does(loop
     alone = session.learner.predict(pd.DataFrame({s.SEGMENT_KEY: ["z"], s.TEXT: [follow_on]}))
     confidences = {*read[ranking.THEME_CONFIDENCE].round(6), *alone[ranking.THEME_CONFIDENCE].round(6)}
     assert len(confidences) == 3
+
+
+# --------------------------------------------------------------------------- starting from the stored codings
+def _coded_with_the_decisions_so_far(study) -> None:
+    """Record a coding run that learnt from the study's current decisions, as ``toolkit code`` would."""
+    from toolkit.coding import training_frame
+    from toolkit.coding.stage import coding_embedder
+    from toolkit.pipeline import code_settings_hash
+
+    store = study.store
+    fingerprint = code_settings_hash(study.config, training_frame(store.table(s.HUMAN_CODINGS)),
+                                     coding_embedder(study.config).model, study.codebook)
+    run_id = store.start_run("code", config_hash=fingerprint)
+    # the coding stage gives a segment it leaves without a theme a row of its own (theme None)
+    seen = store.coded_segment_keys(s.MACHINE_CODER)
+    missing = [k for k in store.segment_keys(evidence_only=True) if k not in seen]
+    rows = pd.DataFrame({s.SEGMENT_KEY: missing, s.THEME: None, s.POLARITY: None, s.CONFIDENCE: 0.05, s.RANK: 1,
+                         s.GOOD_PRACTICE: False, s.EVIDENCE: None})
+    with store.transaction() as conn:
+        store.replace_machine_codings_of(conn, rows, coder=s.MACHINE_CODER, run_id=run_id, segment_keys=missing)
+    store.finish_run(run_id, "ok", {})
+
+
+def test_a_queue_whose_stored_codings_are_current_starts_from_them_and_refits_at_the_first_decision(loop_study):
+    from toolkit.pipeline import codings_are_current
+
+    assert not codings_are_current(loop_study.config, loop_study.store)  # the hand-built run learnt from nothing known
+    _coded_with_the_decisions_so_far(loop_study)
+    assert codings_are_current(loop_study.config, loop_study.store)
+    session = loop_study.review_session()
+    queue = session.queue(k=0)
+    assert not hasattr(session.learner, "coder_")  # nothing fitted, nothing predicted
+    assert len(queue) == 16 and session.trained_on == 0
+    assert (queue["suggested_theme"].fillna("") == queue[s.THEME].fillna("")).all()
+    assert set(session.missed(k=10)[s.SEGMENT_KEY]) == {"c3", "d3", "e3", "f1"}  # the threshold from the settings
+    result = session.decide([queue[s.SEGMENT_KEY].iloc[0]], "accept", coder="ana")
+    assert hasattr(session.learner, "coder_") and result.trained_on == 1 and session.trained_on == 1
+
+
+def test_a_decision_since_the_last_coding_run_or_a_missing_coding_means_a_refit(loop_study):
+    from toolkit.pipeline import codings_are_current
+
+    _coded_with_the_decisions_so_far(loop_study)
+    loop_study.record_decision("c3", decision="add", coder="bo", theme="benefit_to_families", polarity=s.ENABLER)
+    assert not codings_are_current(loop_study.config, loop_study.store)
+    session = loop_study.review_session()
+    session.queue()
+    assert hasattr(session.learner, "coder_") and session.trained_on == 1
+    # every decision learnt, but a segment without a machine coding (a new interview not coded yet)
+    _coded_with_the_decisions_so_far(loop_study)
+    assert codings_are_current(loop_study.config, loop_study.store)
+    with loop_study.store.transaction() as conn:
+        loop_study.store.replace_machine_codings_of(conn, pd.DataFrame(columns=[s.SEGMENT_KEY, s.THEME]),
+                                                    coder=s.MACHINE_CODER, run_id="r", segment_keys=["b1"])
+    assert not codings_are_current(loop_study.config, loop_study.store)
+
+
+def test_the_spacy_pipeline_of_a_learner_loads_at_its_first_use():
+    from toolkit.review.learner import DocCache
+
+    class Pipeline:
+        pipe_names = ["tagger"]
+
+        def pipe(self, texts, **kwargs):
+            return (text.upper() for text in texts)
+
+    loads = []
+    cache = DocCache(load=lambda: loads.append(1) or Pipeline())
+    assert loads == []
+    assert cache.pipe_names == ["tagger"] and loads == [1]
+    assert list(cache.pipe(["a", "b", "a"])) == ["A", "B", "A"] and loads == [1]
+    with pytest.raises(ValueError, match="needs a spaCy pipeline"):
+        DocCache()

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -80,18 +80,31 @@ class DocCache:
     decision then costs no parsing.
     """
 
-    def __init__(self, nlp):
+    def __init__(self, nlp=None, *, load: Callable[[], Any] | None = None):
+        if nlp is None and load is None:
+            raise ValueError("DocCache needs a spaCy pipeline or a function that loads one")
         self._nlp = nlp
+        self._load = load
         self._docs: dict[str, Any] = {}
 
+    @property
+    def pipeline(self):
+        """The spaCy pipeline, loaded on first use when a loader was given (a review queue that starts from
+        the stored codings never parses, so it does not pay the load)."""
+        if self._nlp is None:
+            self._nlp = self._load()
+        return self._nlp
+
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._nlp, name)
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.pipeline, name)
 
     def pipe(self, texts, **kwargs):
         texts = [str(t) for t in texts]
         missing = [t for t in dict.fromkeys(texts) if t not in self._docs]
         if missing:
-            for text, doc in zip(missing, self._nlp.pipe(missing, **kwargs)):
+            for text, doc in zip(missing, self.pipeline.pipe(missing, **kwargs)):
                 self._docs[text] = doc
         return (self._docs[t] for t in texts)
 
@@ -159,7 +172,8 @@ class Learner:
         if isinstance(nlp, str) and nlp == "load":
             from toolkit.models import load_segmenter
 
-            nlp = load_segmenter(config.pseudonymisation.ner_model)
+            model = config.pseudonymisation.ner_model
+            nlp = DocCache(load=lambda: load_segmenter(model))  # loaded at the first fit
         return cls(codebook=codebook, embedder=coding_embedder(config, store), nlp=nlp, options=config.coding,
                    seed=config.seed)
 

@@ -3,7 +3,8 @@
 A :class:`ReviewSession` holds, for one study, the coder refitted on every human decision so far
 (:class:`toolkit.review.learner.Learner`: the sentence vectors and spaCy documents are kept in
 memory, so a refit re-trains only the coder's logistic regressions) and its current reading of
-every evidence segment. The next segment to review is the one the coder is least sure of, or whose
+every evidence segment (until the first decision, the stored codings when the last coding run learnt
+from the same decisions: a refit would give them again). The next segment to review is the one the coder is least sure of, or whose
 evidence disagrees, or that the retrained coder now reads differently from its stored coding,
 spread over themes and places (:mod:`toolkit.analysis.ranking`). Decisions are written through the
 write model (:func:`toolkit.review.record_decisions`), then the session refits and re-ranks, within
@@ -87,6 +88,7 @@ class ReviewSession:
                                                                              codebook=study.codebook)
         self._lock = threading.RLock()
         self._stamp: tuple | None = None
+        self._coded_from: int | None = None  # decisions the stored codings learnt from, while they are the queue's reading
         self.last_update: dict[str, float] = {}
 
     # ------------------------------------------------------------------ state
@@ -106,23 +108,44 @@ class ReviewSession:
             from toolkit.review.learner import coder_units, training_from_decisions
 
             units = coder_units(self.study.store)
-            self.learner.fit(training_from_decisions(human))
             self._keys = units[s.SEGMENT_KEY].tolist()
             self._vectors = self.learner.vectors(units[s.TEXT].astype(str).tolist()) if self._keys else np.zeros((0, 0))
             self._row = {k: i for i, k in enumerate(self._keys)}
-            live = self.learner.predict(units) if self._keys else pd.DataFrame(columns=ranking.PREDICTION_COLUMNS)
             if stamp[2:] != (self._stamp or (None, None, None, None))[2:] or not hasattr(self, "_stored"):
                 self._stored = ranking.prediction_frame(machine)  # the stored codings change only with a coding run
+            if not force and self._stamp is None and self._stored_are_current(human):
+                # the last coding run learnt from exactly these decisions: a refit would predict the stored
+                # codings again, so the queue starts from them and the coder is refitted at the first decision
+                live = self._stored
+                self.last_update.update(fit_seconds=0.0, predict_seconds=0.0, trained_on=float(self._coded_from))
+            else:
+                self.learner.fit(training_from_decisions(human))
+                live = self.learner.predict(units) if self._keys else pd.DataFrame(columns=ranking.PREDICTION_COLUMNS)
+                self._coded_from = None
+                self.last_update.update(fit_seconds=self.learner.fit_seconds_, predict_seconds=self.learner.predict_seconds_,
+                                        trained_on=float(self.learner.n_training_))
             self._scored = ranking.priority(live, self._stored, theme_names=self.study.theme_names())
             self._human = human
             self._stamp = stamp
-            self.last_update.update(fit_seconds=self.learner.fit_seconds_, predict_seconds=self.learner.predict_seconds_,
-                                    trained_on=float(self.learner.n_training_))
             return True
+
+    def _stored_are_current(self, human: pd.DataFrame) -> bool:
+        """Whether the stored machine codings are the coder's reading with these decisions (see
+        :func:`toolkit.pipeline.codings_are_current`); remembers how many decisions they learnt from."""
+        from toolkit.coding import training_frame
+        from toolkit.pipeline import codings_are_current
+
+        if not self._keys or not codings_are_current(self.study.config, self.study.store,
+                                                     codebook=self.study.codebook, human=human):
+            return False
+        self._coded_from = len(training_frame(human))
+        return True
 
     @property
     def trained_on(self) -> int:
         """How many human codings the coder learnt from at its last refit."""
+        if getattr(self, "_coded_from", None) is not None:
+            return int(self._coded_from)
         return int(getattr(self.learner, "n_training_", 0))
 
     # ------------------------------------------------------------------ the queue
@@ -243,7 +266,10 @@ class ReviewSession:
 
     def _threshold(self) -> float:
         """The confidence at which the coder codes a theme (0.5 on its confidence scale, unless it says otherwise)."""
-        return float(getattr(self.learner.coder_, "min_confidence", 0.5) or 0.5)
+        coder = getattr(self.learner, "coder_", None)
+        if coder is None:  # not refitted yet (the queue started from the stored codings): the study's setting
+            coder = getattr(self.study.config, "coding", None)
+        return float(getattr(coder, "min_confidence", 0.5) or 0.5)
 
     def similar(self, *, segment_key: str | None = None, text: str | None = None, k: int = 10) -> pd.DataFrame:
         """Passages like one segment (``segment_key``) or any quote (``text``), closest first.
