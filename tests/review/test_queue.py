@@ -256,7 +256,7 @@ def test_the_spacy_pipeline_of_a_learner_loads_at_its_first_use():
     from toolkit.review.learner import DocCache
 
     class Pipeline:
-        pipe_names = ["tagger"]
+        pipe_names = ("tagger",)
 
         def pipe(self, texts, **kwargs):
             return (text.upper() for text in texts)
@@ -264,7 +264,7 @@ def test_the_spacy_pipeline_of_a_learner_loads_at_its_first_use():
     loads = []
     cache = DocCache(load=lambda: loads.append(1) or Pipeline())
     assert loads == []
-    assert cache.pipe_names == ["tagger"] and loads == [1]
+    assert cache.pipe_names == ("tagger",) and loads == [1]
     assert list(cache.pipe(["a", "b", "a"])) == ["A", "B", "A"] and loads == [1]
     with pytest.raises(ValueError, match="needs a spaCy pipeline"):
         DocCache()
