@@ -672,7 +672,10 @@ def _need_researcher() -> None:
 # The review session holds the study's coder, refitted on every decision: one per study and process.
 @st.cache_resource(show_spinner="Preparing the review queue (loading the coder and the study's sentence vectors)…")
 def _review_session(path: str):
-    return _writer(path).review_session()  # it records decisions: the writer's store
+    session = _writer(path).review_session()  # it records decisions: the writer's store
+    session.refresh()  # from the stored codings when they are current: no fit yet
+    session.prepare()  # the fit the first decision needs, in the background (the queue stays readable)
+    return session
 
 
 def review_session():

@@ -268,3 +268,17 @@ def test_the_spacy_pipeline_of_a_learner_loads_at_its_first_use():
     assert list(cache.pipe(["a", "b", "a"])) == ["A", "B", "A"] and loads == [1]
     with pytest.raises(ValueError, match="needs a spaCy pipeline"):
         DocCache()
+
+
+def test_preparing_the_coder_ahead_of_the_first_decision_leaves_the_queue_readable(loop_study):
+    _coded_with_the_decisions_so_far(loop_study)
+    session = loop_study.review_session()
+    before = session.queue(k=0)
+    with session._fitting:  # as while the warm-up fits: the queue is still read, from the stored codings
+        assert session.queue(k=0)[s.SEGMENT_KEY].tolist() == before[s.SEGMENT_KEY].tolist()
+    session.prepare().join(60)
+    assert hasattr(session.learner, "coder_") and session.last_update["prepare_seconds"] >= 0
+    after = session.queue(k=0)
+    assert after[s.SEGMENT_KEY].tolist() == before[s.SEGMENT_KEY].tolist()  # a warm-up changes nothing shown
+    assert session.decide(["a1"], "accept", coder="ana").trained_on == 1
+    session.prepare(background=False)  # already fitted: nothing to do, no error

@@ -87,6 +87,7 @@ class ReviewSession:
         self.learner = learner if learner is not None else Learner.for_study(study.config, study.store,
                                                                              codebook=study.codebook)
         self._lock = threading.RLock()
+        self._fitting = threading.Lock()  # the learner's fit and predictions (a warm-up holds it, not the queue's lock)
         self._stamp: tuple | None = None
         self._coded_from: int | None = None  # decisions the stored codings learnt from, while they are the queue's reading
         self.last_update: dict[str, float] = {}
@@ -119,8 +120,9 @@ class ReviewSession:
                 live = self._stored
                 self.last_update.update(fit_seconds=0.0, predict_seconds=0.0, trained_on=float(self._coded_from))
             else:
-                self.learner.fit(training_from_decisions(human))
-                live = self.learner.predict(units) if self._keys else pd.DataFrame(columns=ranking.PREDICTION_COLUMNS)
+                with self._fitting:
+                    self.learner.fit(training_from_decisions(human))
+                    live = self.learner.predict(units) if self._keys else pd.DataFrame(columns=ranking.PREDICTION_COLUMNS)
                 self._coded_from = None
                 self.last_update.update(fit_seconds=self.learner.fit_seconds_, predict_seconds=self.learner.predict_seconds_,
                                         trained_on=float(self.learner.n_training_))
@@ -128,6 +130,39 @@ class ReviewSession:
             self._human = human
             self._stamp = stamp
             return True
+
+    def prepare(self, *, background: bool = True) -> threading.Thread | None:
+        """Fit the coder and read every segment ahead of the first decision, so that decision re-ranks in seconds.
+
+        A session that starts from the stored codings (see :meth:`refresh`) has fitted nothing; its first
+        decision would pay the spaCy load, the fit and a reading of every segment (about 20 s at 25,000
+        segments). This does that work now, in a daemon thread by default. It holds the learner's lock,
+        not the queue's: the queue can be read meanwhile, and a decision made meanwhile waits for it and
+        then refits from warm caches. Nothing it computes changes what the queue shows. Returns the thread.
+        """
+        def work() -> None:
+            from toolkit.review.learner import coder_units, training_from_decisions
+
+            try:
+                with self._fitting:
+                    if hasattr(self.learner, "coder_"):
+                        return
+                    started = time.perf_counter()
+                    self.learner.fit(training_from_decisions(self.study.store.table(s.HUMAN_CODINGS)))
+                    units = coder_units(self.study.store)
+                    if len(units):
+                        self.learner.predict(units)
+                    self.last_update["prepare_seconds"] = time.perf_counter() - started
+            except Exception as exc:  # noqa: BLE001 - only a warm-up: the first decision does the work itself
+                log.warning("preparing the review coder ahead of the first decision failed (%s); the first "
+                            "decision will fit it", type(exc).__name__)
+
+        if not background:
+            work()
+            return None
+        thread = threading.Thread(target=work, name="review-prepare", daemon=True)
+        thread.start()
+        return thread
 
     def _stored_are_current(self, human: pd.DataFrame) -> bool:
         """Whether the stored machine codings are the coder's reading with these decisions (see
@@ -285,7 +320,8 @@ class ReviewSession:
                                          "Copy the key from the queue or study.segments().")
                 vector, exclude = self._vectors[self._row[segment_key]], [segment_key]
             elif text and str(text).strip():
-                vector, exclude = self.learner.vectors([str(text).strip()])[0], []
+                with self._fitting:
+                    vector, exclude = self.learner.vectors([str(text).strip()])[0], []
             else:
                 raise InputDataError("review", "'find passages like this one' needs a segment or some text.",
                                      "Pick a passage or paste a quote.")
