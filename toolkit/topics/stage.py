@@ -23,7 +23,7 @@ from toolkit.errors import ToolkitError
 from toolkit.schema import PROMPT
 from toolkit.topics.beside import CandidateRule
 from toolkit.topics.edits import TopicEdit
-from toolkit.topics.model import ThemePrototype, TopicModeller, build_backends
+from toolkit.topics.model import NeighbourUMAP, ThemePrototype, TopicModeller, build_backends
 from toolkit.topics.structure import structure_counts
 
 log = logging.getLogger(__name__)
@@ -256,6 +256,10 @@ def fit_topics(segments: pd.DataFrame, *, config, codebook, embedder, edits: pd.
     elif previous is not None:
         reason = reason or "no keyphrase vocabulary saved with the model"
     if mode == "refit":
+        if isinstance(backends.reducer, NeighbourUMAP):
+            from toolkit.topics.compiled import cache_umap_compilations
+
+            cache_umap_compilations()  # a new process reuses UMAP's compiled code instead of compiling it again
         modeller.fit(texts, vectors, edits=replayed, **common)
     else:
         reason = (f"{int(modeller.joined_.sum())} new segments joined the model (growth {drift.growth:.0%}, "
