@@ -674,8 +674,14 @@ def _need_researcher() -> None:
 def _review_session(path: str):
     session = _writer(path).review_session()  # it records decisions: the writer's store
     session.refresh()  # from the stored codings when they are current: no fit yet
-    session.prepare()  # the fit the first decision needs, in the background (the queue stays readable)
     return session
+
+
+def prepare_review_coder() -> None:
+    """Fit the review coder in the background (once), so the first decision re-ranks in seconds. Called at the
+    end of the Review page: the warm-up then never competes with drawing the page's first view."""
+    if is_researcher():
+        review_session().prepare()
 
 
 def review_session():

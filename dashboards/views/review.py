@@ -404,3 +404,5 @@ with history:
                    "(review queue, QA sample, double coding, resolution); 'blind' that the machine's code was hidden.")
         st.dataframe(decided.iloc[::-1][[s.CREATED_AT, s.CODER, s.DECISION, s.SEGMENT_KEY, s.THEME, s.POLARITY,
                                          s.CONTEXT, s.BLIND, s.NOTE]], hide_index=True, width="stretch")
+
+loaders.prepare_review_coder()  # after the page is drawn: the coder the first decision needs, in the background

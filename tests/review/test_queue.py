@@ -276,8 +276,12 @@ def test_preparing_the_coder_ahead_of_the_first_decision_leaves_the_queue_readab
     before = session.queue(k=0)
     with session._fitting:  # as while the warm-up fits: the queue is still read, from the stored codings
         assert session.queue(k=0)[s.SEGMENT_KEY].tolist() == before[s.SEGMENT_KEY].tolist()
-    session.prepare().join(60)
+    with session._fitting:  # the warm-up waits for the lock: a second call finds it under way
+        thread = session.prepare()
+        assert session.prepare() is thread and thread.is_alive()
+    thread.join(60)
     assert hasattr(session.learner, "coder_") and session.last_update["prepare_seconds"] >= 0
+    assert session.prepare() is None  # fitted already: nothing to start
     after = session.queue(k=0)
     assert after[s.SEGMENT_KEY].tolist() == before[s.SEGMENT_KEY].tolist()  # a warm-up changes nothing shown
     assert session.decide(["a1"], "accept", coder="ana").trained_on == 1

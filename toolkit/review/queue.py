@@ -138,7 +138,8 @@ class ReviewSession:
         decision would pay the spaCy load, the fit and a reading of every segment (about 20 s at 25,000
         segments). This does that work now, in a daemon thread by default. It holds the learner's lock,
         not the queue's: the queue can be read meanwhile, and a decision made meanwhile waits for it and
-        then refits from warm caches. Nothing it computes changes what the queue shows. Returns the thread.
+        then refits from warm caches. Nothing it computes changes what the queue shows. Returns the thread
+        (the one already under way, if any; None when the coder is fitted already).
         """
         def work() -> None:
             from toolkit.review.learner import coder_units, training_from_decisions
@@ -160,9 +161,14 @@ class ReviewSession:
         if not background:
             work()
             return None
-        thread = threading.Thread(target=work, name="review-prepare", daemon=True)
-        thread.start()
-        return thread
+        running = getattr(self, "_preparing", None)
+        if running is not None and running.is_alive():
+            return running  # already under way: one warm-up at a time
+        if hasattr(self.learner, "coder_"):
+            return None
+        self._preparing = threading.Thread(target=work, name="review-prepare", daemon=True)
+        self._preparing.start()
+        return self._preparing
 
     def _stored_are_current(self, human: pd.DataFrame) -> bool:
         """Whether the stored machine codings are the coder's reading with these decisions (see
