@@ -190,7 +190,7 @@ def _read_in_workers(batches, plan: Plan, workers: NlpWorkers, processes: int, s
     count = min(len(batches), processes * SHARES_PER_WORKER)
     shares = [[(i, batches[i]) for i in range(k, len(batches), count)] for k in range(count)]
     results: list[list[Any] | None] = [None] * len(batches)
-    peaks: dict[int, float] = {}
+    peaks: dict[int, tuple[float, float]] = {}  # pid: (peak RSS MB, CPU seconds)
     log.info("%s: %d worker processes, %d batches", stage, processes, len(batches))
     pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
     clean = False
@@ -201,7 +201,7 @@ def _read_in_workers(batches, plan: Plan, workers: NlpWorkers, processes: int, s
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 try:
-                    readings, pid, peak = future.result()
+                    readings, pid, peak, seconds = future.result()
                 except BrokenProcessPool:
                     raise WorkerError(
                         f"{stage}: a worker process ended without answering (out of memory, or stopped?). "
@@ -213,7 +213,7 @@ def _read_in_workers(batches, plan: Plan, workers: NlpWorkers, processes: int, s
                                       f"{str(exc)[:300]}. {_REMEDY}") from None
                 for index, reading in readings:
                     results[index] = reading
-                peaks[pid] = max(peaks.get(pid, 0.0), peak)
+                peaks[pid] = (max(peaks.get(pid, (0.0, 0.0))[0], peak), seconds)
                 if progress is not None:
                     progress(sum(len(batch) for _, batch in futures[future]))
         clean = True
@@ -222,7 +222,8 @@ def _read_in_workers(batches, plan: Plan, workers: NlpWorkers, processes: int, s
             for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
-    log.info("%s: worker peak RSS %s MB", stage, ", ".join(f"{p:.0f}" for p in sorted(peaks.values())))
+    log.info("%s: workers' peak RSS %s MB, CPU %s s", stage, ", ".join(f"{p:.0f}" for p, _ in peaks.values()),
+             ", ".join(f"{c:.1f}" for _, c in peaks.values()))
     return [reading for batch in results for reading in batch]
 
 
@@ -239,7 +240,8 @@ _STATE: dict[str, Any] = {}
 
 
 def _read_share(workers: NlpWorkers, plan: Plan, share: list[tuple[int, Sequence[Item]]]):
-    """In a worker: read a share of the batches; returns ``[(batch index, readings)]``, pid and peak RSS (MB)."""
+    """In a worker: read a share of the batches; returns ``[(batch index, readings)]``, the pid, the peak RSS
+    (MB) and the CPU seconds of the worker so far."""
     import resource
     import sys
 
@@ -247,16 +249,31 @@ def _read_share(workers: NlpWorkers, plan: Plan, share: list[tuple[int, Sequence
         if "nlp" not in _STATE:
             if workers.without_torch and "torch" not in sys.modules:
                 sys.modules["torch"] = None  # type: ignore[assignment] - thinc then runs without it
-            _one_blas_thread()
             nlp = workers.load()
             disable, read = plan(nlp)
+            _one_blas_thread()  # once numpy's BLAS is loaded: a limit applies to the libraries loaded
             _STATE.update(nlp=nlp, disable=list(disable), read=read)
         nlp, disable, read = _STATE["nlp"], _STATE["disable"], _STATE["read"]
         out = [(index, _read_batch(nlp, batch, disable, read)) for index, batch in share]
     except Exception as exc:  # noqa: BLE001 - sent back as type and message (some exceptions do not pickle)
         raise _WorkerFailed(f"{type(exc).__name__}: {str(exc)[:300]}") from None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return out, os.getpid(), peak
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return out, os.getpid(), _peak_rss_mb(), usage.ru_utime + usage.ru_stime
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. Linux's ``VmHWM``: ``ru_maxrss`` of a spawned process starts at its parent's
+    peak (the fork before the exec keeps it), so it says nothing about the worker itself."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _one_blas_thread() -> None:
