@@ -389,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
          *([_fmt(t.py_heap_peak_mb, 0)] if args.tracemalloc else []), t.note)
         for t in timings
     ]
-    header = ("stage", "run", "seconds", "units/s", "unit", "peak RSS MB", "+workers MB", "+RSS MB",
+    header = ("stage", "run", "seconds", "units/s", "unit", "peak RSS MB", "with workers MB", "+RSS MB",
               *(["py heap MB"] if args.tracemalloc else []), "note")
     print(table(rows, header))
     print("\ntopic quality (NPMI of the top 10 words over windows of 5 segments; diversity of the top 25):")

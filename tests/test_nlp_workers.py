@@ -117,3 +117,22 @@ def test_a_failure_while_reading_is_an_error_and_no_worker_is_left():
         read_texts(batches, _bad_plan, language=_blank, workers=NlpWorkers(load=_blank, count=2, min_chars=0),
                    stage="segmenting")
     _no_children_left()
+
+
+def _blas_plan(nlp):
+    return [], _blas_threads
+
+
+def _blas_threads(doc, context):
+    from threadpoolctl import threadpool_info
+
+    return sorted({info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"})
+
+
+@pytest.mark.slow
+def test_each_worker_uses_one_blas_thread():
+    """Two workers with a BLAS thread pool each would share the CPUs with threads that spin (and cost more)."""
+    batches = cut_batches(_items(8), max_chars=60, max_texts=2)
+    out = read_texts(batches, _blas_plan, language=_blank, workers=NlpWorkers(load=_blank, count=2, min_chars=0))
+    assert out and all(threads == [1] for threads in out)
+    _no_children_left()

@@ -231,7 +231,7 @@ def read_sentences(groups: list[list[str]], nlp, *, min_words: int = MIN_WORDS, 
     >>> import spacy
     >>> nlp = spacy.blank("en"); _ = nlp.add_pipe("sentencizer")
     >>> read_sentences([["Yeah. The charter really helped us."], []], nlp)
-    [[[(0, 35, 'charter help')]], []]
+    [[[(0, 35, 'yeah charter helped')]], []]
     """
     batches = [batch for texts in groups
                for batch in cut_batches([(text, None) for text in texts], max_chars=BATCH_CHARS, max_texts=batch_size)]
