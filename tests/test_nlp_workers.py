@@ -43,9 +43,12 @@ def test_workers_start_only_for_big_work_and_more_than_one_cpu(monkeypatch):
     monkeypatch.setattr(nlp_workers, "usable_cpus", lambda: 1)
     assert worker_count(AUTO, 10**9) == 0
     assert worker_count(2, 10**9) == 2  # a number is used as given
-    monkeypatch.setattr(nlp_workers, "usable_cpus", lambda: 4)
-    assert worker_count(AUTO, 10**9) == 4
+    monkeypatch.setattr(nlp_workers, "usable_cpus", lambda: 3)
+    assert worker_count(AUTO, 10**9) == 3
     assert worker_count(AUTO, 10) == 0
+    monkeypatch.setattr(nlp_workers, "usable_cpus", lambda: 64)
+    assert worker_count(AUTO, 10**9) == nlp_workers.AUTO_MAX  # each worker holds a copy of the model
+    assert worker_count(8, 10**9) == 8
 
 
 def test_usable_cpus_is_this_process_affinity():

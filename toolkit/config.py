@@ -189,7 +189,8 @@ class PerformanceOptions:
 
     workers: int | str = "auto"
     """Worker processes for the spaCy passes of pseudonymisation and segmentation: ``"auto"`` (one per usable
-    CPU, for studies of more than about 200,000 characters) or a number; 1 does everything in one process."""
+    CPU, at most 4, for studies of more than about 200,000 characters) or a number; 1 does everything in one
+    process (see :mod:`toolkit.nlp_workers`)."""
 
 
 @dataclass(frozen=True)

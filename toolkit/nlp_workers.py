@@ -37,6 +37,8 @@ AUTO = "auto"
 MIN_CHARS = 200_000
 """Worker processes start only for more characters than this: below it, starting them (about 2 s each,
 in parallel: Python, spaCy and the model) costs more than they save."""
+AUTO_MAX = 4
+"""``"auto"`` starts at most this many workers (each holds its own copy of the pipeline: about 400 MB)."""
 SHARES_PER_WORKER = 4
 """Each worker is given about this many shares of the batches (large messages, a little load balancing)."""
 
@@ -78,7 +80,8 @@ def usable_cpus() -> int:
 def worker_count(workers: int | str, chars: int, *, min_chars: int = MIN_CHARS) -> int:
     """How many worker processes should read ``chars`` characters of text: 0 means this process reads them.
 
-    ``"auto"`` uses one per usable CPU, and none on one CPU; a number is used as given (at least 2).
+    ``"auto"`` uses one per usable CPU (at most :data:`AUTO_MAX`), and none on one CPU; a number is used as
+    given (at least 2).
 
     Examples
     --------
@@ -86,7 +89,7 @@ def worker_count(workers: int | str, chars: int, *, min_chars: int = MIN_CHARS) 
     (2, 0, 0)
     """
     workers = check_workers(workers)
-    wanted = usable_cpus() if workers == AUTO else int(workers)
+    wanted = min(usable_cpus(), AUTO_MAX) if workers == AUTO else int(workers)
     return wanted if wanted >= 2 and chars > min_chars else 0
 
 
