@@ -99,8 +99,8 @@ class SpanDetector:
         """spaCy's entities in each text (long texts in pieces), as spans, and where its proper nouns
         start (``None`` when the pipeline has no tagger).
 
-        The pieces go to ``nlp.pipe`` shortest first, in batches (:func:`pipe_in_batches`), in this process
-        or in worker processes (``workers``) that send back only these spans and offsets.
+        The pieces go to ``nlp.pipe`` shortest first, in batches (:func:`length_batches`), in this process or
+        in worker processes (``workers``) that send back only these spans and offsets (:func:`ner_plan`).
         """
         out: list[tuple[list[Span], set[int] | None]] = [([], None) for _ in texts]
         limit = int(self.rules.numbers["ner_chunk_chars"])
