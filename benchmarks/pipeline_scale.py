@@ -17,8 +17,10 @@ plain BERTopic        ``BERTopic()`` defaults on the same evidence sentences wit
                       all-MiniLM-L6-v2 (``--baseline``): import, embed, fit, timed apart
 ====================  =====================================================================
 
-Peak RSS is sampled (psutil, every 20 ms) while each row runs; ``--tracemalloc`` adds the
-Python-heap peak (slower). Only counts and timings are printed, never interview text.
+Peak RSS is sampled (psutil, every 20 ms) while each row runs: this process's, and this process's plus its
+children's at the same moment (the spaCy worker processes of pseudonymisation and segmentation, see
+``[performance] workers``); ``--tracemalloc`` adds the Python-heap peak (slower). ``--workers`` sets
+``[performance] workers`` for the run (e.g. 1 to time everything in one process). Only counts and timings are printed, never interview text.
 
 Usage::
 
@@ -63,6 +65,7 @@ class Timing:
     units: int | None = None
     unit: str = ""
     peak_rss_mb: float | None = None
+    peak_rss_with_workers_mb: float | None = None
     rss_delta_mb: float | None = None
     py_heap_peak_mb: float | None = None
     note: str = ""
@@ -84,15 +87,29 @@ class Meter:
         self.trace = trace
         self.interval = interval
 
+    def children_rss(self) -> int:
+        """RSS of this process's children now (the spaCy worker processes while they run)."""
+        import psutil
+
+        total = 0
+        for child in self.process.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:  # ended meanwhile
+                pass
+        return total
+
     @contextmanager
     def measure(self, timing: Timing):
         start_rss = self.process.memory_info().rss
-        peak = [start_rss]
+        peak = [start_rss, start_rss]  # this process; this process and its children at the same moment
         stop = threading.Event()
 
         def sample() -> None:
             while not stop.wait(self.interval):
-                peak[0] = max(peak[0], self.process.memory_info().rss)
+                rss = self.process.memory_info().rss
+                peak[0] = max(peak[0], rss)
+                peak[1] = max(peak[1], rss + self.children_rss())
 
         thread = threading.Thread(target=sample, daemon=True)
         thread.start()
@@ -107,6 +124,7 @@ class Meter:
             thread.join()
             peak[0] = max(peak[0], self.process.memory_info().rss)
             timing.peak_rss_mb = peak[0] / MB
+            timing.peak_rss_with_workers_mb = max(peak) / MB
             timing.rss_delta_mb = (peak[0] - start_rss) / MB
             if self.trace:
                 timing.py_heap_peak_mb = tracemalloc.get_traced_memory()[1] / MB
@@ -298,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary study folder")
     parser.add_argument("--skip-throughput", action="store_true", help="skip the MiniLM throughput table")
     parser.add_argument("--baseline", action="store_true", help="also time plain BERTopic on the same sentences")
+    parser.add_argument("--workers", default=None,
+                        help='[performance] workers for the run: "auto" or a number (1: no worker processes); '
+                             "default: the study's setting")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -311,6 +332,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         study = prepare_study(args, workdir)
         config = load_config(study)
+        if args.workers is not None:
+            import dataclasses
+
+            from toolkit.nlp_workers import check_workers
+
+            workers = check_workers(int(args.workers) if args.workers.isdigit() else args.workers, "--workers")
+            config = dataclasses.replace(config, performance=dataclasses.replace(config.performance, workers=workers))
         meter = Meter(trace=args.tracemalloc)
         timings: list[Timing] = []
         counts: dict = {}
@@ -351,22 +379,27 @@ def main(argv: list[str] | None = None) -> int:
     print(line)
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}, "
           f"Python {platform.python_version()}; load average before {load_before[0]:.1f}, "
-          f"after {os.getloadavg()[0]:.1f} "
+          f"after {os.getloadavg()[0]:.1f}; [performance] workers = {config.performance.workers!r} "
+          f"({len(os.sched_getaffinity(0))} usable CPUs) "
           "(other work on the machine slows every figure)")
     print()
     rows = [
         (t.stage, t.run, f"{t.seconds:.2f}", _fmt(t.rate), t.unit if t.rate else "", _fmt(t.peak_rss_mb, 0),
-         _fmt(t.rss_delta_mb, 0), *([_fmt(t.py_heap_peak_mb, 0)] if args.tracemalloc else []), t.note)
+         _fmt(t.peak_rss_with_workers_mb, 0), _fmt(t.rss_delta_mb, 0),
+         *([_fmt(t.py_heap_peak_mb, 0)] if args.tracemalloc else []), t.note)
         for t in timings
     ]
-    header = ("stage", "run", "seconds", "units/s", "unit", "peak RSS MB", "+RSS MB",
+    header = ("stage", "run", "seconds", "units/s", "unit", "peak RSS MB", "with workers MB", "+RSS MB",
               *(["py heap MB"] if args.tracemalloc else []), "note")
     print(table(rows, header))
     print("\ntopic quality (NPMI of the top 10 words over windows of 5 segments; diversity of the top 25):")
     print(table([(q["model"], q["topics"], f"{q['npmi']:.3f}", f"{q['diversity']:.2f}") for q in quality],
                 ("model", "topics", "NPMI", "diversity")))
     max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nprocess peak RSS (getrusage ru_maxrss): {max_rss:,.0f} MB")
+    # sampled, not getrusage(RUSAGE_CHILDREN): a spawned child's ru_maxrss starts at its parent's peak
+    together = max((t.peak_rss_with_workers_mb or 0) for t in timings) if timings else 0
+    print(f"\nprocess peak RSS (getrusage ru_maxrss): {max_rss:,.0f} MB; with its spaCy worker processes at the "
+          f"same moment (sampled): {together:,.0f} MB (goal: 2,048 MB)")
     if throughput:
         print("\nMiniLM alone (all-MiniLM-L6-v2, CPU, batch 64):")
         print(table(
@@ -380,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
                       "target_segments": args.segments if args.study is None else None, "seed": args.seed},
             "stages": [{**asdict(t), "units_per_s": t.rate} for t in timings],
             "process_peak_rss_mb": max_rss,
+            "peak_rss_with_workers_mb": together, "workers": config.performance.workers,
             "cold_total_s": cold_total, "baseline_total_s": baseline_total, "topic_quality": quality,
             "minilm_throughput": throughput,
             "machine": {"load_before": load_before[0], "load_after": os.getloadavg()[0], "cpus": os.cpu_count(),

@@ -112,3 +112,37 @@ def test_each_stage_fingerprints_only_the_settings_it_reads(tmp_path):
 def test_an_old_setting_that_changed_meaning_says_what_to_write(tmp_path):
     with pytest.raises(ConfigError, match="coding.min_score is now coding.min_confidence"):
         config_from_dict({"coding": {"min_score": 0.45}}, root=tmp_path)
+
+
+# --------------------------------------------------------------------------- [performance]
+@pytest.mark.parametrize(("value", "expected"), [('"auto"', "auto"), ("1", 1), ("2", 2)])
+def test_performance_workers_is_auto_or_a_number(tmp_path, value, expected):
+    write_config(tmp_path, f"[performance]\nworkers = {value}\n")
+    assert load_config(tmp_path).performance.workers == expected
+    assert StudyConfig.default(tmp_path).performance.workers == "auto"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", '"all"', "true", "1.5", "[2]"])
+def test_a_wrong_performance_workers_names_the_setting_and_the_choices(tmp_path, value):
+    write_config(tmp_path, f"[performance]\nworkers = {value}\n")
+    with pytest.raises(ConfigError, match=r'study.toml: performance.workers is .*; expected "auto" .*whole number '
+                                          r"of processes from 1 \(1: no worker processes"):
+        load_config(tmp_path)
+
+
+def test_the_number_of_workers_reruns_no_stage(tmp_path):
+    from toolkit.config import STAGE_SETTINGS
+
+    one = load_config(write_config(tmp_path, "[performance]\nworkers = 1\n"))
+    auto = StudyConfig.default(tmp_path)
+    for stage in STAGE_SETTINGS:
+        assert one.settings_fingerprint(stage) == auto.settings_fingerprint(stage), stage
+
+
+def test_the_study_template_documents_the_workers_setting(tmp_path):
+    from toolkit.config import init_study
+
+    init_study(tmp_path / "new")
+    text = (tmp_path / "new" / "study.toml").read_text(encoding="utf-8")
+    assert '[performance]' in text and 'workers = "auto"' in text
+    assert load_config(tmp_path / "new").performance.workers == "auto"

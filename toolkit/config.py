@@ -183,6 +183,17 @@ class TopicOptions:
 
 
 @dataclass(frozen=True)
+class PerformanceOptions:
+    """``[performance]``: how the work is spread over the machine. It never changes a result, so no stage
+    runs again when it changes."""
+
+    workers: int | str = "auto"
+    """Worker processes for the spaCy passes of pseudonymisation and segmentation: ``"auto"`` (one per usable
+    CPU, at most 4, for studies of more than about 200,000 characters) or a number; 1 does everything in one
+    process (see :mod:`toolkit.nlp_workers`)."""
+
+
+@dataclass(frozen=True)
 class StoreOptions:
     """``[store]``: where the project store lives."""
 
@@ -211,6 +222,7 @@ class StudyConfig:
     store: StoreOptions = field(default_factory=StoreOptions)
     coding: CodingOptions = field(default_factory=CodingOptions)
     topics: TopicOptions = field(default_factory=TopicOptions)
+    performance: PerformanceOptions = field(default_factory=PerformanceOptions)
 
     @classmethod
     def default(cls, root: str | Path) -> StudyConfig:
@@ -317,6 +329,7 @@ _SECTIONS: dict[str, type] = {
     "store": StoreOptions,
     "coding": CodingOptions,
     "topics": TopicOptions,
+    "performance": PerformanceOptions,
 }
 _STUDY_KEYS = ("name", "description", "places", "manifest", "seed")
 
@@ -483,8 +496,22 @@ def _build_section(source: str | Path, name: str, cls: type, table: Any) -> Any:
     for key, value in table.items():
         if key not in fields:
             raise ConfigError(_unknown(source, f"{name}.{key}", [f"{name}.{k}" for k in fields], "setting"))
-        kwargs[key] = _check(source, f"{name}.{key}", value, getattr(defaults, key))
+        special = _SPECIAL.get(f"{name}.{key}")
+        if special is not None:
+            kwargs[key] = special(value, f"{source}: {name}.{key}")
+        else:
+            kwargs[key] = _check(source, f"{name}.{key}", value, getattr(defaults, key))
     return cls(**kwargs)
+
+
+def _workers(value: Any, where: str) -> int | str:
+    from toolkit.nlp_workers import check_workers
+
+    return check_workers(value, where)
+
+
+_SPECIAL = {"performance.workers": _workers}
+"""Settings of more than one type, checked by their own function (value, where) instead of :func:`_check`."""
 
 
 def _check(source: str | Path, key: str, value: Any, default: Any) -> Any:

@@ -54,6 +54,10 @@ class StoreError(ToolkitError, RuntimeError):
     """The project store cannot be opened, or a write to it failed and was rolled back."""
 
 
+class WorkerError(ToolkitError, RuntimeError):
+    """Work sent to worker processes (:mod:`toolkit.nlp_workers`) failed there; the message names the stage."""
+
+
 class NotFittedError(ToolkitError, AttributeError):
     """A fitted object (pseudonymiser, topic model) was used before ``fit``."""
 

@@ -34,6 +34,11 @@ def spacy_model_name(preferred: str = "") -> str:
     )
 
 
+def needs_torch(preferred: str = "") -> bool:
+    """Whether the spaCy pipeline named by a setting may need torch (any but the small English ones)."""
+    return bool(preferred) and preferred not in SPACY_CANDIDATES
+
+
 @functools.lru_cache(maxsize=4)
 def load_spacy(preferred: str = "", disable: tuple[str, ...] = ()):
     """Load the trained English spaCy pipeline from its package.

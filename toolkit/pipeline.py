@@ -281,7 +281,8 @@ class _Keys:
         config, options = self.config, self.config.pseudonymisation
         kept = tuple(p for p in dict.fromkeys((*config.places, *places)) if p and p not in options.allow)
         options = replace(options, allow=(*options.allow, *kept))
-        result = pseudonymise_records(read, options, key=self.key, interviewers=config.ingest.interviewers)
+        result = pseudonymise_records(read, options, key=self.key, interviewers=config.ingest.interviewers,
+                                      workers=config.performance.workers)
         records, key = _pseudonymise_meta(list(result.records), options, result.key, config.ingest.interviewers)
         self.key = replace(key, secret=self.secret.decode())
         check_key_path(config.key_path)
@@ -356,6 +357,18 @@ def segment_settings_hash(config: StudyConfig) -> str:
     return config.settings_fingerprint("segment", spacy_model_name(config.pseudonymisation.ner_model))
 
 
+def segmenter_workers(config: StudyConfig):
+    """How worker processes load the segmenter, and how many may (``[performance] workers``)."""
+    from functools import partial
+
+    from toolkit.models import load_segmenter, needs_torch
+    from toolkit.nlp_workers import NlpWorkers
+
+    model = config.pseudonymisation.ner_model
+    return NlpWorkers(load=partial(load_segmenter, model), count=config.performance.workers,
+                      without_torch=not needs_torch(model))
+
+
 def _segment(config: StudyConfig, store, *, force: bool, nlp=None) -> dict[str, Any] | None:
     from toolkit.models import load_segmenter
     from toolkit.segment import segment_sources
@@ -371,9 +384,10 @@ def _segment(config: StudyConfig, store, *, force: bool, nlp=None) -> dict[str, 
     with _Run(store, "segment", fingerprint) as run:
         segments = pd.DataFrame()
         if ids:
+            workers = None if nlp is not None else segmenter_workers(config)  # an injected nlp stays here
             nlp = nlp if nlp is not None else load_segmenter(config.pseudonymisation.ner_model)
             segments = segment_sources(store.turns_for_segmenting(ids), store.answers_for_segmenting(ids), nlp,
-                                       min_words=config.coding.min_words)
+                                       min_words=config.coding.min_words, workers=workers)
         with store.transaction() as conn:
             if ids:
                 store.replace_segments_of(conn, ids, segments, run_id=run.run_id, segmented_with=fingerprint)

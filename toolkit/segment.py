@@ -18,10 +18,12 @@ import bisect
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
+from functools import partial
 
 import pandas as pd
 
 from toolkit import schema as s
+from toolkit.nlp_workers import NlpWorkers, cut_batches, read_texts
 
 MIN_WORDS = 4
 """Sentences with fewer words than this are joined to a neighbour."""
@@ -68,15 +70,21 @@ def segment_sources(
     *,
     min_words: int = MIN_WORDS,
     batch_size: int = 256,
+    workers: NlpWorkers | None = None,
 ) -> pd.DataFrame:
     """The segment stage: split turns and free-text answers into segments with content-anchored keys.
 
     A pure function of its inputs: the pipeline reads the turns and answers of the sources
     to (re)segment and writes what this returns. See :func:`segment_turns` and
-    :func:`segment_answers` for the columns each input needs.
+    :func:`segment_answers` for the columns each input needs. With ``workers`` (how worker processes
+    load the same pipeline as ``nlp``, see :mod:`toolkit.nlp_workers`), spaCy's pass over both may run in
+    worker processes, which send back only each sentence's bounds and lemmas: the segments are the same.
     """
-    frames = [segment_turns(turns, nlp, min_words=min_words, batch_size=batch_size),
-              segment_answers(answers, nlp, min_words=min_words, batch_size=batch_size)]
+    turn_texts = turns[s.TEXT].tolist() if not turns.empty else []
+    answer_texts = answers[s.TEXT].tolist() if not answers.empty else []
+    read = read_sentences([turn_texts, answer_texts], nlp, min_words=min_words, batch_size=batch_size,
+                          workers=workers)
+    frames = [_turn_rows(turns, read[0]), _answer_rows(answers, read[1])]
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else _frame([])
 
@@ -87,6 +95,7 @@ def segment_turns(
     *,
     min_words: int = MIN_WORDS,
     batch_size: int = 256,
+    workers: NlpWorkers | None = None,
 ) -> pd.DataFrame:
     """Split turns into sentence segments with offsets into their source's text.
 
@@ -97,6 +106,7 @@ def segment_turns(
     nlp : a spaCy pipeline that sets sentence boundaries (``senter``, ``parser`` or
         ``sentencizer``); see :func:`toolkit.models.load_segmenter`.
     min_words : sentences shorter than this are joined to a neighbour.
+    workers : see :func:`segment_sources`.
 
     Returns
     -------
@@ -114,20 +124,25 @@ def segment_turns(
     >>> segment_turns(turns, nlp)[["start_char", "text"]].values.tolist()
     [[10, 'Yeah. The charter really helped us.'], [46, 'But IT is hopeless.']]
     """
+    if turns.empty:
+        return _frame([])
+    read = read_sentences([turns[s.TEXT].tolist()], nlp, min_words=min_words, batch_size=batch_size, workers=workers)
+    return _turn_rows(turns, read[0])
+
+
+def _turn_rows(turns: pd.DataFrame, sentences: list[list[Sentence]]) -> pd.DataFrame:
     rows: list[dict] = []
     if turns.empty:
         return _frame(rows)
-    texts = turns[s.TEXT].tolist()
     records = turns.to_dict("records")
     seen: dict[tuple[str, str], int] = {}
     prompt_of: dict[object, str | None] = {}
-    for turn, doc in zip(records, pipe_bounded(nlp, texts, batch_size=batch_size)):
+    for turn, spans in zip(records, sentences):
         uid = str(turn[s.SOURCE_UID])
         if turn[s.SPEAKER_ROLE] == s.INTERVIEWER:
             prompt_of[uid] = " ".join(turn[s.TEXT].split())[-MAX_PROMPT_CHARS:]
-        spans = _sentence_spans(doc, min_words)
         base = int(turn[s.START_CHAR])
-        for index, (start, end) in enumerate(spans):
+        for index, (start, end, lemmas) in enumerate(spans):
             text = turn[s.TEXT][start:end]
             occurrence = _occurrence(seen, uid, "", text)
             rows.append(
@@ -142,30 +157,39 @@ def segment_turns(
                     s.TEXT: text,
                     s.SPEAKER_ROLE: turn[s.SPEAKER_ROLE],
                     s.IS_EVIDENCE: turn[s.SPEAKER_ROLE] == s.PARTICIPANT,
-                    s.LEMMAS: content_lemmas(doc, start, end),
+                    s.LEMMAS: lemmas,
                     PROMPT: prompt_of.get(uid) if turn[s.SPEAKER_ROLE] == s.PARTICIPANT else None,
                 }
             )
     return _frame(rows)
 
 
-def segment_answers(answers: pd.DataFrame, nlp, *, min_words: int = MIN_WORDS, batch_size: int = 256) -> pd.DataFrame:
+def segment_answers(answers: pd.DataFrame, nlp, *, min_words: int = MIN_WORDS, batch_size: int = 256,
+                    workers: NlpWorkers | None = None) -> pd.DataFrame:
     """Split free-text survey answers into segments; offsets are into the answer's text.
 
     ``answers`` needs ``text_answer_id``, ``source_id``, ``source_uid``, ``question_key``,
     ``question_text`` and ``text``. A segment's key is anchored by the question and its
     text, not the respondent's row, so adding a row to the survey moves no decision.
     """
+    if answers.empty:
+        return _frame([])
+    read = read_sentences([answers[s.TEXT].tolist()], nlp, min_words=min_words, batch_size=batch_size,
+                          workers=workers)
+    return _answer_rows(answers, read[0])
+
+
+def _answer_rows(answers: pd.DataFrame, sentences: list[list[Sentence]]) -> pd.DataFrame:
     rows: list[dict] = []
     if answers.empty:
         return _frame(rows)
     records = answers.to_dict("records")
     seen: dict[tuple[str, str], int] = {}
-    for answer, doc in zip(records, pipe_bounded(nlp, answers[s.TEXT].tolist(), batch_size=batch_size)):
+    for answer, spans in zip(records, sentences):
         uid = str(answer[s.SOURCE_UID])
         unit = str(answer.get(s.QUESTION_KEY) or "")
         question = answer.get(s.QUESTION_TEXT)
-        for index, (start, end) in enumerate(_sentence_spans(doc, min_words)):
+        for index, (start, end, lemmas) in enumerate(spans):
             text = answer[s.TEXT][start:end]
             occurrence = _occurrence(seen, uid, unit, text)
             rows.append(
@@ -180,7 +204,7 @@ def segment_answers(answers: pd.DataFrame, nlp, *, min_words: int = MIN_WORDS, b
                     s.TEXT: text,
                     s.SPEAKER_ROLE: s.PARTICIPANT,
                     s.IS_EVIDENCE: True,
-                    s.LEMMAS: content_lemmas(doc, start, end),
+                    s.LEMMAS: lemmas,
                     PROMPT: str(question)[:MAX_PROMPT_CHARS] if isinstance(question, str) and question else None,
                 }
             )
@@ -189,6 +213,44 @@ def segment_answers(answers: pd.DataFrame, nlp, *, min_words: int = MIN_WORDS, b
 
 BATCH_CHARS = 50_000
 """Characters of text given to spaCy at once (with at most ``batch_size`` texts): what bounds its memory."""
+
+Sentence = tuple[int, int, str]
+"""A segment as spaCy's pass gives it: start and end offsets into the text, and its content lemmas."""
+
+
+def read_sentences(groups: list[list[str]], nlp, *, min_words: int = MIN_WORDS, batch_size: int = 256,
+                   workers: NlpWorkers | None = None) -> list[list[list[Sentence]]]:
+    """For each text of each group, its segments' ``(start, end, content lemmas)``: one spaCy pass over all
+    the groups (turns and answers), in this process or in worker processes (``workers``).
+
+    Each group is cut into batches as :func:`pipe_bounded` cuts it, and every Doc is read by
+    :func:`_read_segments` wherever it was made, so workers change nothing in the result.
+
+    Examples
+    --------
+    >>> import spacy
+    >>> nlp = spacy.blank("en"); _ = nlp.add_pipe("sentencizer")
+    >>> read_sentences([["Yeah. The charter really helped us."], []], nlp)
+    [[[(0, 35, 'yeah charter helped')]], []]
+    """
+    batches = [batch for texts in groups
+               for batch in cut_batches([(text, None) for text in texts], max_chars=BATCH_CHARS, max_texts=batch_size)]
+    flat = read_texts(batches, partial(_segments_plan, min_words=min_words), language=lambda: nlp, workers=workers,
+                      stage="segmenting (spaCy's sentences and lemmas)")
+    out, at = [], 0
+    for texts in groups:
+        out.append(flat[at:at + len(texts)])
+        at += len(texts)
+    return out
+
+
+def _segments_plan(nlp, *, min_words: int):
+    """Segmenting runs the whole segmenter and keeps each sentence's bounds and lemmas."""
+    return [], partial(_read_segments, min_words=min_words)
+
+
+def _read_segments(doc, _context, *, min_words: int) -> list[Sentence]:
+    return [(start, end, content_lemmas(doc, start, end)) for start, end in _sentence_spans(doc, min_words)]
 
 
 def pipe_bounded(nlp, texts: list[str], *, batch_size: int = 256, max_chars: int = BATCH_CHARS) -> Iterator:
@@ -202,16 +264,8 @@ def pipe_bounded(nlp, texts: list[str], *, batch_size: int = 256, max_chars: int
     >>> [d.text for d in pipe_bounded(spacy.blank("en"), ["a b", "c", "d e f"], max_chars=4)]
     ['a b', 'c', 'd e f']
     """
-    batch: list[str] = []
-    size = 0
-    for text in texts:
-        if batch and (size + len(text) > max_chars or len(batch) >= batch_size):
-            yield from nlp.pipe(batch, batch_size=len(batch))
-            batch, size = [], 0
-        batch.append(text)
-        size += len(text)
-    if batch:
-        yield from nlp.pipe(batch, batch_size=len(batch))
+    for batch in cut_batches([(text, None) for text in texts], max_chars=max_chars, max_texts=batch_size):
+        yield from nlp.pipe([text for text, _ in batch], batch_size=len(batch))
 
 
 def _occurrence(seen: dict, uid: str, unit: str, text: str) -> int:

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from toolkit.nlp_workers import NlpWorkers, cut_batches, read_texts
 from toolkit.pseudonymise.capitalised import CAPITALISED, find_capitalised, find_shouted
 from toolkit.pseudonymise.detectors import Span, find_entities, find_identifiers, find_terms, inside
 from toolkit.pseudonymise.names import Lexicon
@@ -42,11 +44,14 @@ class SpanDetector:
     shields : the study's own organisations and allowed phrases: no name, place or setting is found inside them.
     extend : grows a person span over the name before it (:meth:`~toolkit.pseudonymise.names.NameBook.extend_back`),
         given the text, the span and where spaCy's proper nouns start.
+    workers : how worker processes load the same pipeline as ``language`` and how many may run spaCy's pass
+        (:mod:`toolkit.nlp_workers`); ``None``: it runs in this process. The spans are the same either way.
     """
 
     def __init__(self, rules: IdentifierRules, lexicon: Lexicon, *, language: Callable[[], Language],
                  progress: bool = False, lower_words: Collection[str] = (), inside: Collection[str] = (),
-                 shields: re.Pattern | None = None, extend: Callable[..., Span] | None = None):
+                 shields: re.Pattern | None = None, extend: Callable[..., Span] | None = None,
+                 workers: NlpWorkers | None = None):
         self.rules = rules
         self.lexicon = lexicon
         self.language = language
@@ -55,6 +60,7 @@ class SpanDetector:
         self.inside = inside
         self.shields = shields
         self.extend = extend
+        self.workers = workers
         self.capitalised = bool(rules.heuristics.get("capitalised_words", True))
         self.spans: dict[str, tuple[Span, ...]] = {}
 
@@ -91,27 +97,35 @@ class SpanDetector:
 
     def ner(self, texts: list[str]) -> list[tuple[list[Span], set[int] | None]]:
         """spaCy's entities in each text (long texts in pieces), as spans, and where its proper nouns
-        start (``None`` when the pipeline has no tagger)."""
-        nlp = self.language()
-        keep = _ner_components(nlp)
-        tagger = "tagger" in keep
-        out: list[tuple[list[Span], set[int] | None]] = [([], set() if tagger else None) for _ in texts]
-        if not keep:
-            return out
-        disable = [name for name in nlp.pipe_names if name not in keep]
+        start (``None`` when the pipeline has no tagger).
+
+        The pieces go to ``nlp.pipe`` shortest first, in batches (:func:`length_batches`), in this process or
+        in worker processes (``workers``) that send back only these spans and offsets (:func:`ner_plan`).
+        """
+        out: list[tuple[list[Span], set[int] | None]] = [([], None) for _ in texts]
         limit = int(self.rules.numbers["ner_chunk_chars"])
         chunks = [(chunk, (i, off)) for i, text in enumerate(texts) for off, chunk in _chunks(text, limit)]
         if not chunks:
             return out
-        stream: Iterable = pipe_in_batches(nlp, chunks, disable=disable)
+        batches = length_batches(chunks)
+        plan = partial(ner_plan, rules=self.rules)
+        bar = None
         if self.progress:
             from tqdm.auto import tqdm
 
-            stream = tqdm(stream, total=len(chunks), desc="finding names", unit="chunk")
-        for doc, (i, off) in stream:
-            out[i][0].extend(find_entities(doc, self.rules, offset=off))
-            if tagger:
-                out[i][1].update(off + t.idx for t in doc if t.tag_ in ("NNP", "NNPS"))
+            bar = tqdm(total=len(chunks), desc="finding names", unit="chunk")
+        try:
+            readings = read_texts(batches, plan, language=self.language, workers=self.workers,
+                                  stage="finding names (spaCy's named entities)",
+                                  progress=bar.update if bar is not None else None)
+        finally:
+            if bar is not None:
+                bar.close()
+        for (_, (i, _off)), (entities, proper_nouns) in zip((item for b in batches for item in b), readings):
+            out[i][0].extend(entities)
+            if proper_nouns is not None:
+                found = out[i][1]
+                out[i] = (out[i][0], proper_nouns if found is None else found | proper_nouns)
         return out
 
     def _clean_spans(self, text: str, spans: list[Span]) -> list[Span]:
@@ -194,6 +208,13 @@ took over 1 GB). A longer text goes alone."""
 BATCH_TEXTS = 256
 
 
+def length_batches(items: list[tuple[str, Any]], *, max_chars: int = BATCH_CHARS,
+                   max_texts: int = BATCH_TEXTS) -> list[list[tuple[str, Any]]]:
+    """``(text, context)`` pairs, shortest first, cut into batches of at most ``max_chars`` characters
+    (or ``max_texts`` texts): the batches spaCy is given, in this process or in a worker."""
+    return cut_batches(sorted(items, key=lambda item: len(item[0])), max_chars=max_chars, max_texts=max_texts)
+
+
 def pipe_in_batches(nlp: Language, items: list[tuple[str, Any]], *, disable: Collection[str] = (),
                     max_chars: int = BATCH_CHARS, max_texts: int = BATCH_TEXTS) -> Iterable[tuple[Any, Any]]:
     """``nlp.pipe`` over ``(text, context)`` pairs, shortest first, in batches of at most ``max_chars``
@@ -202,17 +223,23 @@ def pipe_in_batches(nlp: Language, items: list[tuple[str, Any]], *, disable: Col
     spaCy annotates each text on its own (a text's entities and tags do not depend on what else is
     in its batch), so batching changes memory and speed, never the result.
     """
-    ordered = sorted(items, key=lambda item: len(item[0]))
-    batch: list[tuple[str, Any]] = []
-    size = 0
-    for item in ordered:
-        if batch and (size + len(item[0]) > max_chars or len(batch) >= max_texts):
-            yield from nlp.pipe(batch, as_tuples=True, batch_size=len(batch), disable=list(disable))
-            batch, size = [], 0
-        batch.append(item)
-        size += len(item[0])
-    if batch:
+    for batch in length_batches(items, max_chars=max_chars, max_texts=max_texts):
         yield from nlp.pipe(batch, as_tuples=True, batch_size=len(batch), disable=list(disable))
+
+
+def ner_plan(nlp: Language, *, rules: IdentifierRules) -> tuple[list[str], Callable[[Any, Any], Any]]:
+    """What the names pass runs and keeps (:func:`toolkit.nlp_workers.read_texts`): the components left off,
+    and a function giving a piece's entity spans and where its proper nouns start (``None``: no tagger)."""
+    keep = _ner_components(nlp)
+    disable = [name for name in nlp.pipe_names if name not in keep]
+    return disable, partial(_read_entities, rules=rules, entities=bool(keep), tagger="tagger" in keep)
+
+
+def _read_entities(doc: Any, context: tuple[int, int], *, rules: IdentifierRules, entities: bool,
+                   tagger: bool) -> tuple[list[Span], set[int] | None]:
+    _, off = context
+    found = find_entities(doc, rules, offset=off) if entities else []
+    return found, {off + t.idx for t in doc if t.tag_ in ("NNP", "NNPS")} if tagger else None
 
 
 def _shielded(span: Span) -> bool:

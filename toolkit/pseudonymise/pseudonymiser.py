@@ -11,10 +11,12 @@ import inspect
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import ConfigError, NotFittedError
+from toolkit.nlp_workers import NlpWorkers, check_workers
 from toolkit.pseudonymise import apply, keyfile
 from toolkit.pseudonymise.detectors import inside, terms_pattern
 from toolkit.pseudonymise.layers import SpanDetector
@@ -54,6 +56,9 @@ class Pseudonymiser:
     key : an existing :class:`PseudonymKey`: its pseudonyms are kept, new values get the next numbers.
     rules : a rules file to use instead of the packaged ``identifiers.toml``.
     progress : show a progress bar (tqdm) while names are found.
+    workers : worker processes for spaCy's pass over the texts: ``"auto"`` (one per usable CPU, for more
+        than :data:`toolkit.nlp_workers.MIN_CHARS` characters) or a number; 1 (the default) keeps it in this
+        process, as does an injected ``nlp``. The result is the same either way.
 
     Examples
     --------
@@ -82,6 +87,7 @@ class Pseudonymiser:
         key: PseudonymKey | None = None,
         rules: str | Path | None = None,
         progress: bool = False,
+        workers: int | str = 1,
     ):
         self.style = style
         self.known_names = known_names
@@ -95,6 +101,7 @@ class Pseudonymiser:
         self.key = key
         self.rules = rules
         self.progress = progress
+        self.workers = workers
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -156,7 +163,8 @@ class Pseudonymiser:
         self.speaker_ids_ = self.mapping_.speakers
         self.detector_ = SpanDetector(rules, lexicon, language=self._language, progress=self.progress,
                                       lower_words=self.names_.lower_words, inside=self.names_.capitalised_inside,
-                                      shields=self.terms_["shields"], extend=self.names_.extend_back)
+                                      shields=self.terms_["shields"], extend=self.names_.extend_back,
+                                      workers=self._workers())
         self.mapping_.load(self.key)
 
         texts: dict[str, str] = {}
@@ -229,10 +237,20 @@ class Pseudonymiser:
                 "Pseudonymiser: key must be a PseudonymKey (from Pseudonymiser.load_key), "
                 f"found {type(self.key).__name__}."
             )
+        check_workers(self.workers, "Pseudonymiser: workers")
         for name in ("known_names", "allow", "deny", "organisations", "entities"):
             value = getattr(self, name)
             if isinstance(value, str):
                 raise ConfigError(f"Pseudonymiser: {name} must be a list of strings, found a single string.")
+
+    def _workers(self) -> NlpWorkers | None:
+        """How worker processes load the names pipeline (``None``: an injected ``nlp`` stays in this process)."""
+        if self.nlp is not None or self.workers == 1:
+            return None
+        from toolkit.models import load_spacy, needs_torch
+
+        return NlpWorkers(load=partial(load_spacy, self.ner_model), count=self.workers,
+                          without_torch=not needs_torch(self.ner_model))
 
     def _language(self) -> Language:
         if self.nlp is not None:

@@ -126,6 +126,7 @@ def pseudonymise_records(
     names: Iterable[str] = (),
     interviewers: Iterable[str] = (),
     progress: bool = False,
+    workers: int | str = 1,
 ) -> PseudonymisationResult:
     """Pseudonymise every record of a run, consistently with the key. Pure: no file I/O.
 
@@ -139,6 +140,8 @@ def pseudonymise_records(
     nlp : a spaCy ``Language`` to use instead of ``options.ner_model``.
     names : more names known to belong to people (the study's interviewers, manifest names).
     interviewers : names of the study's interviewers (they get interviewer ids ``I01``...).
+    workers : worker processes for spaCy's pass (``[performance] workers``: ``"auto"`` or a number; 1, the
+        default, keeps it in this process). The result is the same either way.
 
     Returns
     -------
@@ -159,7 +162,8 @@ def pseudonymise_records(
     """
     items = [_as_source(r) for r in records]
     known = tuple(dict.fromkeys((*options.known_names, *names, *interviewers)))
-    pseudonymiser = Pseudonymiser.from_options(options, known_names=known, key=key, nlp=nlp, progress=progress)
+    pseudonymiser = Pseudonymiser.from_options(options, known_names=known, key=key, nlp=nlp, progress=progress,
+                                               workers=workers)
     docs: list[Document] = []
     for item in items:
         record = item.record
