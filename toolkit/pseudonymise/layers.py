@@ -215,18 +215,6 @@ def length_batches(items: list[tuple[str, Any]], *, max_chars: int = BATCH_CHARS
     return cut_batches(sorted(items, key=lambda item: len(item[0])), max_chars=max_chars, max_texts=max_texts)
 
 
-def pipe_in_batches(nlp: Language, items: list[tuple[str, Any]], *, disable: Collection[str] = (),
-                    max_chars: int = BATCH_CHARS, max_texts: int = BATCH_TEXTS) -> Iterable[tuple[Any, Any]]:
-    """``nlp.pipe`` over ``(text, context)`` pairs, shortest first, in batches of at most ``max_chars``
-    characters (or ``max_texts`` texts); yields ``(doc, context)`` in that order, one doc alive at a time.
-
-    spaCy annotates each text on its own (a text's entities and tags do not depend on what else is
-    in its batch), so batching changes memory and speed, never the result.
-    """
-    for batch in length_batches(items, max_chars=max_chars, max_texts=max_texts):
-        yield from nlp.pipe(batch, as_tuples=True, batch_size=len(batch), disable=list(disable))
-
-
 def ner_plan(nlp: Language, *, rules: IdentifierRules) -> tuple[list[str], Callable[[Any, Any], Any]]:
     """What the names pass runs and keeps (:func:`toolkit.nlp_workers.read_texts`): the components left off,
     and a function giving a piece's entity spans and where its proper nouns start (``None``: no tagger)."""
