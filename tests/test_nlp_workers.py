@@ -139,3 +139,24 @@ def test_each_worker_uses_one_blas_thread():
     out = read_texts(batches, _blas_plan, language=_blank, workers=NlpWorkers(load=_blank, count=2, min_chars=0))
     assert out and all(threads == [1] for threads in out)
     _no_children_left()
+
+
+@pytest.mark.slow
+def test_workers_do_not_run_the_parents_main_script(tmp_path, monkeypatch):
+    """A spawned process runs the parent's main script first: under Streamlit that is the dashboard's page,
+    and a user's unguarded script would start its run again. Workers start from a bare ``__main__``."""
+    import sys
+    import types
+
+    marker = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit('the main script ran in a worker')\n",
+                      encoding="utf-8")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    batches = cut_batches(_items(), max_chars=200, max_texts=8)
+    out = read_texts(batches, _count_plan, language=_blank, workers=NlpWorkers(load=_blank, count=2, min_chars=0))
+    assert [context for context, _, _ in out] == list(range(40))
+    assert not marker.exists() and sys.modules["__main__"] is main  # put back after the workers started
+    _no_children_left()

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+import sys
+import types
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -198,7 +201,8 @@ def _read_in_workers(batches, plan: Plan, workers: NlpWorkers, processes: int, s
     pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
     clean = False
     try:
-        futures = {pool.submit(_read_share, workers, plan, share): share for share in shares}
+        with _bare_main():  # the workers start while the shares are handed out
+            futures = {pool.submit(_read_share, workers, plan, share): share for share in shares}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -230,8 +234,25 @@ def _read_in_workers(batches, plan: Plan, workers: NlpWorkers, processes: int, s
     return [reading for batch in results for reading in batch]
 
 
-_REMEDY = ("Set workers = 1 under [performance] in study.toml to do this work in one process. If you call the "
-           "toolkit from your own script, run it under 'if __name__ == \"__main__\":' (worker processes import it).")
+_REMEDY = "Set workers = 1 under [performance] in study.toml to do this work in one process."
+
+
+@contextmanager
+def _bare_main() -> Iterator[None]:
+    """While worker processes start, ``__main__`` is an empty module, so they do not run the parent's script.
+
+    A ``spawn``-ed process first runs the parent's main script again (as ``__mp_main__``). The workers need
+    nothing from it (they run this module's functions), and it may do harm there: in a Streamlit process the
+    main module is the dashboard's page, and a script that calls the toolkit outside an
+    ``if __name__ == "__main__":`` guard would start the whole run again in every worker.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 class _WorkerFailed(Exception):
