@@ -66,6 +66,22 @@ def realfiles() -> Path:
     return realfiles_dir()
 
 
+def readable_records(folders, suffixes=(".txt", ".vtt", ".srt", ".docx", ".xlsx")):
+    """``(number, record)`` for every file under ``folders`` with one of ``suffixes`` that the readers accept
+    (a :class:`toolkit.schema.Transcript` or a survey), in path order; refused files are tested elsewhere."""
+    from toolkit.ingest import read_file
+
+    paths = sorted(p for folder in folders for p in folder.rglob("*") if p.is_file())
+    for number, path in enumerate(paths):
+        if path.suffix.lower() not in suffixes:
+            continue
+        try:
+            record = read_file(path)
+        except Exception:  # noqa: BLE001, S112 - files these readers refuse are tested elsewhere
+            continue
+        yield number, record
+
+
 # --------------------------------------------------------------------------- both stores
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
 BOTH_STORES = [SQLITE, pytest.param(POSTGRESQL, marks=pytest.mark.postgres)]

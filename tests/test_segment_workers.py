@@ -7,7 +7,7 @@ from functools import partial
 import pandas as pd
 import pytest
 
-from tests.conftest import REALFILES, SAMPLE_STUDY
+from tests.conftest import REALFILES, SAMPLE_STUDY, readable_records
 from toolkit import schema as s
 from toolkit.models import load_segmenter
 from toolkit.nlp_workers import NlpWorkers
@@ -19,16 +19,8 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 def frames_of(folders) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Turns and free-text answers of every readable file in ``folders``, as the store gives them to the stage."""
-    from toolkit.ingest import read_file
-
     turns, answers = [], []
-    for number, path in enumerate(sorted(p for folder in folders for p in folder.rglob("*") if p.is_file())):
-        if path.suffix.lower() not in (".txt", ".vtt", ".srt", ".docx", ".xlsx"):
-            continue
-        try:
-            record = read_file(path)
-        except Exception:  # noqa: BLE001, S112 - files these readers refuse are tested elsewhere
-            continue
+    for number, record in readable_records(folders):
         if isinstance(record, Transcript):
             frame = record.to_frame()
             frame[s.TURN_ID] = range(len(turns) * 1000, len(turns) * 1000 + len(frame))

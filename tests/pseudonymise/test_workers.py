@@ -6,7 +6,7 @@ from functools import partial
 
 import pytest
 
-from tests.conftest import REALFILES, SAMPLE_STUDY
+from tests.conftest import REALFILES, SAMPLE_STUDY, readable_records
 from toolkit.models import load_spacy
 from toolkit.nlp_workers import NlpWorkers
 from toolkit.pseudonymise.layers import SpanDetector
@@ -19,21 +19,12 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 def texts_of(folders) -> list[str]:
     """The text of every transcript and every free-text survey answer in ``folders`` (never printed)."""
-    from toolkit.ingest import read_file
-
     texts = []
-    for folder in folders:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            if path.suffix.lower() not in (".txt", ".vtt", ".srt", ".docx", ".xlsx"):
-                continue
-            try:
-                record = read_file(path)
-            except Exception:  # noqa: BLE001, S112 - files these readers refuse are tested elsewhere
-                continue
-            if isinstance(record, Transcript):
-                texts.append(record.text)
-            else:
-                texts.extend(t for t in record.texts["text"].tolist() if isinstance(t, str) and t.strip())
+    for _, record in readable_records(folders):
+        if isinstance(record, Transcript):
+            texts.append(record.text)
+        else:
+            texts.extend(t for t in record.texts["text"].tolist() if isinstance(t, str) and t.strip())
     return texts
 
 
