@@ -4,9 +4,9 @@ A :class:`ReviewSession` holds, for one study, the coder refitted on every human
 (:class:`toolkit.review.learner.Learner`: the sentence vectors and spaCy documents are kept in
 memory, so a refit re-trains only the coder's logistic regressions) and its current reading of
 every evidence segment (until the first decision, the stored codings when the last coding run learnt
-from the same decisions: a refit would give them again). The next segment to review is the one the coder is least sure of, or whose
-evidence disagrees, or that the retrained coder now reads differently from its stored coding,
-spread over themes and places (:mod:`toolkit.analysis.ranking`). Decisions are written through the
+from the same decisions: a refit would give them again). The next segment to review is the one the
+coder is least sure of, or whose evidence disagrees, or that the retrained coder now reads differently
+from its stored coding, spread over themes and places (:mod:`toolkit.analysis.ranking`). Decisions are written through the
 write model (:func:`toolkit.review.record_decisions`), then the session refits and re-ranks, within
 seconds on the sample study (``benchmarks/review_loop.py`` measures it).
 
@@ -90,6 +90,7 @@ class ReviewSession:
         self._fitting = threading.Lock()  # the learner's fit and predictions (a warm-up holds it, not the queue's lock)
         self._stamp: tuple | None = None
         self._coded_from: int | None = None  # decisions the stored codings learnt from, while they are the queue's reading
+        self._preparing: threading.Thread | None = None  # the background warm-up (see prepare)
         self.last_update: dict[str, float] = {}
 
     # ------------------------------------------------------------------ state
@@ -161,9 +162,8 @@ class ReviewSession:
         if not background:
             work()
             return None
-        running = getattr(self, "_preparing", None)
-        if running is not None and running.is_alive():
-            return running  # already under way: one warm-up at a time
+        if self._preparing is not None and self._preparing.is_alive():
+            return self._preparing  # already under way: one warm-up at a time
         if hasattr(self.learner, "coder_"):
             return None
         self._preparing = threading.Thread(target=work, name="review-prepare", daemon=True)
@@ -185,7 +185,7 @@ class ReviewSession:
     @property
     def trained_on(self) -> int:
         """How many human codings the coder learnt from at its last refit."""
-        if getattr(self, "_coded_from", None) is not None:
+        if self._coded_from is not None:
             return int(self._coded_from)
         return int(getattr(self.learner, "n_training_", 0))
 
