@@ -130,10 +130,18 @@ def is_researcher() -> bool:
     return getattr(user(), "role", None) == RESEARCHER
 
 
+@st.cache_resource
+def _memo(path: str) -> dict:
+    """What the read and the write model of one study share: frames built from the store, each under the
+    store's stamp (:meth:`toolkit.api.Study._cached`), so the review queue never builds them again."""
+    return {}
+
+
 @st.cache_resource(show_spinner="Opening the study…")
 def _writer(path: str) -> api.Study:
     """The study on a writer's store: what decisions, summaries and edits go through (the write model)."""
-    study = api.open_study(path)
+    opened = api.open_study(path)
+    study = api.Study(opened.config, opened.store, memo=_memo(path))
     study.codebook  # noqa: B018 - read once per process, not on a page's first paint
     return study
 
@@ -151,7 +159,7 @@ def _study(path: str) -> api.Study:
         if busy_reason(exc):
             raise
         return _writer(path)  # no store yet, or a SQLite file its writer brings up to date
-    study = api.Study(config, store)
+    study = api.Study(config, store, memo=_memo(path))
     study.codebook  # noqa: B018
     return study
 
@@ -654,10 +662,14 @@ def export_bytes(path: str, fmt: str, out_name: str) -> bytes:
         return buffer.getvalue()
 
 
-def matrix_csv(rows: str) -> bytes:
-    """The framework matrix as CSV, with the segment keys behind every cell."""
-    _need_researcher()
-    frame = case_matrix(rows).copy()
+def matrix_csv(path: str, rows: str) -> bytes:
+    """The framework matrix by ``rows`` as CSV, with the segment keys behind every cell.
+
+    Meant for ``st.download_button(data=functools.partial(matrix_csv, ...))`` like :func:`export_bytes`:
+    built when the button is pressed (a study has one matrix per row dimension; building them all on
+    the page's first paint took seconds at 25,000 segments), reading no session state.
+    """
+    frame = _study(path).framework_matrix(rows=rows).copy()
     frame[api.SEGMENT_KEYS] = frame[api.SEGMENT_KEYS].map(lambda keys: " ".join(keys))
     frame["references"] = frame["references"].map(lambda refs: " | ".join(refs))
     return frame.to_csv(index=False).encode("utf-8-sig")

@@ -374,3 +374,19 @@ def test_human_work_that_could_not_be_re_attached_is_reported_and_not_counted(fr
     orphans = fresh.orphaned_work()
     assert orphans[["work", s.SEGMENT_KEY, "by"]].values.tolist() == [["decision", "gone", "ana"]]
     assert orphans["anchor_text"].item() == "GPs are scared of the GMC."
+
+
+def test_a_read_and_a_write_model_sharing_a_memo_build_each_frame_once_and_see_each_others_writes(fresh, monkeypatch):
+    from toolkit.store import Store
+
+    memo: dict = {}
+    reader = api.Study(fresh.config, Store(fresh.config.store_url, read_only=True, study=fresh.config.root), memo=memo)
+    writer = api.Study(fresh.config, fresh.store, memo=memo)
+    built = []
+    segments_frame = type(fresh.store).segments_frame
+    monkeypatch.setattr(type(fresh.store), "segments_frame",
+                        lambda self, **kw: built.append(1) or segments_frame(self, **kw))
+    first = reader.segments()
+    assert writer.segments().equals(first) and len(built) == 1  # the writer found it built
+    writer.record_decision("k2", decision="reject", coder="ana")
+    assert reader.segments().set_index(s.SEGMENT_KEY).at["k2", s.STATUS] == api.REJECTED  # the stamp moved

@@ -201,11 +201,13 @@ class Study(StudyWrites, FrameworkAnalysis):
     ['segment_key', 'source_id', 'path']
     """
 
-    def __init__(self, config: StudyConfig, store: Store):
+    def __init__(self, config: StudyConfig, store: Store, *, memo: dict[str, tuple[str, Any]] | None = None):
         self.config = config
         self.store = store
         self._codebook: Codebook | None = None
-        self._memo: dict[str, tuple[str, Any]] = {}
+        # frames built from the store, under the store's stamp when built; ``memo`` shares them with another
+        # Study of the same store (the dashboard's read and write models), so each is built once per process
+        self._memo: dict[str, tuple[str, Any]] = {} if memo is None else memo
 
     # ------------------------------------------------------------------ basics
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import openpyxl
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -72,3 +73,16 @@ def test_a_hand_made_frame_is_cited_like_a_stored_one():
 @pytest.mark.parametrize(("seconds", "shown"), [(754.0, "12:34"), (3725, "1:02:05"), (0, "0:00")])
 def test_timestamps_read_as_a_clock(seconds, shown):
     assert reference({"participant_id": "X1", "source_kind": "transcript", "start_time": seconds}).endswith(shown)
+
+
+def test_records_read_as_to_dict_does_whatever_the_column_types():
+    from toolkit.analysis._frames import records
+
+    frame = pd.DataFrame({
+        "n": [1, 2], "text": ["x", None], "count": pd.array([1, None], dtype="Int64"), "share": [1.5, None],
+        "at": pd.to_datetime(["2024-01-01", None]), "evidence": pd.Series([{"k": 1}, None], dtype=object),
+        "arrow": pd.array(["x", None], dtype="string[pyarrow]"),
+    })
+    assert repr(records(frame)) == repr(frame.to_dict("records"))  # a missing value is None where to_dict says so
+    assert records(frame, ["arrow"]) == [{"arrow": "x"}, {"arrow": None}]
+    assert records(frame.iloc[:, :0]) == [{}, {}]

@@ -349,3 +349,24 @@ def test_remedies_page_sets_another_places_curated_practice_beside_a_barrier(fre
     at.selectbox(key="rem-place").set_value("Fernmouth").run()
     assert not at.exception
     assert "Practices: **Weekly meeting**" in texts(at)
+
+
+def test_a_framework_matrix_download_is_built_when_pressed_not_on_the_page(tiny_study, monkeypatch, as_user):
+    import io
+
+    from toolkit.api import open_study
+
+    monkeypatch.syspath_prepend(str(APP.parent))
+    import loaders
+
+    built = []
+    real = loaders.matrix_csv
+    monkeypatch.setattr(loaders, "matrix_csv", lambda *a: built.append(a) or b"")
+    export = open_page("export", tiny_study, monkeypatch, as_user("ana", "researcher"))
+    labels = [b.label for b in export.get("download_button")]
+    assert any(label.startswith("Framework matrix by place") for label in labels)
+    assert not built  # one matrix per row dimension: none is built for the page's first paint
+    csv = pd.read_csv(io.BytesIO(real(str(tiny_study), "place")), encoding="utf-8-sig")
+    matrix = open_study(tiny_study).framework_matrix(rows="place")
+    assert csv.columns[0] == "place" and len(csv) == len(matrix)
+    assert csv["segment_keys"].fillna("").str.split().map(len).sum() == matrix["segment_keys"].map(len).sum()

@@ -116,6 +116,25 @@ def test_a_decision_made_elsewhere_is_learnt_on_the_next_read(loop_study):
     assert session.trained_on == 1
 
 
+def test_an_unchanged_store_is_known_from_its_change_tokens_without_reading_the_codings(loop_study, monkeypatch):
+    from toolkit.api import open_study
+
+    session = loop_study.review_session()
+    first = session.queue(k=5)
+    read = []
+    table = type(loop_study.store).table
+    monkeypatch.setattr(type(loop_study.store), "table",
+                        lambda self, name, **kw: read.append(name) or table(self, name, **kw))
+    assert session.queue(k=5)[s.SEGMENT_KEY].tolist() == first[s.SEGMENT_KEY].tolist()
+    session.missed(k=5)
+    assert not {s.HUMAN_CODINGS, s.CODINGS} & set(read)  # every page run asks; nothing changed, nothing read
+    # a decision written by another process (another open store) renews the token: the next read learns it
+    open_study(loop_study.config.root).record_decision("c3", decision="add", coder="bo",
+                                                       theme="benefit_to_families", polarity=s.ENABLER)
+    assert session.refresh() is True and session.trained_on == 1
+    assert s.HUMAN_CODINGS in read
+
+
 def test_filters_by_theme_place_source_and_status(loop_study):
     session = loop_study.review_session()
     fern = session.queue(place="Fernmouth", k=0)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from toolkit.errors import ConfigError
@@ -22,6 +23,29 @@ def ensure(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
         if column not in frame.columns:
             frame[column] = None
     return frame
+
+
+def records(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> list[dict]:
+    """``frame.to_dict("records")`` (only ``columns``, when given), built column by column.
+
+    pandas boxes every cell of ``to_dict`` apart, which on Arrow-backed text columns costs about a second
+    for 25,000 rows; ``Series.tolist`` converts a whole column at once. The values are the ones ``to_dict``
+    gives: a missing value of a nullable column is None, as there, never ``pd.NA`` (whose truth is an error).
+
+    >>> records(pd.DataFrame({"a": [1, 2], "b": pd.array(["x", None], dtype="string[pyarrow]")}))
+    [{'a': 1, 'b': 'x'}, {'a': 2, 'b': None}]
+    """
+    names = list(frame.columns if columns is None else columns)
+    if not names:
+        return [{} for _ in range(len(frame))]
+    return [dict(zip(names, row)) for row in zip(*(_python_values(frame[name]) for name in names))]
+
+
+def _python_values(column: pd.Series) -> list:
+    values = column.tolist()
+    if isinstance(column.dtype, np.dtype):
+        return values
+    return [None if v is pd.NA else v for v in values]
 
 
 def values(wanted: Any) -> list:

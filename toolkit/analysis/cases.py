@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit import schema as s
-from toolkit.analysis._frames import empty, none, plain
+from toolkit.analysis._frames import empty, none, plain, records
 from toolkit.analysis.columns import CASE_COLUMNS, PARTICIPANT, ROW_DIMENSIONS, SOURCE_KIND, SURVEY, TRANSCRIPT
 
 __all__ = ["attribute_types", "case_attributes", "case_table", "filter_cases", "row_dimensions", "study_framework",
@@ -180,6 +180,11 @@ def filter_cases(frame: pd.DataFrame, filters: Mapping[str, Any] | None) -> pd.D
     return frame[mask.fillna(False)]
 
 
+_LOCATED_BY = (s.SEGMENT_KEY, s.TEXT, SOURCE_KIND, PARTICIPANT, s.PARTICIPANT_ID, s.RESPONDENT_KEY, s.TEXT_ANSWER_ID,
+               s.START_TIME)
+"""What :func:`toolkit.analysis.matrix.source_location` reads of a segment (reading only these is quick)."""
+
+
 def study_framework(
     codings: pd.DataFrame,
     segments: pd.DataFrame,
@@ -220,7 +225,7 @@ def study_framework(
     else:
         values = _matrix.row_values(with_case_attributes(segments, cases), rows, dimensions=dimensions)
     where = {r[s.SEGMENT_KEY]: _matrix.source_location(r, with_who=rows != PARTICIPANT)
-             for r in segments.to_dict("records")} if not segments.empty else {}
+             for r in records(segments, [c for c in _LOCATED_BY if c in segments.columns])} if not segments.empty else {}
     return _matrix.framework_matrix(coded, rows=rows, values=values, themes=list(theme_names or {}),
                                     theme_names=theme_names, summaries=summaries, total=total, dimensions=dimensions,
                                     parents=parents, references=where, roll_up=roll_up)

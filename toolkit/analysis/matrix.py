@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from toolkit import schema as s
-from toolkit.analysis._frames import check_option, empty, label, theme_order
+from toolkit.analysis._frames import check_option, empty, label, records, theme_order
 from toolkit.analysis.columns import (
     COOCCURRENCE_UNITS,
     COUNT_BY,
@@ -356,7 +356,7 @@ def matrix_cells(matrix: pd.DataFrame, value: str = "cell") -> pd.DataFrame:
     rows = matrix.columns[0]
     frame = matrix.copy()
     if value == "cell":
-        frame["_v"] = [cell_text(r) for r in frame.to_dict("records")]
+        frame["_v"] = [cell_text(r) for r in records(frame)]
     else:
         check_option(value, [*MATRIX_COUNTS, s.SUMMARY, "cell"], "A matrix cell shows")
         frame["_v"] = frame[value]

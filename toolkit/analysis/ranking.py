@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import schema as s
+from toolkit.analysis._frames import records
 
 __all__ = [
     "PREDICTION_COLUMNS",
@@ -206,7 +207,7 @@ def priority(live: pd.DataFrame, stored: pd.DataFrame | None = None, *,
     frame[PRIORITY] = (w["theme"] * frame["u_theme"] + w["polarity"] * frame["u_polarity"]
                        + w["runner_up"] * frame["runner_up"] + w["cue_conflict"] * frame[CUE_CONFLICT].astype(float)
                        + w["pattern_conflict"] * frame[PATTERN_CONFLICT].astype(float) + w["changed"] * frame[CHANGED])
-    frame[REASONS] = [_reasons(row, names) for row in frame.to_dict("records")]
+    frame[REASONS] = [_reasons(row, names) for row in records(frame)]
     return frame
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit import schema as s
-from toolkit.analysis._frames import none, plain
+from toolkit.analysis._frames import none, plain, records
 from toolkit.analysis.columns import PARTICIPANT, REFERENCE, SOURCE_KIND, SURVEY, TRANSCRIPT
 
 __all__ = ["clock", "is_survey", "reference", "who", "with_references", "with_who"]
@@ -96,7 +96,7 @@ def with_who(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     n = len(frame)
     if SOURCE_KIND not in frame.columns or frame[SOURCE_KIND].isna().any():
-        inferred = pd.Series([SURVEY if is_survey(r) else TRANSCRIPT for r in frame.to_dict("records")],
+        inferred = pd.Series([SURVEY if is_survey(r) else TRANSCRIPT for r in records(frame)],
                              index=frame.index, dtype=object)
         current = frame[SOURCE_KIND] if SOURCE_KIND in frame.columns else pd.Series([None] * n, index=frame.index)
         frame[SOURCE_KIND] = current.astype(object).where(current.notna(), inferred)
@@ -121,5 +121,5 @@ def with_references(frame: pd.DataFrame) -> pd.DataFrame:
     'BK01, Brackenford, Local authority (Programme lead), interview 0:15'
     """
     frame = with_who(frame)
-    frame[REFERENCE] = [reference(row) for row in frame.to_dict("records")] if len(frame) else pd.Series(dtype=object)
+    frame[REFERENCE] = [reference(row) for row in records(frame)] if len(frame) else pd.Series(dtype=object)
     return frame
