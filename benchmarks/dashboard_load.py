@@ -18,6 +18,9 @@ STUDY a temporary folder is used.
 Measured:
 * AppTest (``streamlit.testing.v1``, no browser): each page's first run after clearing the caches
   (cold) and a second run (warm), and the rerun after a filter change on Quotes.
+* A real headless Chromium, pages chosen from the **sidebar in one browser session**, as a researcher moves
+  through the dashboard (Streamlit reruns the page; the app's scripts are loaded already): on a new server,
+  every page's first visit ("cold": its own loaders run) and its next ("warm").
 * A real headless Chromium (``/usr/bin/chromium``, skipped when absent), each page in a new browser
   session (no HTTP cache): **first paint**, from navigation until the script run has finished and every
   chart and table in view is drawn, on the page's first visit ("cold": the server's shared caches were
@@ -30,6 +33,7 @@ Figures are seconds, printed as a table; other work on the machine inflates them
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import random
@@ -232,11 +236,9 @@ def _expect_rerun(page) -> None:
     }""")
 
 
-def browser_figures(study: Path, pages: set[str] | None = None) -> dict[str, dict[str, float]] | str:
-    if not CHROMIUM.exists():
-        return f"no Chromium at {CHROMIUM} (scripts/setup-browser.sh installs it)"
-    from playwright.sync_api import sync_playwright
-
+@contextlib.contextmanager
+def _server(study: Path):
+    """A dashboard server on a free port for ``study``: yields (its URL, seconds it took to answer), then stops it."""
     from toolkit.serve import dashboard_command
 
     port = _free_port()
@@ -244,7 +246,6 @@ def browser_figures(study: Path, pages: set[str] | None = None) -> dict[str, dic
     env = {k: v for k, v in os.environ.items() if k != "TOOLKIT_AUTH"}
     log = tempfile.NamedTemporaryFile(prefix="dashboard-bench-", suffix=".log", delete=False)
     server = subprocess.Popen(dashboard_command(study, port=port), env=env, stdout=log, stderr=subprocess.STDOUT)
-    figures: dict[str, dict[str, float]] = {}
     try:
         start = time.perf_counter()
         while True:
@@ -253,23 +254,41 @@ def browser_figures(study: Path, pages: set[str] | None = None) -> dict[str, dic
                     break
             except OSError:
                 if server.poll() is not None or time.perf_counter() - start > 120:
-                    return f"the server did not start; see {log.name}"
+                    raise RuntimeError(f"the server did not start; see {log.name}") from None
                 time.sleep(0.2)
-        figures["(server start)"] = {"cold": time.perf_counter() - start}
-        with sync_playwright() as pw:
+        yield url, time.perf_counter() - start
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _nav_links(page) -> list[tuple[str, str]]:
+    """(href, title) of every page in the sidebar."""
+    return [(a.get_attribute("href"), a.evaluate(
+        """e => { const c = e.cloneNode(true);
+                  c.querySelectorAll('[data-testid="stIconMaterial"]').forEach(i => i.remove());
+                  return c.textContent.trim(); }"""))
+        for a in page.locator('[data-testid="stSidebarNavLink"]').all()]
+
+
+def browser_figures(study: Path, pages: set[str] | None = None) -> dict[str, dict[str, float]] | str:
+    """Each page opened in a new browser session (a new tab with no HTTP cache: the app's scripts load again)."""
+    if not CHROMIUM.exists():
+        return f"no Chromium at {CHROMIUM} (scripts/setup-browser.sh installs it)"
+    from playwright.sync_api import sync_playwright
+
+    figures: dict[str, dict[str, float]] = {}
+    try:
+        with _server(study) as (url, started), sync_playwright() as pw:
+            figures["(server start)"] = {"cold": started}
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             first = browser.new_page(viewport={"width": 1400, "height": 900})
             start = time.perf_counter()
             first.goto(url + "/", wait_until="commit")
             _wait_rendered(first)
             figures["(first visit)"] = {"cold": time.perf_counter() - start}  # fills the server's caches
-            links = [(a.get_attribute("href"), a.evaluate(
-                """e => { const c = e.cloneNode(true);
-                          c.querySelectorAll('[data-testid="stIconMaterial"]').forEach(i => i.remove());
-                          return c.textContent.trim(); }"""))
-                for a in first.locator('[data-testid="stSidebarNavLink"]').all()]
+            links = [(href, title) for href, title in _nav_links(first) if not pages or title in pages]
             first.close()
-            links = [(href, title) for href, title in links if not pages or title in pages]
             for visit in ("cold", "warm"):  # "cold" here: this page's first visit, shared caches already filled
                 for href, title in links:
                     context = browser.new_context(viewport={"width": 1400, "height": 900})
@@ -285,9 +304,43 @@ def browser_figures(study: Path, pages: set[str] | None = None) -> dict[str, dic
                             figures[title]["error"] = f"filter: {type(exc).__name__}"
                     context.close()
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    except RuntimeError as exc:
+        return str(exc)
+    return figures
+
+
+def switch_figures(study: Path, pages: set[str] | None = None) -> dict[str, dict[str, float]] | str:
+    """Pages chosen from the sidebar in one browser session, as a researcher moves through the dashboard.
+
+    On a new server: the home page, then every page in turn ("cold": its first visit on this server, so
+    its own loaders run), then every page again ("warm"). Each figure runs from the click until the page
+    has run and everything in view is drawn.
+    """
+    if not CHROMIUM.exists():
+        return f"no Chromium at {CHROMIUM} (scripts/setup-browser.sh installs it)"
+    from playwright.sync_api import sync_playwright
+
+    figures: dict[str, dict[str, float]] = {}
+    try:
+        with _server(study) as (url, _), sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            start = time.perf_counter()
+            page.goto(url + "/", wait_until="commit")
+            _wait_rendered(page)
+            figures["(first visit)"] = {"cold": time.perf_counter() - start}
+            titles = [title for _, title in _nav_links(page) if not pages or title in pages]
+            for visit in ("cold", "warm"):
+                for title in titles:
+                    link = page.locator('[data-testid="stSidebarNavLink"]', has_text=title).first
+                    _expect_rerun(page)
+                    start = time.perf_counter()
+                    link.click()
+                    _wait_rendered(page)
+                    figures.setdefault(title, {})[visit] = time.perf_counter() - start
+            browser.close()
+    except RuntimeError as exc:
+        return str(exc)
     return figures
 
 
@@ -355,10 +408,15 @@ def main(argv: list[str] | None = None) -> int:
         print()
     if args.no_browser:
         return 0
+    chosen = set(args.pages.split(",")) if args.pages else None
+    print(table("Chromium, pages chosen from the sidebar in one browser session (seconds from the click until the"
+                " page has run and every chart and table in view is drawn; cold = the page's first visit on a new"
+                " server, warm = the next)", switch_figures(study, chosen)))
+    print()
     print(table("Chromium (seconds from navigation until the script run has finished and every chart and table in view"
                 " is drawn, each page in a new browser session; (first visit) = the home page on a new server, cold"
                 " caches; then every page twice (cold = its first visit), with the server's caches filled)",
-                browser_figures(study, set(args.pages.split(",")) if args.pages else None)))
+                browser_figures(study, chosen)))
     print("filter change, on the second visit: " + "; ".join(
         f"{page}: {label} ({kind}, option {option + 1})" for page, (kind, label, option) in FILTERS.items()))
     return 0
