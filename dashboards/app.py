@@ -61,7 +61,8 @@ with st.sidebar:
         st.caption(f"Signed in as **{person.name}** ({person.role})")
     st.caption(f"Study folder: `{loaders.study_path()}`")
 try:
-    page.run()
+    with loaders.ACTIVITY.drawing():  # background work (the review coder's warm-up) gives way meanwhile
+        page.run()
 except Exception as exc:  # a store that stays busy is a message with "Try again", never a traceback
     if not loaders.show_if_busy(exc):
         raise

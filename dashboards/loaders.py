@@ -22,11 +22,14 @@ again (:func:`show_if_busy`, called by ``app.py`` around every page).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import os
 import sys
 import tempfile
+import threading
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -689,11 +692,53 @@ def _review_session(path: str):
     return session
 
 
+PAUSE_AT_MOST = 3.0
+"""Seconds background work waits for the pages being drawn before it takes a step anyway."""
+
+
+class PageActivity:
+    """How many page runs this server is drawing now, so that background work can give way to them.
+
+    Two cores and one GIL: a warm-up thread that runs while a page draws makes the page slower for
+    everyone. ``app.py`` wraps each page run in :meth:`drawing`; background work calls
+    :meth:`wait_until_idle` between its steps.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._drawing = 0
+
+    @contextlib.contextmanager
+    def drawing(self):
+        with self._changed:
+            self._drawing += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._drawing -= 1
+                self._changed.notify_all()
+
+    def wait_until_idle(self, longest: float = PAUSE_AT_MOST) -> bool:
+        """Block while a page is being drawn, at most ``longest`` seconds (background work is never starved);
+        True when no page is drawing."""
+        deadline = time.monotonic() + longest
+        with self._changed:
+            while self._drawing and (left := deadline - time.monotonic()) > 0:
+                self._changed.wait(left)
+            return not self._drawing
+
+
+ACTIVITY = PageActivity()
+"""This server's page runs (one per process: Streamlit imports this module once)."""
+
+
 def prepare_review_coder() -> None:
     """Fit the review coder in the background (once), so the first decision re-ranks in seconds. Called at the
-    end of the Review page: the warm-up then never competes with drawing the page's first view."""
+    end of the Review page: the warm-up then never competes with drawing the page's first view, and it
+    gives way, step by step, to every page drawn while it works (:class:`PageActivity`)."""
     if is_researcher():
-        review_session().prepare()
+        review_session().prepare(pause=ACTIVITY.wait_until_idle)
 
 
 def review_session():

@@ -370,3 +370,39 @@ def test_a_framework_matrix_download_is_built_when_pressed_not_on_the_page(tiny_
     matrix = open_study(tiny_study).framework_matrix(rows="place")
     assert csv.columns[0] == "place" and len(csv) == len(matrix)
     assert csv["segment_keys"].fillna("").str.split().map(len).sum() == matrix["segment_keys"].map(len).sum()
+
+
+def test_background_work_waits_while_a_page_is_drawn_but_never_for_ever(monkeypatch):
+    import threading
+
+    monkeypatch.syspath_prepend(str(APP.parent))
+    from loaders import PageActivity
+
+    pages = PageActivity()
+    assert pages.wait_until_idle(longest=0.0) is True  # nothing drawn: no wait
+    inside, leave = threading.Event(), threading.Event()
+
+    def draw():
+        with pages.drawing():
+            inside.set()
+            leave.wait(30)
+
+    page = threading.Thread(target=draw)
+    page.start()
+    assert inside.wait(30)
+    assert pages.wait_until_idle(longest=0.05) is False  # still drawing: gives up after its longest wait
+    threading.Timer(0.1, leave.set).start()
+    assert pages.wait_until_idle(longest=30) is True  # woken when the page is drawn
+    page.join(30)
+
+
+def test_every_page_run_is_counted_while_it_draws(tiny_study, monkeypatch, as_user):
+    monkeypatch.syspath_prepend(str(APP.parent))
+    import loaders
+
+    seen = []
+    real = loaders.theme_names
+    monkeypatch.setattr(loaders, "theme_names", lambda: seen.append(loaders.ACTIVITY._drawing) or real())
+    at = open_page("themes", tiny_study, monkeypatch, as_user("ana", "researcher"))
+    assert not at.exception and seen and all(n == 1 for n in seen)
+    assert loaders.ACTIVITY._drawing == 0

@@ -305,3 +305,34 @@ def test_preparing_the_coder_ahead_of_the_first_decision_leaves_the_queue_readab
     assert after[s.SEGMENT_KEY].tolist() == before[s.SEGMENT_KEY].tolist()  # a warm-up changes nothing shown
     assert session.decide(["a1"], "accept", coder="ana").trained_on == 1
     session.prepare(background=False)  # already fitted: nothing to do, no error
+
+
+def test_the_warm_up_gives_way_between_steps_and_holds_no_lock_while_it_waits(loop_study, monkeypatch):
+    import threading
+
+    from toolkit.review import queue as queue_module
+    from toolkit.review.learner import coder_units
+
+    monkeypatch.setattr(queue_module, "PREPARE_STEP", 3)  # the hand-built study has a few segments: several steps
+    _coded_with_the_decisions_so_far(loop_study)
+    session = loop_study.review_session()
+    before = session.queue(k=0)
+    paused, release, waiting = [], threading.Event(), threading.Event()
+
+    def pause():
+        paused.append(session._fitting.locked())
+        if len(paused) == 2:  # after the fit, before the first reading: a page is being drawn
+            waiting.set()
+            release.wait(30)
+
+    thread = session.prepare(pause=pause)
+    assert waiting.wait(30)
+    # while the warm-up waits, nothing is locked: a decision refits at once and the queue is read
+    assert session.decide(["a1"], "accept", coder="ana").trained_on == 1
+    decided = session.queue(k=0)[s.SEGMENT_KEY].tolist()
+    assert "a1" not in decided and len(decided) == len(before) - 1
+    release.set()
+    thread.join(60)
+    units = len(coder_units(loop_study.store))
+    assert len(paused) == 1 + -(-units // 3) and not any(paused)  # before the fit and each step; never locked
+    assert session.queue(k=0)[s.SEGMENT_KEY].tolist() == decided  # the warm-up changed nothing shown

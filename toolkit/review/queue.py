@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +48,8 @@ __all__ = ["QUEUE_COLUMNS", "DecisionResult", "ReviewSession"]
 SUGGESTED_THEME, SUGGESTED_POLARITY = "suggested_theme", "suggested_polarity"
 RECENT = 20
 """Decisions whose segments count as 'just reviewed' when the queue is spread out."""
+PREPARE_STEP = 2_000
+"""Segments read per step of :meth:`ReviewSession.prepare` (about a second of work at a time)."""
 QUEUE_COLUMNS = [s.SEGMENT_KEY, "reference", s.PLACE, s.PATH, "participant", "source_kind", s.TURN_ID, s.THEME, s.POLARITY,
                  s.CONFIDENCE, s.STATUS, REVIEW_STATUS, "reviewed_by", SUGGESTED_THEME, SUGGESTED_POLARITY,
                  ranking.THEME_CONFIDENCE, ranking.POLARITY_CONFIDENCE, ranking.PRIORITY, ranking.REASONS, s.TEXT]
@@ -148,29 +150,36 @@ class ReviewSession:
             self._read_at = tokens
             return True
 
-    def prepare(self, *, background: bool = True) -> threading.Thread | None:
+    def prepare(self, *, background: bool = True, pause: Callable[[], object] | None = None) -> threading.Thread | None:
         """Fit the coder and read every segment ahead of the first decision, so that decision re-ranks in seconds.
 
         A session that starts from the stored codings (see :meth:`refresh`) has fitted nothing; its first
         decision would pay the spaCy load, the fit and a reading of every segment (about 20 s at 25,000
-        segments). This does that work now, in a daemon thread by default. It holds the learner's lock,
-        not the queue's: the queue can be read meanwhile, and a decision made meanwhile waits for it and
-        then refits from warm caches. Nothing it computes changes what the queue shows. Returns the thread
-        (the one already under way, if any; None when the coder is fitted already).
+        segments). This does that work now, in a daemon thread by default, in steps: the fit, then the
+        segments :data:`PREPARE_STEP` at a time. ``pause`` is called before each step and may block, for
+        instance while the dashboard draws a page, so that the warm-up gives way to what a person is
+        waiting for. Each step holds the learner's lock, never the queue's, and none is held across a
+        pause: the queue can be read meanwhile, and a decision made meanwhile refits at once. Nothing
+        it computes changes what the queue shows. Returns the thread (the one already under way, if
+        any; None when the coder is fitted already).
         """
         def work() -> None:
             from toolkit.review.learner import coder_units, training_from_decisions
 
+            wait = pause or (lambda: None)
             try:
+                started = time.perf_counter()
+                wait()
                 with self._fitting:
                     if hasattr(self.learner, "coder_"):
                         return
-                    started = time.perf_counter()
                     self.learner.fit(training_from_decisions(self.study.store.table(s.HUMAN_CODINGS)))
-                    units = coder_units(self.study.store)
-                    if len(units):
-                        self.learner.predict(units)
-                    self.last_update["prepare_seconds"] = time.perf_counter() - started
+                units = coder_units(self.study.store)
+                for first in range(0, len(units), PREPARE_STEP):
+                    wait()
+                    with self._fitting:  # the coder's caches are per text: reading in steps fills them the same
+                        self.learner.predict(units.iloc[first:first + PREPARE_STEP])
+                self.last_update["prepare_seconds"] = time.perf_counter() - started
             except Exception as exc:  # noqa: BLE001 - only a warm-up: the first decision does the work itself
                 log.warning("preparing the review coder ahead of the first decision failed (%s); the first "
                             "decision will fit it", type(exc).__name__)
