@@ -110,6 +110,10 @@ def polarity_bars(counts: pd.DataFrame, by: str = s.PLACE, value: str = "segment
 
 
 # --------------------------------------------------------------------------- heat maps
+HEAT_MAP_AT_ONCE = 60
+"""Columns up to which a page draws a framework heat map with the page; more are drawn when the reader asks."""
+
+
 def _heat(records: list[dict], x: dict, y: dict, *, value: str, text: str, legend: str, tooltip: list[dict],
           height: int, zmax: float, zmin: float | None = None, columns: int = 0) -> dict:
     """A heat map layer: coloured cells, their numbers written in them unless there are too many columns to read

@@ -406,3 +406,20 @@ def test_every_page_run_is_counted_while_it_draws(tiny_study, monkeypatch, as_us
     at = open_page("themes", tiny_study, monkeypatch, as_user("ana", "researcher"))
     assert not at.exception and seen and all(n == 1 for n in seen)
     assert loaders.ACTIVITY._drawing == 0
+
+
+def test_a_heat_map_of_many_columns_is_drawn_when_asked_for(tiny_study, monkeypatch, as_user):
+    monkeypatch.syspath_prepend(str(APP.parent))
+    import charts
+
+    def heat_maps(at) -> int:
+        return sum(1 for c in at.get("vega_lite_chart") if "per theme and" in c.proto.spec)
+
+    at = open_page("themes", tiny_study, monkeypatch, as_user())
+    at.radio(key="themes-rows").set_value("participant").run()
+    assert heat_maps(at) == 1  # a few cases: drawn with the page
+    monkeypatch.setattr(charts, "HEAT_MAP_AT_ONCE", 2)
+    at.run()
+    assert heat_maps(at) == 0 and not at.exception
+    at.toggle(key="themes-heat-all-participant").set_value(True).run()
+    assert heat_maps(at) == 1
