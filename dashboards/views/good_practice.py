@@ -21,6 +21,7 @@ STATUS_WORDS = {"candidate": "candidate", "reviewed": "reviewed", "confirmed": "
                 "not_a_practice": "not a practice"}
 SCREEN_WORDS = {"hypothetical": "a hypothetical", "barrier": "a barrier", "aside": "an aside",
                 "taken out": "taken out by a researcher"}
+PAGE = 10  # quote cards a page here (the other pages show 25): two lists of them share this page
 
 st.title("Good practice")
 segments = need_segments("the good-practice library")
@@ -74,7 +75,8 @@ if options:
         st.caption("Proposed by the machine: not yet reviewed by a researcher.")
     keys = list(row[cols.PASSAGES])
     st.markdown(f"**Linked passages** ({len(keys)}, from {row[api.PARTICIPANTS]} people)")
-    for key in paginate(pd.DataFrame({s.SEGMENT_KEY: keys}), key=f"pr-{chosen}", noun="passages")[s.SEGMENT_KEY]:
+    for key in paginate(pd.DataFrame({s.SEGMENT_KEY: keys}), key=f"pr-{chosen}", noun="passages",
+                        page_size=PAGE)[s.SEGMENT_KEY]:
         if key in by_key.index:
             quote_card({**by_key.loc[key].to_dict(), s.SEGMENT_KEY: key}, key=f"pr-{chosen}-{key}", show_context=False)
     if researcher:
@@ -136,7 +138,7 @@ else:
     order = {theme: i for i, theme in enumerate(loaders.theme_names())}
     shown = shown.assign(_order=shown[s.THEME].map(order).fillna(len(order))).sort_values(
         ["_order", s.PLACE], kind="stable")
-    page = paginate(shown, key="gp", noun="passages")
+    page = paginate(shown, key="gp", noun="passages", page_size=PAGE)
     missing = int((~page[s.SEGMENT_KEY].isin(by_key.index)).sum())
     if missing:
         st.caption(f"{missing} passage(s) on this page are no longer in the study (it was segmented again); "
