@@ -100,7 +100,16 @@ else:
     # above to see them side by side).
     st.caption(f"{len(groups)} themes: open one below, or choose up to {FEW_THEMES} themes above to see them side "
                "by side.")
-    st.dataframe(overview(mine, practices), hide_index=True, width="stretch")
+    st.dataframe(overview(mine, practices), hide_index=True, width="stretch", column_config={
+        "Theme": st.column_config.TextColumn(width=260),
+        "People with the barrier": st.column_config.NumberColumn("people", width=60,
+                                                                 help="People with the barrier in this place"),
+        "Enablers elsewhere (people)": st.column_config.TextColumn(width=220),
+        "Practices elsewhere": st.column_config.TextColumn(width=260, help="Curated practices of the other places"),
+        "Proposed, not yet reviewed": st.column_config.NumberColumn("proposed", width=70,
+                                                                    help="Practices the machine proposes elsewhere, "
+                                                                         "not yet reviewed"),
+    })
     names = {theme: group.iloc[0][cols.THEME_NAME] for theme, group in groups.items()}
     opened = st.selectbox("Open a theme", list(groups), key=f"rem-open-{place}", format_func=names.get)
     theme_detail(opened, groups[opened], place, practices)

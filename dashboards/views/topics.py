@@ -25,7 +25,7 @@ def candidate_detail(row: dict) -> None:
     facts = []
     if row[columns.DISTINCTIVE_PLACES]:
         facts.append(f"**Over-represented in:** {plain(', '.join(row[columns.DISTINCTIVE_PLACES]))}")
-    facts.append(f"**Keyphrases:** {plain(', '.join(map(str, row[s.KEYWORDS][:8])))}")
+    facts.append(f"**Keyphrases:** {plain(', '.join(map(str, row[s.KEYWORDS][:8]))) or '-'}")
     quotes = loaders.segments_by_keys(list(row[s.REPRESENTATIVE])) if len(row[s.REPRESENTATIVE]) else pd.DataFrame()
     text_of = dict(zip(quotes[s.SEGMENT_KEY], quotes[s.TEXT])) if not quotes.empty else {}
     passages = [f"\u201c{plain(text_of[key])}\u201d" for key in row[s.REPRESENTATIVE] if key in text_of]
