@@ -52,7 +52,7 @@ def theme_detail(theme: str, group: pd.DataFrame, place: str, practices: pd.Data
                            key=f"rem-e-{theme}-{row[cols.OTHER_PLACE]}")
 
 
-def overview(mine: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFrame:
+def theme_table(mine: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFrame:
     """One row a theme: the people with the barrier here, the people reporting enablers elsewhere, the practices."""
     rows = []
     for _, group in mine.groupby(s.THEME, sort=False):
@@ -60,9 +60,9 @@ def overview(mine: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFrame:
         others = group[group[cols.OTHER_PLACE].fillna("").astype(bool)]
         curated, proposed = [], []
         for row in others.to_dict("records"):
-            mine_curated, mine_proposed = split_practices(row["practices"], row["practice_ids"], practices)
-            curated += mine_curated
-            proposed += mine_proposed
+            theirs, machine = split_practices(row["practices"], row["practice_ids"], practices)
+            curated += theirs
+            proposed += machine
         rows.append({
             "Theme": first[cols.THEME_NAME], "People with the barrier": int(first["barrier_people"]),
             "Enablers elsewhere (people)": " · ".join(f"{p} {n}" for p, n in zip(others[cols.OTHER_PLACE],
@@ -100,7 +100,7 @@ else:
     # above to see them side by side).
     st.caption(f"{len(groups)} themes: open one below, or choose up to {FEW_THEMES} themes above to see them side "
                "by side.")
-    st.dataframe(overview(mine, practices), hide_index=True, width="stretch", column_config={
+    st.dataframe(theme_table(mine, practices), hide_index=True, width="stretch", column_config={
         "Theme": st.column_config.TextColumn(width=260),
         "People with the barrier": st.column_config.NumberColumn("people", width=60,
                                                                  help="People with the barrier in this place"),
