@@ -60,36 +60,44 @@ def need_segments(what: str = "this page") -> pd.DataFrame:
     return frame
 
 
+def coding_line(row: dict) -> str:
+    """The coding of a quote in one line: theme, polarity, status, who decided last, topic (markdown)."""
+    bits = []
+    if row.get(api.THEME_NAME) and not pd.isna(row.get(api.THEME_NAME)):
+        bits.append(f"**{plain(row[api.THEME_NAME])}**")
+    polarity = row.get(s.POLARITY)
+    if isinstance(polarity, str):
+        bits.append(POLARITY_MARK.get(polarity, plain(polarity)))
+    bits.append(f"status: {plain(row.get(s.STATUS))}")
+    if isinstance(row.get(api.REVIEWED_BY), str):
+        bits.append(f"last decision by {plain(row[api.REVIEWED_BY])}")
+    if row.get(s.TOPIC_LABEL) and isinstance(row.get(s.TOPIC_LABEL), str):
+        bits.append(f"topic: {plain(row[s.TOPIC_LABEL])}")
+    return " · ".join(bits)
+
+
 def quote_card(row: dict, *, key: str, show_context: bool = True) -> None:
-    """One quote: its text, coding, a copyable reference, and on demand the turns around it."""
+    """One quote: its text, coding, a copyable reference, and on demand the turns around it.
+
+    The text and its coding line are one markdown element (the line small and grey, as a caption), so a
+    card is a bordered box of three elements: a page of 25 cards draws 100 elements, not 125.
+    """
     with st.container(border=True):
-        quote_text(row[s.TEXT])
-        bits = []
-        if row.get(api.THEME_NAME) and not pd.isna(row.get(api.THEME_NAME)):
-            bits.append(f"**{row[api.THEME_NAME]}**")
-        polarity = row.get(s.POLARITY)
-        if isinstance(polarity, str):
-            bits.append(POLARITY_MARK.get(polarity, polarity))
-        bits.append(f"status: {row.get(s.STATUS)}")
-        if isinstance(row.get(api.REVIEWED_BY), str):
-            bits.append(f"last decision by {row[api.REVIEWED_BY]}")
-        if row.get(s.TOPIC_LABEL) and isinstance(row.get(s.TOPIC_LABEL), str):
-            bits.append(f"topic: {row[s.TOPIC_LABEL]}")
-        st.caption(" · ".join(bits))
+        st.markdown(f"\u201c{plain(row[s.TEXT])}\u201d  \n:gray[:small[{coding_line(row)}]]")
         reference_box(row[api.REFERENCE])
         if show_context and is_transcript(row) and st.toggle("Show the turns around it", key=f"ctx-{key}"):
             context_table(row[s.SEGMENT_KEY])
 
 
 def context_table(segment_key: str, window: int = 2) -> None:
-    ctx = loaders.context(segment_key, window)
-    for turn in ctx.to_dict("records"):
+    """The turns around a segment, the segment's own turn highlighted (one markdown element)."""
+    lines = []
+    for turn in loaders.context(segment_key, window).to_dict("records"):
         who = turn.get(s.SPEAKER) if isinstance(turn.get(s.SPEAKER), str) else turn.get(s.SPEAKER_ROLE)
         text = f"**{plain(who)}:** {plain(turn[s.TEXT])}"
-        if turn[api.IS_SEGMENT]:
-            st.markdown(f":blue-background[{text}]")
-        else:
-            st.markdown(text)
+        lines.append(f":blue-background[{text}]" if turn[api.IS_SEGMENT] else text)
+    if lines:
+        st.markdown("\n\n".join(lines))
 
 
 def paginate(frame: pd.DataFrame, *, key: str, page_size: int = loaders.PAGE_SIZE,

@@ -15,6 +15,50 @@ from toolkit import schema as s
 from toolkit.analysis import topics as columns
 from toolkit.topics.stability import stability_label
 
+FEW_CANDIDATES = 3  # up to this many, each candidate is shown whole; beyond, a table and one candidate at a time
+
+
+def candidate_detail(row: dict) -> None:
+    """Why a topic is a candidate, its evidence and (for researchers) the form that adds it to the codebook."""
+    reasons = "\n".join(f"- {plain(reason)}" for reason in row[columns.REASONS])
+    st.markdown("**Why it is a candidate** (relative to this study)" + (f"\n{reasons}" if reasons else ""))
+    facts = []
+    if row[columns.DISTINCTIVE_PLACES]:
+        facts.append(f"**Over-represented in:** {plain(', '.join(row[columns.DISTINCTIVE_PLACES]))}")
+    facts.append(f"**Keyphrases:** {plain(', '.join(map(str, row[s.KEYWORDS][:8]))) or '-'}")
+    quotes = loaders.segments_by_keys(list(row[s.REPRESENTATIVE])) if len(row[s.REPRESENTATIVE]) else pd.DataFrame()
+    text_of = dict(zip(quotes[s.SEGMENT_KEY], quotes[s.TEXT])) if not quotes.empty else {}
+    passages = [f"\u201c{plain(text_of[key])}\u201d" for key in row[s.REPRESENTATIVE] if key in text_of]
+    st.markdown("\n\n".join([*facts, "**Representative passages**", *passages]))
+    if loaders.is_researcher():
+        with st.form(f"add-theme-{row[s.TOPIC]}"):
+            ids = list(loaders.theme_names())
+            suggested = row[s.CANDIDATE_KIND] if row[s.CANDIDATE_KIND] in ("theme", "sub_theme") else "theme"
+            as_ = st.radio("Add to the codebook as", ["theme", "sub_theme"], horizontal=True,
+                           index=["theme", "sub_theme"].index(suggested), key=f"as-{row[s.TOPIC]}",
+                           format_func=lambda a: "a theme" if a == "theme" else "a sub-theme of")
+            parent_default = row[s.CANDIDATE_PARENT] if row[s.CANDIDATE_PARENT] in ids else (ids[0] if ids else None)
+            parent = st.selectbox("Parent theme (for a sub-theme)", ids, format_func=theme_label,
+                                  index=ids.index(parent_default) if parent_default in ids else 0,
+                                  key=f"parent-{row[s.TOPIC]}")
+            name = st.text_input("Name of the new theme", value=str(row[s.KEYWORDS][0]).capitalize()
+                                 if row[s.KEYWORDS] else "", key=f"name-{row[s.TOPIC]}")
+            if st.form_submit_button("Add to the codebook as a draft"):
+                try:
+                    added = loaders.add_topic_to_codebook(int(row[s.TOPIC]), as_=as_,
+                                                          parent=parent if as_ == "sub_theme" else None,
+                                                          name=name or None)
+                except Exception as exc:  # noqa: BLE001 - any problem is shown, the page stays up
+                    st.error(f"Not added: {exc}")
+                else:
+                    st.success(added.message())
+
+
+def candidate_title(row: dict) -> str:
+    stable = row[columns.STABILITY_LABEL]
+    return f"{row[s.TOPIC]}: {row[s.TOPIC_LABEL]} · {row[s.SIZE]} segments" + (f" · {stable}" if stable else "")
+
+
 st.title("Topics")
 st.caption("Topics are found in the segments themselves (inductively), then set beside the codebook: a topic "
            "that restates a theme says so, and topics the codebook misses are offered as candidate new themes. "
@@ -43,45 +87,30 @@ if measured.any():
 st.subheader("Candidate new themes")
 if candidates.empty:
     st.caption("No topic stands apart from the codebook in this study: every topic restates or sits near a theme.")
-quotes = loaders.segments_by_keys([k for keys in candidates[s.REPRESENTATIVE] for k in keys]) if not candidates.empty \
-    else pd.DataFrame()
-text_of = dict(zip(quotes[s.SEGMENT_KEY], quotes[s.TEXT])) if not quotes.empty else {}
-for row in candidates.to_dict("records"):
-    stable = row[columns.STABILITY_LABEL]
-    title = f"{row[s.TOPIC]}: {row[s.TOPIC_LABEL]} · {row[s.SIZE]} segments" + (f" · {stable}" if stable else "")
-    with st.expander(title, expanded=len(candidates) <= 3):
-        st.markdown("**Why it is a candidate** (relative to this study)")
-        for reason in row[columns.REASONS]:
-            st.markdown(f"- {plain(reason)}")
-        if row[columns.DISTINCTIVE_PLACES]:
-            st.markdown(f"**Over-represented in:** {plain(', '.join(row[columns.DISTINCTIVE_PLACES]))}")
-        st.markdown(f"**Keyphrases:** {plain(', '.join(map(str, row[s.KEYWORDS][:8])))}")
-        st.markdown("**Representative passages**")
-        for key in row[s.REPRESENTATIVE]:
-            if key in text_of:
-                st.markdown(f"\u201c{plain(text_of[key])}\u201d")
-        if loaders.is_researcher():
-            with st.form(f"add-theme-{row[s.TOPIC]}"):
-                ids = list(loaders.theme_names())
-                suggested = row[s.CANDIDATE_KIND] if row[s.CANDIDATE_KIND] in ("theme", "sub_theme") else "theme"
-                as_ = st.radio("Add to the codebook as", ["theme", "sub_theme"], horizontal=True,
-                               index=["theme", "sub_theme"].index(suggested), key=f"as-{row[s.TOPIC]}",
-                               format_func=lambda a: "a theme" if a == "theme" else "a sub-theme of")
-                parent_default = row[s.CANDIDATE_PARENT] if row[s.CANDIDATE_PARENT] in ids else (ids[0] if ids else None)
-                parent = st.selectbox("Parent theme (for a sub-theme)", ids, format_func=theme_label,
-                                      index=ids.index(parent_default) if parent_default in ids else 0,
-                                      key=f"parent-{row[s.TOPIC]}")
-                name = st.text_input("Name of the new theme", value=str(row[s.KEYWORDS][0]).capitalize()
-                                     if row[s.KEYWORDS] else "", key=f"name-{row[s.TOPIC]}")
-                if st.form_submit_button("Add to the codebook as a draft"):
-                    try:
-                        added = loaders.add_topic_to_codebook(int(row[s.TOPIC]), as_=as_,
-                                                              parent=parent if as_ == "sub_theme" else None,
-                                                              name=name or None)
-                    except Exception as exc:  # noqa: BLE001 - any problem is shown, the page stays up
-                        st.error(f"Not added: {exc}")
-                    else:
-                        st.success(added.message())
+elif len(candidates) <= FEW_CANDIDATES:
+    for row in candidates.to_dict("records"):
+        with st.expander(candidate_title(row), expanded=True):
+            candidate_detail(row)
+else:
+    # Master and detail: one table of every candidate, and the one a researcher opens below it.
+    st.dataframe(pd.DataFrame({
+        s.TOPIC: candidates[s.TOPIC], s.TOPIC_LABEL: candidates[s.TOPIC_LABEL], s.SIZE: candidates[s.SIZE],
+        columns.STABILITY_LABEL: candidates[columns.STABILITY_LABEL],
+        columns.DISTINCTIVE_PLACES: candidates[columns.DISTINCTIVE_PLACES].map(", ".join),
+        s.KEYWORDS: candidates[s.KEYWORDS].map(lambda k: ", ".join(map(str, k[:6]))),
+    }), hide_index=True, width="stretch", column_config={
+        s.TOPIC: st.column_config.NumberColumn("topic", width=50),
+        s.TOPIC_LABEL: st.column_config.TextColumn("label", width=260),
+        s.SIZE: st.column_config.NumberColumn("segments", width=70),
+        columns.STABILITY_LABEL: st.column_config.TextColumn("stability", width=80),
+        columns.DISTINCTIVE_PLACES: st.column_config.TextColumn("over-represented in", width=160),
+        s.KEYWORDS: st.column_config.TextColumn("keyphrases", width=320),
+    })
+    by_topic = {int(row[s.TOPIC]): row for row in candidates.to_dict("records")}
+    opened = st.selectbox("Open a candidate", list(by_topic), key="topics-candidate",
+                          format_func=lambda t: candidate_title(by_topic[t]))
+    with st.container(border=True):
+        candidate_detail(by_topic[opened])
 
 # --------------------------------------------------------------------------- all topics
 st.subheader("All topics beside the codebook")
@@ -154,7 +183,7 @@ if topic != s.OUTLIER_TOPIC:
         st.markdown(f"**Stability:** {row[s.STABILITY]:.2f} ({stability_label(float(row[s.STABILITY]))})")
 st.markdown("**Representative quotes**")
 quote_list(loaders.segments_by_keys(list(row[s.REPRESENTATIVE])), key=f"topic-rep-{topic}")
-with st.expander(f"All {int(row[s.SIZE])} segments in this topic"):
+if st.toggle(f"Show all {int(row[s.SIZE])} segments in this topic", key=f"topic-all-show-{topic}"):
     quote_list(loaders.quotes(topic=int(topic)), key=f"topic-all-{topic}")
 comment_box(key=f"topic-{topic}", topic=int(topic), label="Comment on this topic")
 

@@ -59,8 +59,14 @@ def _transcript(turns) -> tuple[str, pd.DataFrame]:
     return text, pd.DataFrame(rows)
 
 
-def build_tiny_study(folder: Path, *, topics: bool = True, coded: bool = True, url: str | None = None) -> Path:
-    """Write a tiny study into ``folder`` (created) and return it (``url``: its store on a server)."""
+def build_tiny_study(folder: Path, *, topics: bool = True, coded: bool = True, url: str | None = None,
+                     extra_candidates: int = 0, extra_barriers: tuple[str, ...] = ()) -> Path:
+    """Write a tiny study into ``folder`` (created) and return it (``url``: its store on a server).
+
+    ``extra_candidates`` adds that many more candidate new themes (topics 2, 3, ..., no segments of
+    their own); ``extra_barriers`` codes FM01's barrier passage (k4) with these themes too, as barriers
+    (ranks 2, 3, ...), so Fernmouth reports that many more barriers.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "study.toml").write_text(STUDY_TOML + store_setting(url), encoding="utf-8")
     store = Store(url or f"sqlite:///{folder / 'store' / 'study.sqlite'}")
@@ -120,6 +126,9 @@ def build_tiny_study(folder: Path, *, topics: bool = True, coded: bool = True, u
                         s.RANK: 2, s.GOOD_PRACTICE: True, s.EVIDENCE: {"fired": ["test"]}})
     coding_rows.append({s.SEGMENT_KEY: "k6", s.THEME: "trust_relationships", s.POLARITY: s.BARRIER, s.CONFIDENCE: 0.7,
                         s.RANK: 1, s.GOOD_PRACTICE: False, s.EVIDENCE: {"fired": ["test"]}})
+    for rank, theme in enumerate(extra_barriers, start=2):
+        coding_rows.append({s.SEGMENT_KEY: "k4", s.THEME: theme, s.POLARITY: s.BARRIER, s.CONFIDENCE: 0.5,
+                            s.RANK: rank, s.GOOD_PRACTICE: False, s.EVIDENCE: {"fired": ["test"]}})
     run_id = store.start_run("code")
     with store.transaction() as conn:
         store.replace_segments(conn, pd.DataFrame(seg_rows), run_id)
@@ -136,6 +145,13 @@ def build_tiny_study(folder: Path, *, topics: bool = True, coded: bool = True, u
                  s.KEYWORDS: ["systems", "charter"], s.SIZE: 2, s.REPRESENTATIVE: ["k2"], s.NEAREST_THEME: "it_systems_access",
                  s.THEME_SIMILARITY: 0.32, s.CANDIDATE_NEW: True, s.MAP_X: 0.9, s.MAP_Y: 0.5},
             ])
+            extra = pd.DataFrame([
+                {s.TOPIC: topic, s.TOPIC_LABEL: f"Candidate {topic}", s.AUTO_LABEL: f"candidate_{topic}",
+                 s.KEYWORDS: [f"word{topic}", "forms"], s.SIZE: 1, s.REPRESENTATIVE: ["k1"],
+                 s.NEAREST_THEME: "agreements_protocols", s.THEME_SIMILARITY: 0.2, s.CANDIDATE_NEW: True,
+                 s.MAP_X: 0.5, s.MAP_Y: 0.1 * topic} for topic in range(2, 2 + extra_candidates)
+            ])
+            topic_rows = pd.concat([topic_rows, extra], ignore_index=True) if extra_candidates else topic_rows
             assignments = pd.DataFrame([
                 {s.SEGMENT_KEY: k, s.TOPIC: t, s.PROBABILITY: 0.9, s.ASSIGNED_BY: "cluster"}
                 for k, t in (("k3", 0), ("k5", 0), ("k6", 0), ("k1", 1), ("k2", 1), ("k4", -1))

@@ -58,6 +58,7 @@ CHROMIUM_ARGS = [
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 SCREENSHOTS = REPO / "tests" / "artifacts" / "screenshots"
 NAV_LINKS = '[data-testid="stSidebarNavLink"], [data-testid="stTopNavLink"]'
+RAW_DIRECTIVE = re.compile(r":(?:gray|small|blue-background|[a-z]+-badge)\[")
 DECISION = re.compile(r"^\s*(accept|reject|recode)\b", re.IGNORECASE)
 START_TIMEOUT_S = 90
 RENDER_TIMEOUT_MS = 120_000
@@ -273,6 +274,9 @@ def test_every_page_renders_in_a_real_browser_and_asks_no_other_site(chromium, s
             assert headings.count(), f"{label}: the page has no title or heading"
             main = page.locator('[data-testid="stMain"]').inner_text()
             assert len(main.strip()) > 20, f"{label}: the page is (nearly) empty: {main!r}"
+            # Markdown styling (a quote card's small grey coding line, badges) is drawn, never shown as written.
+            raw = RAW_DIRECTIVE.findall(main)
+            assert not raw, f"{label}: markdown shown as written: {raw[:3]}"
         assert not problems, "Streamlit exceptions:\n" + "\n\n".join(f"{k}:\n{v[0]}" for k, v in problems.items())
         assert not js_errors, f"JavaScript errors in the page: {js_errors[:3]}"
         # No request leaves the machine (the favicon used to come from fonts.gstatic.com), and none was even

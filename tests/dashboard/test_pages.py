@@ -33,6 +33,15 @@ def texts(at: AppTest) -> str:
     return "\n".join(parts)
 
 
+def elements(at: AppTest) -> int:
+    """How many elements and blocks the page's main area draws (every node under it)."""
+    def count(node) -> int:
+        children = getattr(node, "children", None)
+        return 1 + (sum(count(child) for child in children.values()) if isinstance(children, dict) else 0)
+
+    return count(at.main)
+
+
 def shown_key(at: AppTest) -> str:
     """The key of the segment the Review page's queue shows (its order is learnt, not fixed)."""
     import re
@@ -118,6 +127,9 @@ def test_quote_shows_its_context_and_reference(tiny_study, monkeypatch, as_user)
     at.text_input(key="q-search").set_value("trust [PERSON_03]").run()
     assert "1 of 6 quotes" in texts(at)
     assert any("interview 12:34" in c.value for c in at.code)
+    # the quote and its coding are one element (the coding line small and grey)
+    assert any("We trust" in m.value and "**Trust and relationships between partners**" in m.value and "status: " in m.value
+               for m in at.markdown), [m.value for m in at.markdown]
     at.toggle(key="ctx-quotes-k3").set_value(True).run()
     assert "And trust?" in texts(at)  # the interviewer's question before it
 
@@ -423,3 +435,62 @@ def test_a_heat_map_of_many_columns_is_drawn_when_asked_for(tiny_study, monkeypa
     assert heat_maps(at) == 0 and not at.exception
     at.toggle(key="themes-heat-all-participant").set_value(True).run()
     assert heat_maps(at) == 1
+
+
+def test_a_few_candidate_themes_are_shown_whole(tiny_study, monkeypatch, as_user):
+    at = open_page("topics", tiny_study, monkeypatch, as_user("ana", "researcher"))
+    (card,) = at.expander
+    assert card.label.startswith("1: Systems and charters") and card.proto.expanded
+    assert "name-1" in {t.key for t in at.text_input}  # its add-to-the-codebook form
+
+
+def test_many_candidate_themes_are_one_table_and_the_one_opened(tmp_path, monkeypatch, as_user):
+    from toolkit.codebook import load_codebook
+    from toolkit.topics.candidates import STUDY_CODEBOOK
+
+    user = as_user("ana", "researcher")
+    some = open_page("topics", build_tiny_study(tmp_path / "some", extra_candidates=3), monkeypatch, user)
+    study = build_tiny_study(tmp_path / "many", extra_candidates=40)
+    at = open_page("topics", study, monkeypatch, user)
+    assert not at.exception, at.exception
+    drawn, drawn_for_four = elements(at), elements(some)
+    assert drawn == drawn_for_four  # the page draws as much for 41 candidates as for 4
+    assert not at.expander
+    assert {t.key for t in at.text_input if t.key.startswith("name-")} == {"name-1"}  # the first one is open
+    at.selectbox(key="topics-candidate").set_value(30).run()
+    assert {t.key for t in at.text_input if t.key.startswith("name-")} == {"name-30"}
+    assert "word30" in texts(at)  # its keyphrases
+    at.text_input(key="name-30").set_value("Waiting lists")
+    at.button[[b.label for b in at.button].index("Add to the codebook as a draft")].click().run()
+    assert not at.exception, at.exception
+    assert any("Added" in m.value for m in at.success), texts(at)
+    assert load_codebook(study / STUDY_CODEBOOK).themes[-1].name == "Waiting lists"
+
+
+def test_all_the_segments_of_a_topic_are_drawn_only_when_asked_for(tiny_study, monkeypatch, as_user):
+    at = open_page("topics", tiny_study, monkeypatch, as_user())
+    assert at.selectbox(key="topics-open").value == 0
+    assert not [t.key for t in at.toggle if t.key.startswith("ctx-topic-all-")]
+    at.toggle(key="topic-all-show-0").set_value(True).run()
+    # k3, k5 and k6 are in topic 0; k6, a survey answer, has no turns to show
+    assert {t.key for t in at.toggle if t.key.startswith("ctx-topic-all-")} == {"ctx-topic-all-0-k3",
+                                                                                   "ctx-topic-all-0-k5"}
+
+
+def test_many_barrier_themes_are_one_table_and_the_theme_opened(tmp_path, monkeypatch, as_user):
+    extra = ("legal_basis_consent", "ig_capacity_advice", "leadership_commitment", "resources_capacity")
+    at = open_page("remedies", build_tiny_study(tmp_path / "study", extra_barriers=extra), monkeypatch, as_user())
+    at.selectbox(key="rem-place").set_value("Fernmouth").run()
+    assert not at.exception, at.exception
+
+    def opened() -> set[str]:
+        return {t.key.removeprefix("rem-b-") for t in at.toggle if t.key.startswith("rem-b-")}
+
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 6  # confidentiality, trust and the four
+    assert opened() == {"legal_basis_consent"}  # one theme at a time, the first in codebook order
+    at.selectbox(key="rem-open-Fernmouth").set_value("trust_relationships").run()
+    assert opened() == {"trust_relationships"}
+    assert "**Brackenford**: 1 reporting enablers" in texts(at)
+    # up to three themes chosen above are shown whole, side by side
+    at.multiselect(key="rem-themes").set_value(["trust_relationships", "resources_capacity"]).run()
+    assert opened() == {"trust_relationships", "resources_capacity"} and not at.dataframe
