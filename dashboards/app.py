@@ -66,3 +66,5 @@ try:
 except Exception as exc:  # a store that stays busy is a message with "Try again", never a traceback
     if not loaders.show_if_busy(exc):
         raise
+else:
+    loaders.read_ahead()  # once per server: the costliest frames, built while nobody waits for a page

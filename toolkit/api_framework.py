@@ -228,8 +228,9 @@ class FrameworkAnalysis:
         --------
         >>> study.barrier_remedies().query("barrier_place == 'Brackenford'")  # doctest: +SKIP
         """
-        return _remedies.barrier_remedies(self.codings(), self.segments(), self.practices(), places=self.places,
-                                          theme_names=self.theme_names(), parents=self.theme_parents())
+        return self._cached("remedies", lambda: _remedies.barrier_remedies(
+            self.codings(), self.segments(), self.practices(), places=self.places, theme_names=self.theme_names(),
+            parents=self.theme_parents())).copy()
 
     def references_of(self, keys: Sequence[str]) -> list[str]:
         """The citations of segments, in the order given (unknown keys left out)."""

@@ -172,6 +172,16 @@ def _offline_review_learner(monkeypatch):
         config, store, codebook=kw.get("codebook"))))
 
 
+@pytest.fixture(autouse=True)
+def _no_reading_ahead(monkeypatch):
+    """Pages run by AppTest read nothing in the background: a test's store is its own until it ends (the reading
+    ahead has tests of its own, and the browser tests' servers do it)."""
+    monkeypatch.syspath_prepend(str(APP.parent))
+    import loaders
+
+    monkeypatch.setattr(loaders, "READ_AHEAD", ())
+
+
 @pytest.fixture(scope="module")
 def tiny_study(tmp_path_factory, request) -> Path:
     """A coded tiny study with topics (built once per module; tests that write use ``fresh_study``).

@@ -494,3 +494,22 @@ def test_many_barrier_themes_are_one_table_and_the_theme_opened(tmp_path, monkey
     # up to three themes chosen above are shown whole, side by side
     at.multiselect(key="rem-themes").set_value(["trust_relationships", "resources_capacity"]).run()
     assert opened() == {"trust_relationships", "resources_capacity"} and not at.dataframe
+
+
+def test_the_costliest_frames_are_read_ahead_into_the_studys_memo_and_a_failure_only_ends_it(tiny_study, monkeypatch):
+    from toolkit.api import open_study
+
+    monkeypatch.syspath_prepend(str(APP.parent))
+    import loaders
+
+    ahead = ("segments", "codings", "practices", "barrier_remedies")  # what a server reads (AppTest pages: nothing)
+    monkeypatch.setattr(loaders, "READ_AHEAD", ahead)
+    study = open_study(tiny_study)
+    waits = []
+    assert loaders.read_ahead_of(study, wait=lambda: waits.append(1)) == list(ahead)
+    assert len(waits) == len(ahead)
+    expected = open_study(tiny_study).barrier_remedies()
+    built = []
+    monkeypatch.setattr(type(study.store), "latest", lambda *a, **k: built.append(1) or 1 / 0)  # practices read it
+    assert study.barrier_remedies().equals(expected) and built == []  # from the memo: nothing read again
+    assert loaders.read_ahead_of(open_study(tiny_study)) == ["segments", "codings"]  # practices failed: it stopped

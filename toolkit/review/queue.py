@@ -48,8 +48,8 @@ __all__ = ["QUEUE_COLUMNS", "DecisionResult", "ReviewSession"]
 SUGGESTED_THEME, SUGGESTED_POLARITY = "suggested_theme", "suggested_polarity"
 RECENT = 20
 """Decisions whose segments count as 'just reviewed' when the queue is spread out."""
-PREPARE_STEP = 2_000
-"""Segments read per step of :meth:`ReviewSession.prepare` (about a second of work at a time)."""
+PREPARE_STEP = 500
+"""Segments read per step of :meth:`ReviewSession.prepare` (about a quarter of a second of work at a time)."""
 QUEUE_COLUMNS = [s.SEGMENT_KEY, "reference", s.PLACE, s.PATH, "participant", "source_kind", s.TURN_ID, s.THEME, s.POLARITY,
                  s.CONFIDENCE, s.STATUS, REVIEW_STATUS, "reviewed_by", SUGGESTED_THEME, SUGGESTED_POLARITY,
                  ranking.THEME_CONFIDENCE, ranking.POLARITY_CONFIDENCE, ranking.PRIORITY, ranking.REASONS, s.TEXT]
