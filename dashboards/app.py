@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # streamlit adds it; AppTest and other runners may not
     sys.path.insert(0, str(HERE))
 
+import background  # noqa: E402
 import loaders  # noqa: E402
 
 # A local image: a ":material/...:" icon would make every page ask fonts.gstatic.com for it.
@@ -61,10 +62,10 @@ with st.sidebar:
         st.caption(f"Signed in as **{person.name}** ({person.role})")
     st.caption(f"Study folder: `{loaders.study_path()}`")
 try:
-    with loaders.ACTIVITY.drawing():  # background work (the review coder's warm-up) gives way meanwhile
+    with background.ACTIVITY.drawing():  # background work (the review coder's warm-up) gives way meanwhile
         page.run()
 except Exception as exc:  # a store that stays busy is a message with "Try again", never a traceback
     if not loaders.show_if_busy(exc):
         raise
 else:
-    loaders.read_ahead()  # once per server: the costliest frames, built while nobody waits for a page
+    background.read_ahead()  # once per server: the costliest frames, built while nobody waits for a page

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 import blind_loaders
+import background
 import loaders
 from views.common import (
     comment_box,
@@ -405,4 +406,4 @@ with history:
         st.dataframe(decided.iloc[::-1][[s.CREATED_AT, s.CODER, s.DECISION, s.SEGMENT_KEY, s.THEME, s.POLARITY,
                                          s.CONTEXT, s.BLIND, s.NOTE]], hide_index=True, width="stretch")
 
-loaders.prepare_review_coder()  # after the page is drawn: the coder the first decision needs, in the background
+background.prepare_review_coder()  # after the page is drawn: the coder the first decision needs, in the background

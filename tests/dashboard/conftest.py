@@ -177,9 +177,9 @@ def _no_reading_ahead(monkeypatch):
     """Pages run by AppTest read nothing in the background: a test's store is its own until it ends (the reading
     ahead has tests of its own, and the browser tests' servers do it)."""
     monkeypatch.syspath_prepend(str(APP.parent))
-    import loaders
+    import background
 
-    monkeypatch.setattr(loaders, "READ_AHEAD", ())
+    monkeypatch.setattr(background, "READ_AHEAD", ())
 
 
 @pytest.fixture(scope="module")

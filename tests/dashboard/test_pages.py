@@ -388,7 +388,7 @@ def test_background_work_waits_while_a_page_is_drawn_but_never_for_ever(monkeypa
     import threading
 
     monkeypatch.syspath_prepend(str(APP.parent))
-    from loaders import PageActivity
+    from background import PageActivity
 
     pages = PageActivity()
     assert pages.wait_until_idle(longest=0.0) is True  # nothing drawn: no wait
@@ -410,14 +410,15 @@ def test_background_work_waits_while_a_page_is_drawn_but_never_for_ever(monkeypa
 
 def test_every_page_run_is_counted_while_it_draws(tiny_study, monkeypatch, as_user):
     monkeypatch.syspath_prepend(str(APP.parent))
+    import background
     import loaders
 
     seen = []
     real = loaders.theme_names
-    monkeypatch.setattr(loaders, "theme_names", lambda: seen.append(loaders.ACTIVITY._drawing) or real())
+    monkeypatch.setattr(loaders, "theme_names", lambda: seen.append(background.ACTIVITY._drawing) or real())
     at = open_page("themes", tiny_study, monkeypatch, as_user("ana", "researcher"))
     assert not at.exception and seen and all(n == 1 for n in seen)
-    assert loaders.ACTIVITY._drawing == 0
+    assert background.ACTIVITY._drawing == 0
 
 
 def test_a_heat_map_of_many_columns_is_drawn_when_asked_for(tiny_study, monkeypatch, as_user):
@@ -500,16 +501,16 @@ def test_the_costliest_frames_are_read_ahead_into_the_studys_memo_and_a_failure_
     from toolkit.api import open_study
 
     monkeypatch.syspath_prepend(str(APP.parent))
-    import loaders
+    import background
 
     ahead = ("segments", "codings", "practices", "barrier_remedies")  # what a server reads (AppTest pages: nothing)
-    monkeypatch.setattr(loaders, "READ_AHEAD", ahead)
+    monkeypatch.setattr(background, "READ_AHEAD", ahead)
     study = open_study(tiny_study)
     waits = []
-    assert loaders.read_ahead_of(study, wait=lambda: waits.append(1)) == list(ahead)
+    assert background.read_ahead_of(study, wait=lambda: waits.append(1)) == list(ahead)
     assert len(waits) == len(ahead)
     expected = open_study(tiny_study).barrier_remedies()
     built = []
     monkeypatch.setattr(type(study.store), "latest", lambda *a, **k: built.append(1) or 1 / 0)  # practices read it
     assert study.barrier_remedies().equals(expected) and built == []  # from the memo: nothing read again
-    assert loaders.read_ahead_of(open_study(tiny_study)) == ["segments", "codings"]  # practices failed: it stopped
+    assert background.read_ahead_of(open_study(tiny_study)) == ["segments", "codings"]  # practices failed: it stopped
