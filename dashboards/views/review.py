@@ -15,8 +15,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-import blind_loaders
 import background
+import blind_loaders
 import loaders
 from views.common import (
     comment_box,
