@@ -64,6 +64,11 @@ READ_AHEAD = ("segments", "codings", "practices", "barrier_remedies")
 first page: at 25,000 segments the first visit to Barrier to remedy otherwise spends about 2.5 s on them."""
 
 
+REVIEW_QUEUE_AHEAD = True
+"""Whether the review session (the stored codings and every segment's vector, about 2 s at 25,000 segments) is built
+after those frames: it is one per server, shared by every researcher."""
+
+
 def read_ahead_of(study: api.Study, names: Sequence[str] | None = None, wait=None) -> list[str]:
     """Build ``study``'s frames ``names`` (default :data:`READ_AHEAD`) in turn, calling ``wait`` before each;
     returns the names built. A failure ends it (logged without its text): the page that shows that frame reads
@@ -80,17 +85,26 @@ def read_ahead_of(study: api.Study, names: Sequence[str] | None = None, wait=Non
     return built
 
 
+def _read_ahead_then_queue(path: str, study: api.Study) -> None:
+    if read_ahead_of(study, wait=ACTIVITY.wait_until_idle) == list(READ_AHEAD) and REVIEW_QUEUE_AHEAD:
+        ACTIVITY.wait_until_idle()
+        try:
+            loaders.review_session_of(path)  # the Review page's first visit then only ranks
+        except Exception as exc:  # noqa: BLE001 - only ahead of time: the Review page builds it and says why
+            log.warning("building the review queue ahead failed (%s); the Review page will", type(exc).__name__)
+
+
 @st.cache_resource
 def _reading_ahead(path: str, _study: api.Study) -> threading.Thread:
-    thread = threading.Thread(target=read_ahead_of, args=(_study,), kwargs={"wait": ACTIVITY.wait_until_idle},
-                              name="read-ahead", daemon=True)
+    thread = threading.Thread(target=_read_ahead_then_queue, args=(path, _study), name="read-ahead", daemon=True)
     thread.start()
     return thread
 
 
 def read_ahead() -> None:
-    """Build the read model's costliest frames in the background, once per server and study, giving way to every
-    page drawn meanwhile (:class:`PageActivity`). Called by ``app.py`` after a page has been drawn."""
+    """Build the read model's costliest frames, then the review queue, in the background, once per server and
+    study, giving way to every page drawn meanwhile (:class:`PageActivity`). Called by ``app.py`` after a page
+    has been drawn."""
     if not READ_AHEAD:
         return
     try:

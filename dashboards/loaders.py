@@ -138,7 +138,7 @@ def _memo(path: str) -> dict:
     return {}
 
 
-@st.cache_resource(show_spinner="Opening the study…")
+@st.cache_resource(show_spinner=False)  # quick; and the server may open it ahead, outside any page
 def _writer(path: str) -> api.Study:
     """The study on a writer's store: what decisions, summaries and edits go through (the write model)."""
     opened = api.open_study(path)
@@ -683,8 +683,9 @@ def _need_researcher() -> None:
 
 # --------------------------------------------------------------------------- the review loop (issue 14)
 # The review session holds the study's coder, refitted on every decision: one per study and process.
-@st.cache_resource(show_spinner="Preparing the review queue (loading the coder and the study's sentence vectors)…")
-def _review_session(path: str):
+@st.cache_resource(show_spinner=False)  # the page shows its own spinner; the server may also build it ahead
+def review_session_of(path: str):
+    """The review session of the study at ``path`` (built once per process; any thread may ask for it)."""
     session = _writer(path).review_session()  # it records decisions: the writer's store
     session.refresh()  # from the stored codings when they are current: no fit yet
     return session
@@ -692,7 +693,8 @@ def _review_session(path: str):
 
 def review_session():
     """The study's :class:`toolkit.review.queue.ReviewSession` (shared by everyone using this dashboard)."""
-    return _review_session(study_path())
+    with st.spinner("Preparing the review queue (loading the coder and the study's sentence vectors)…"):
+        return review_session_of(study_path())  # (shown only when it takes more than half a second)
 
 
 def review_queue(**filters: Any) -> pd.DataFrame:

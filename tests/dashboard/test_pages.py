@@ -514,3 +514,23 @@ def test_the_costliest_frames_are_read_ahead_into_the_studys_memo_and_a_failure_
     monkeypatch.setattr(type(study.store), "latest", lambda *a, **k: built.append(1) or 1 / 0)  # practices read it
     assert study.barrier_remedies().equals(expected) and built == []  # from the memo: nothing read again
     assert background.read_ahead_of(open_study(tiny_study)) == ["segments", "codings"]  # practices failed: it stopped
+
+
+def test_after_the_frames_the_server_builds_the_review_queue_ahead(fresh_study, monkeypatch):
+    from toolkit.api import open_study
+
+    monkeypatch.syspath_prepend(str(APP.parent))
+    import background
+    import loaders
+
+    monkeypatch.setattr(background, "READ_AHEAD", ("segments", "codings"))
+    built = []
+    real = loaders.review_session_of
+    monkeypatch.setattr(loaders, "review_session_of", lambda path: built.append(path) or real(path))
+    background._read_ahead_then_queue(str(fresh_study), open_study(fresh_study))
+    assert built == [str(fresh_study)]
+    session = real(str(fresh_study))
+    assert session._read_at is not None  # refreshed: the Review page's first visit only ranks
+    monkeypatch.setattr(background, "READ_AHEAD", ("no_such_frame",))
+    background._read_ahead_then_queue(str(fresh_study), open_study(fresh_study))
+    assert built == [str(fresh_study)]  # a frame failed: the queue is not built ahead either
