@@ -64,11 +64,6 @@ READ_AHEAD = ("segments", "codings", "practices", "barrier_remedies")
 first page: at 25,000 segments the first visit to Barrier to remedy otherwise spends about 2.5 s on them."""
 
 
-REVIEW_QUEUE_AHEAD = True
-"""Whether the review session (the stored codings and every segment's vector, about 2 s at 25,000 segments) is built
-after those frames: it is one per server, shared by every researcher."""
-
-
 def read_ahead_of(study: api.Study, names: Sequence[str] | None = None, wait=None) -> list[str]:
     """Build ``study``'s frames ``names`` (default :data:`READ_AHEAD`) in turn, calling ``wait`` before each;
     returns the names built. A failure ends it (logged without its text): the page that shows that frame reads
@@ -86,7 +81,9 @@ def read_ahead_of(study: api.Study, names: Sequence[str] | None = None, wait=Non
 
 
 def _read_ahead_then_queue(path: str, study: api.Study) -> None:
-    if read_ahead_of(study, wait=ACTIVITY.wait_until_idle) == list(READ_AHEAD) and REVIEW_QUEUE_AHEAD:
+    """The frames, then the review session (one per server, shared by every researcher: the stored codings and
+    every segment's vector, about 2 s at 25,000 segments)."""
+    if read_ahead_of(study, wait=ACTIVITY.wait_until_idle) == list(READ_AHEAD):
         ACTIVITY.wait_until_idle()
         try:
             loaders.review_session_of(path)  # the Review page's first visit then only ranks

@@ -43,7 +43,6 @@ from toolkit.analysis.segments import by_keys
 from toolkit.errors import ToolkitError
 from toolkit.store.busy import StoreBusyError, busy_reason, retry_when_busy
 
-
 RESEARCHER, REVIEWER = s.ROLES
 STUDY_ENV = "TOOLKIT_STUDY"
 AUTH_ENV = "TOOLKIT_AUTH"

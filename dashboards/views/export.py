@@ -43,5 +43,5 @@ if researcher:
     st.subheader("Framework matrix")
     for rows in loaders.row_dimensions():  # the study's own case attributes too
         st.download_button(f"Framework matrix by {rows.replace('_', ' ')} (CSV, with the segments behind each cell)",
-                           data=functools.partial(loaders.matrix_csv, loaders.study_path(), rows), file_name=f"{stem}_matrix_{rows}.csv",
-                           mime="text/csv", key=f"export-matrix-{rows}", on_click="ignore")
+                           data=functools.partial(loaders.matrix_csv, loaders.study_path(), rows),
+                           file_name=f"{stem}_matrix_{rows}.csv", mime="text/csv", key=f"export-matrix-{rows}", on_click="ignore")

@@ -64,10 +64,9 @@ mapped = matrix[matrix[rows] != ACROSS_PLACES]
 columns = mapped[rows].nunique()
 # a map of hundreds of columns is read by hovering, cell by cell, and takes the browser about a second to draw
 # (at 25,000 segments, 344 cases): drawn when asked for; a few dozen columns are drawn at once
-if columns <= charts.HEAT_MAP_AT_ONCE or st.toggle(f"Draw the heat map of all {columns} {rows.replace('_', ' ')} columns",
-                                            key=f"themes-heat-all-{rows}",
-                                            help="Or choose fewer rows above (places, organisation types) or "
-                                                 "only some cases."):
+if columns <= charts.HEAT_MAP_AT_ONCE or st.toggle(
+        f"Draw the heat map of all {columns} {rows.replace('_', ' ')} columns", key=f"themes-heat-all-{rows}",
+        help="Or choose fewer rows above (places, organisation types) or only some cases."):
     charts.show(charts.theme_heatmap(mapped, value))
 
 st.subheader("Open a cell")

@@ -153,11 +153,9 @@ def content_words(text: str) -> list[str]:
     >>> content_words("Well, [PERSON_02]. She's one of our seconded health visitors.")
     ['seconded', 'health', 'visitors']
     """
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
+    unwanted = _unwanted()
     words = [w.lower().strip("'’-") for w in _WORD.findall(_TAG.sub(" ", text or ""))]
-    return [w for w in words if len(w) > 2 and w not in ENGLISH_STOP_WORDS and w not in _FILLER
-            and not re.search(r"['’]", w) and not w.isdigit()]
+    return [w for w in words if len(w) > 2 and w not in unwanted and not re.search(r"['’]", w) and not w.isdigit()]
 
 
 def screen_practice(text: str, rules: PracticeRules | None = None) -> str | None:
